@@ -1,0 +1,412 @@
+// plugin.hpp - header-only C++ SDK over plugin_abi.h.
+//
+// Handlers are plain functions taking a crm::Call&; they return nothing (or a
+// crm_status) and report failure by throwing crm::Error. crm::handler<Fn> turns
+// one into the C handler the ABI wants and catches every exception at the
+// boundary: nothing C++ ever crosses into the host.
+//
+//   static void get_item(crm::Call& call) {
+//     auto rows = call.sql("select id, name from items where id = $1", {call.input().text("id")});
+//     call.reply_first(rows, "item");          // 404 when there is no row
+//   }
+//   static const crm_operation_def operations[] = {
+//     crm::operation("shop.get_item", "*", "GET", "/api/items/{id}", crm::handler<get_item>),
+//   };
+//   CRM_PLUGIN(crm::plugin("shop", "1.0.0", "Items").operations(operations))
+//
+// Plugins link Poco::JSON for input parsing (crm::Input); replies are built
+// with crm::JsonObject or come straight from SQL (Rows::json()).
+#pragma once
+
+#include <crm/plugin_abi.h>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace crm {
+
+namespace detail {
+// The host's API table, set once by the SDK's init before any handler runs.
+// Each plugin .so has its own copy (hidden visibility, loaded RTLD_LOCAL).
+inline const crm_host_api* host = nullptr;
+inline crm_status (*user_init)(const char* config_json, void** state) = nullptr;
+inline void (*user_shutdown)(void* state) = nullptr;
+} // namespace detail
+
+// ---------------------------------------------------------------------------
+// Errors: throw from a handler; the boundary turns them into fail()/add_error().
+class Error : public std::exception {
+public:
+  Error(crm_status status, std::string message) : status_(status), message_(std::move(message)) {}
+  Error& field(std::string name, std::string message) {
+    fields_.emplace_back(std::move(name), std::move(message));
+    return *this;
+  }
+  crm_status status() const noexcept { return status_; }
+  const char* what() const noexcept override { return message_.c_str(); }
+  const std::vector<std::pair<std::string, std::string>>& fields() const noexcept { return fields_; }
+
+private:
+  crm_status status_;
+  std::string message_;
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+inline Error invalid(std::string field, std::string message) {
+  return Error(CRM_E_INVALID, "validation failed").field(std::move(field), std::move(message));
+}
+inline Error not_found(std::string_view what) { return Error(CRM_E_NOT_FOUND, std::string(what) + " not found"); }
+inline Error conflict(std::string message) { return Error(CRM_E_CONFLICT, std::move(message)); }
+inline Error forbidden(std::string message = "forbidden") { return Error(CRM_E_FORBIDDEN, std::move(message)); }
+
+// ---------------------------------------------------------------------------
+// JSON writing: escaping and a small object builder for replies and events.
+inline void append_json_string(std::string& out, std::string_view s) {
+  static const char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (c < 0x20) {
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    }
+  }
+  out.push_back('"');
+}
+
+class JsonObject {
+public:
+  JsonObject() { text_.push_back('{'); }
+  JsonObject& field(std::string_view key, std::string_view value) { return key_(key), append_json_string(text_, value), *this; }
+  JsonObject& field(std::string_view key, const char* value) {
+    return value ? field(key, std::string_view(value)) : null(key);
+  }
+  JsonObject& field(std::string_view key, const std::optional<std::string>& value) {
+    return value ? field(key, std::string_view(*value)) : null(key);
+  }
+  JsonObject& field(std::string_view key, bool value) { return key_(key), text_ += value ? "true" : "false", *this; }
+  JsonObject& field(std::string_view key, int64_t value) { return key_(key), text_ += std::to_string(value), *this; }
+  JsonObject& field(std::string_view key, int value) { return field(key, static_cast<int64_t>(value)); }
+  JsonObject& field(std::string_view key, double value) { return key_(key), text_ += std::to_string(value), *this; }
+  JsonObject& null(std::string_view key) { return key_(key), text_ += "null", *this; }
+  // `json` must already be valid JSON (an object, array, or a value from Rows::json()).
+  JsonObject& raw(std::string_view key, std::string_view json) { return key_(key), text_ += json, *this; }
+  std::string str() const { return text_ + '}'; }
+
+private:
+  void key_(std::string_view key) {
+    if (text_.size() > 1) text_.push_back(',');
+    append_json_string(text_, key);
+    text_.push_back(':');
+  }
+  std::string text_;
+};
+
+// ---------------------------------------------------------------------------
+// Input: the call's JSON object, parsed once, with typed, validating getters.
+class Input {
+public:
+  explicit Input(std::string_view json) {
+    Poco::JSON::Parser parser;
+    auto v = parser.parse(std::string(json));
+    object_ = v.extract<Poco::JSON::Object::Ptr>();
+  }
+  bool has(const std::string& key) const { return object_->has(key) && !object_->isNull(key); }
+  std::optional<std::string> text(const std::string& key) const {
+    if (!has(key)) return std::nullopt;
+    auto v = object_->get(key);
+    if (!v.isString()) throw invalid(key, "must be a string");
+    return v.toString();
+  }
+  std::string required_text(const std::string& key) const {
+    auto v = text(key);
+    if (!v || v->empty()) throw invalid(key, "is required");
+    return *v;
+  }
+  std::optional<int64_t> integer(const std::string& key) const {
+    if (!has(key)) return std::nullopt;
+    auto v = object_->get(key);
+    if (!v.isInteger()) throw invalid(key, "must be an integer");
+    return v.convert<int64_t>();
+  }
+  std::optional<bool> boolean(const std::string& key) const {
+    if (!has(key)) return std::nullopt;
+    auto v = object_->get(key);
+    if (!v.isBoolean()) throw invalid(key, "must be true or false");
+    return v.convert<bool>();
+  }
+  const Poco::JSON::Object& object() const { return *object_; }
+
+private:
+  Poco::JSON::Object::Ptr object_;
+};
+
+// ---------------------------------------------------------------------------
+// SQL parameters: text or NULL. Built implicitly from strings, numbers, nullopt.
+class Param {
+public:
+  Param(std::nullopt_t) : null_(true) {}
+  Param(std::nullptr_t) : null_(true) {}
+  Param(const char* s) : null_(s == nullptr), text_(s ? s : "") {}
+  Param(std::string_view s) : text_(s) {}
+  Param(const std::string& s) : text_(s) {}
+  Param(std::string&& s) : text_(std::move(s)) {}
+  Param(const std::optional<std::string>& s) : null_(!s), text_(s ? *s : std::string()) {}
+  Param(int v) : text_(std::to_string(v)) {}
+  Param(int64_t v) : text_(std::to_string(v)) {}
+  Param(double v) : text_(std::to_string(v)) {}
+  Param(bool v) : text_(v ? "true" : "false") {}
+  const char* c_str() const { return null_ ? nullptr : text_.c_str(); }
+
+private:
+  bool null_ = false;
+  std::string text_;
+};
+
+// Rows of one statement; borrowed from the host until the next sql() on the call.
+class Rows {
+public:
+  explicit Rows(crm_rows* rows) : rows_(rows) {}
+  size_t size() const { return rows_ ? detail::host->rows_count(rows_) : 0; }
+  bool empty() const { return size() == 0; }
+  size_t columns() const { return rows_ ? detail::host->rows_columns(rows_) : 0; }
+  std::string_view column_name(size_t c) const { return detail::host->rows_column_name(rows_, c); }
+  // The value as text, nullopt for SQL NULL.
+  std::optional<std::string_view> at(size_t row, size_t column) const {
+    size_t len = 0;
+    const char* v = detail::host->rows_value(rows_, row, column, &len);
+    if (!v) return std::nullopt;
+    return std::string_view(v, len);
+  }
+  std::optional<std::string_view> at(size_t row, std::string_view column) const {
+    for (size_t c = 0, n = columns(); c < n; ++c)
+      if (column_name(c) == column) return at(row, c);
+    throw Error(CRM_E_INTERNAL, "no column " + std::string(column));
+  }
+  std::string_view json() const { return json_(CRM_ROWS_ARRAY); }
+  std::string_view first_json() const { return json_(CRM_ROWS_FIRST_OBJECT); }
+
+private:
+  std::string_view json_(int shape) const {
+    if (!rows_) return shape == CRM_ROWS_ARRAY ? "[]" : "null";
+    size_t len = 0;
+    const char* j = detail::host->rows_json(rows_, shape, &len);
+    return std::string_view(j, len);
+  }
+  crm_rows* rows_;
+};
+
+// The principal as the host describes it.
+struct Principal {
+  std::string id;
+  std::string role;
+  bool is(std::string_view r) const { return role == r; }
+};
+
+// ---------------------------------------------------------------------------
+// One invocation. Cheap to construct; everything is fetched on demand.
+class Call {
+public:
+  explicit Call(crm_call* call) : call_(call) {}
+
+  std::string_view input_json() const {
+    size_t len = 0;
+    const char* s = detail::host->input(call_, &len);
+    return {s, len};
+  }
+  const Input& input() {
+    if (!input_) input_.emplace(input_json());
+    return *input_;
+  }
+  std::string_view principal_json() const {
+    size_t len = 0;
+    const char* s = detail::host->principal(call_, &len);
+    return {s, len};
+  }
+  Principal principal() const {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(std::string(principal_json())).extract<Poco::JSON::Object::Ptr>();
+    return {o->isNull("id") ? std::string() : o->getValue<std::string>("id"), o->optValue<std::string>("role", "")};
+  }
+  std::string_view info(const char* key) const {
+    const char* v = detail::host->call_info(call_, key);
+    return v ? std::string_view(v) : std::string_view();
+  }
+
+  // Runs one statement; throws crm::Error with the host's status on failure.
+  Rows sql(std::string_view query, std::initializer_list<Param> params = {}) {
+    std::string q(query);
+    const char* values[32];
+    if (params.size() > 32) throw Error(CRM_E_INTERNAL, "too many SQL parameters");
+    size_t i = 0;
+    for (const auto& p : params) values[i++] = p.c_str();
+    crm_rows* out = nullptr;
+    crm_status st = detail::host->sql(call_, q.c_str(), values, params.size(), &out);
+    if (st != CRM_OK) throw Error(st, "");
+    return Rows(out);
+  }
+
+  void emit(std::string_view type, std::string_view subject, std::string_view data_json) {
+    std::string t(type), s(subject);
+    crm_status st = detail::host->emit(call_, t.c_str(), s.empty() ? nullptr : s.c_str(), data_json.data(), data_json.size());
+    if (st != CRM_OK) throw Error(st, "could not record event " + t);
+  }
+
+  // Calls another operation; returns its reply or throws its failure.
+  std::string invoke(std::string_view operation, std::string_view input_json) {
+    std::string op(operation);
+    const char* out = nullptr;
+    size_t len = 0;
+    crm_status st = detail::host->invoke(call_, op.c_str(), input_json.data(), input_json.size(), &out, &len);
+    std::string reply = out ? std::string(out, len) : std::string();
+    if (st != CRM_OK) throw Error(st, reply);
+    return reply;
+  }
+
+  std::optional<std::string> cache_get(const std::string& key) {
+    const char* v = nullptr;
+    size_t len = 0;
+    if (detail::host->cache_get(call_, key.c_str(), &v, &len) != CRM_OK || !v) return std::nullopt;
+    return std::string(v, len);
+  }
+  void cache_set(const std::string& key, std::string_view value, unsigned ttl_seconds = 0) {
+    detail::host->cache_set(call_, key.c_str(), value.data(), value.size(), ttl_seconds);
+  }
+  void cache_del(const std::string& key) { detail::host->cache_del(call_, key.c_str()); }
+
+  void log(int level, const std::string& message) { detail::host->log(call_, level, message.c_str()); }
+
+  void reply(std::string_view json) { detail::host->reply(call_, json.data(), json.size()); }
+  // Replies with the first row as an object; throws not_found(what) when empty.
+  void reply_first(const Rows& rows, std::string_view what) {
+    if (rows.empty()) throw not_found(what);
+    reply(rows.first_json());
+  }
+  // Replies {"items": [...], "nextCursor": cursor|null}.
+  void reply_page(const Rows& rows, const std::optional<std::string>& next_cursor) {
+    std::string out = "{\"items\":";
+    out += rows.json();
+    out += ",\"nextCursor\":";
+    if (next_cursor) append_json_string(out, *next_cursor); else out += "null";
+    out += '}';
+    reply(out);
+  }
+
+  crm_call* raw() const { return call_; }
+
+private:
+  crm_call* call_;
+  std::optional<Input> input_;
+};
+
+// ---------------------------------------------------------------------------
+// The boundary: a C handler for a C++ function void(Call&) or crm_status(Call&).
+template <auto Fn>
+crm_status handler(crm_call* raw, void*) noexcept {
+  try {
+    Call call(raw);
+    if constexpr (std::is_same_v<decltype(Fn(call)), void>) {
+      Fn(call);
+      return CRM_OK;
+    } else {
+      return Fn(call);
+    }
+  } catch (const Error& e) {
+    // An empty message means the host already recorded why (a failed sql()).
+    if (*e.what()) detail::host->fail(raw, e.status(), e.what());
+    for (const auto& [field, message] : e.fields()) detail::host->add_error(raw, field.c_str(), message.c_str());
+    return e.status();
+  } catch (const Poco::Exception& e) {
+    detail::host->log(raw, CRM_LOG_ERROR, e.displayText().c_str());
+  } catch (const std::exception& e) {
+    detail::host->log(raw, CRM_LOG_ERROR, e.what());
+  } catch (...) {
+    detail::host->log(raw, CRM_LOG_ERROR, "unknown exception");
+  }
+  detail::host->fail(raw, CRM_E_INTERNAL, "internal error");
+  return CRM_E_INTERNAL;
+}
+
+constexpr crm_operation_def operation(const char* name, const char* roles, const char* method, const char* path,
+                                      crm_handler h, int http_status = 0, const char* input_schema = nullptr,
+                                      const char* summary = nullptr, unsigned flags = 0) {
+  return crm_operation_def{name, roles, method, path, input_schema, h, http_status, summary, flags};
+}
+// A read: READ ONLY transaction, its COMMIT off the reply's path.
+constexpr crm_operation_def read_operation(const char* name, const char* roles, const char* path, crm_handler h,
+                                           const char* summary = nullptr) {
+  return crm_operation_def{name, roles, "GET", path, nullptr, h, 0, summary, CRM_OP_READ_ONLY};
+}
+// An operation with no REST route (events, workflows, invoke only).
+constexpr crm_operation_def internal_operation(const char* name, const char* roles, crm_handler h,
+                                               const char* input_schema = nullptr) {
+  return crm_operation_def{name, roles, nullptr, nullptr, input_schema, h, 0, nullptr, 0};
+}
+
+namespace detail {
+inline crm_status init(const crm_host_api* api, const char* config_json, void** state) {
+  host = api;
+  if (!user_init) return CRM_OK;
+  try {
+    return user_init(config_json, state);
+  } catch (const std::exception& e) {
+    api->log(nullptr, CRM_LOG_ERROR, e.what());
+    return CRM_E_INTERNAL;
+  } catch (...) {
+    return CRM_E_INTERNAL;
+  }
+}
+inline void shutdown(void* state) {
+  if (user_shutdown) user_shutdown(state);
+}
+} // namespace detail
+
+// Builds the plugin definition; use with CRM_PLUGIN(...).
+class plugin {
+public:
+  plugin(const char* name, const char* version, const char* description) {
+    def_ = crm_plugin_def{CRM_PLUGIN_DEF_SIZES, name, version, description, nullptr, 0, nullptr, 0, nullptr, 0,
+                          nullptr, 0, &detail::init, &detail::shutdown};
+  }
+  template <size_t N> plugin& operations(const crm_operation_def (&a)[N]) { return def_.operations = a, def_.n_operations = N, *this; }
+  template <size_t N> plugin& subscriptions(const crm_subscription_def (&a)[N]) { return def_.subscriptions = a, def_.n_subscriptions = N, *this; }
+  template <size_t N> plugin& schedules(const crm_schedule_def (&a)[N]) { return def_.schedules = a, def_.n_schedules = N, *this; }
+  template <size_t N> plugin& migrations(const crm_migration_def (&a)[N]) { return def_.migrations = a, def_.n_migrations = N, *this; }
+  // init(config_json, &state) runs once after migrations; shutdown(state) at stop.
+  plugin& on_init(crm_status (*fn)(const char*, void**)) { return detail::user_init = fn, *this; }
+  plugin& on_shutdown(void (*fn)(void*)) { return detail::user_shutdown = fn, *this; }
+  const crm_plugin_def& def() const { return def_; }
+
+private:
+  crm_plugin_def def_;
+};
+
+} // namespace crm
+
+// Exports crm_plugin_entry returning the definition built by `builder_expr`.
+#define CRM_PLUGIN(builder_expr)                                                                   \
+  extern "C" CRM_PLUGIN_EXPORT const crm_plugin_def* crm_plugin_entry(uint32_t host_abi) {         \
+    if (CRM_ABI_MAJOR_OF(host_abi) != CRM_ABI_MAJOR) return nullptr;                                \
+    static const crm_plugin_def def = (builder_expr).def();                                        \
+    return &def;                                                                                   \
+  }

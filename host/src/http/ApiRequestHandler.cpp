@@ -1,0 +1,230 @@
+// ApiRequestHandler: see the header.
+#include "http/ApiRequestHandler.hpp"
+
+#include "http/HostEndpoints.hpp"
+#include "http/RequestInput.hpp"
+#include "log/Log.hpp"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/MediaType.h>
+
+#include <chrono>
+#include <istream>
+
+namespace crm::http {
+
+namespace {
+
+bool has_body_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE"; }
+
+bool is_json_type(const std::string& content_type) {
+  std::string_view ct(content_type);
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  std::string lower(ct);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json" || (lower.rfind("application/", 0) == 0 && lower.size() > 5 &&
+                                          lower.compare(lower.size() - 5, 5, "+json") == 0);
+}
+
+// Reads at most limit + 1 bytes: enough to tell "too large" without reading it all.
+bool read_body(std::istream& in, size_t limit, std::string& out) {
+  char buffer[8192];
+  while (in) {
+    in.read(buffer, sizeof buffer);
+    auto n = static_cast<size_t>(in.gcount());
+    if (n == 0) break;
+    if (out.size() + n > limit) return false;
+    out.append(buffer, n);
+  }
+  return true;
+}
+
+} // namespace
+
+void ApiRequestHandler::problem(Reply& reply, Problem p, std::string_view path) {
+  reply.status = p.status;
+  reply.content_type = "application/problem+json";
+  p.instance = std::string(path);
+  reply.body = p.to_json();
+}
+
+std::optional<security::Principal> ApiRequestHandler::authenticate(const Poco::Net::HTTPServerRequest& request) const {
+  const std::string& auth = request.get("Authorization", "");
+  if (auth.size() < 8 || (auth.compare(0, 7, "Bearer ") != 0 && auth.compare(0, 7, "bearer ") != 0)) return std::nullopt;
+  return s_.tokens->verify(std::string_view(auth).substr(7));
+}
+
+void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+  auto started = std::chrono::steady_clock::now();
+  s_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  const std::string request_id = ResponsePolicy::request_id(request.get("X-Request-Id", ""));
+  const std::string& uri = request.getURI();
+  size_t q = uri.find('?');
+  std::string_view path = std::string_view(uri).substr(0, q);
+  std::string_view query = q == std::string::npos ? std::string_view() : std::string_view(uri).substr(q + 1);
+
+  Reply reply;
+  try {
+    dispatch(request, response, path, query, request_id, reply);
+  } catch (const std::exception& e) {
+    log::error("http", std::string("request failed: ") + e.what(), {{"request_id", request_id}});
+    reply = Reply{};
+    problem(reply, Problem{500, "", "internal error", "", {}}, path);
+  }
+
+  response.set("X-Request-Id", request_id);
+  for (auto& [name, value] : reply.headers) response.set(name, value);
+  s_.policy->apply(request, response, reply.content_type.find("json") != std::string::npos);
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+  if (reply.status == 204 || reply.body.empty() || request.getMethod() == "HEAD") {
+    response.setContentLength(0);
+    response.send();
+  } else {
+    response.setContentType(reply.content_type);
+    response.sendBuffer(reply.body.data(), reply.body.size());
+  }
+
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  s_.metrics->record_request(reply.operation, reply.status, seconds);
+  if (s_.log_requests)
+    log::info("http", request.getMethod() + " " + std::string(path) + " " + std::to_string(reply.status),
+              {{"request_id", request_id}, {"operation", reply.operation}, {"duration_ms", std::to_string(seconds * 1000)}});
+  s_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                                 std::string_view path, std::string_view query, const std::string& request_id,
+                                 Reply& reply) {
+  const std::string& method = request.getMethod();
+  auto snapshot = s_.registry->snapshot();
+
+  if (s_.policy->is_preflight(request)) {
+    auto m = snapshot->routes.match("OPTIONS", path);
+    reply.operation = "cors.preflight";
+    reply.status = s_.policy->answer_preflight(request, response, m.allow);
+    reply.content_type.clear();
+    return;
+  }
+  if (host_endpoint(request, path, reply)) return;
+
+  auto match = snapshot->routes.match(method, path);
+  using Kind = decltype(match.kind);
+  if (match.kind == Kind::NotFound) {
+    problem(reply, Problem{404, "", "no route for " + method + " " + std::string(path), "", {}}, path);
+    return;
+  }
+  if (match.kind == Kind::MethodNotAllowed) {
+    reply.headers.emplace_back("Allow", match.allow);
+    problem(reply, Problem{405, "", method + " is not allowed here; allowed: " + match.allow, "", {}}, path);
+    return;
+  }
+  const plugins::Operation& op = **match.target;
+  reply.operation = op.name;
+
+  const security::Principal* principal = &security::Principal::anonymous_caller();
+  std::optional<security::Principal> authenticated;
+  if (!op.roles.is_public()) {
+    authenticated = authenticate(request);
+    if (!authenticated) {
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+      problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+      return;
+    }
+    principal = &*authenticated;
+  }
+
+  std::string body;
+  if (has_body_method(method)) {
+    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(s_.max_body_bytes)) {
+      problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
+      return;
+    }
+    if (!read_body(request.stream(), s_.max_body_bytes, body)) {
+      problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
+      return;
+    }
+    if (!body.empty() && !is_json_type(request.getContentType())) {
+      problem(reply, Problem{415, "", "send the body as application/json", "", {}}, path);
+      return;
+    }
+  }
+
+  Params path_params;
+  path_params.reserve(match.params.size());
+  for (const auto& [name, value] : match.params) path_params.emplace_back(std::string(name), std::string(value));
+  InputResult input = build_input(body, parse_query(query), path_params);
+  if (input.problem) {
+    problem(reply, std::move(*input.problem), path);
+    return;
+  }
+
+  std::string client_ip = request.clientAddress().host().toString();
+  plugins::Invocation inv;
+  inv.op = &op;
+  inv.input = input.json;
+  inv.parsed = input.parsed.isEmpty() ? nullptr : &input.parsed;
+  inv.principal = principal;
+  inv.request_id = request_id.c_str();
+  inv.trace_id = request_id.c_str();
+  inv.client_ip = client_ip.c_str();
+  plugins::Outcome outcome = s_.invoker->invoke(inv);
+  if (outcome.status != CRM_OK) {
+    problem(reply, Problem{outcome.http_status, "", std::move(outcome.message), "", std::move(outcome.errors)}, path);
+    return;
+  }
+  reply.status = outcome.http_status;
+  reply.body = std::move(outcome.body);
+}
+
+bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
+  if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins") return false;
+  if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {
+    reply.headers.emplace_back("Allow", "GET");
+    problem(reply, Problem{405, "", "only GET is allowed here", "", {}}, path);
+    return true;
+  }
+  if (path == "/health/live") {
+    reply.operation = "host.health_live";
+    reply.body = R"({"status":"ok"})";
+    return true;
+  }
+  if (path == "/health/ready") {
+    reply.operation = "host.health_ready";
+    bool ok = true;
+    reply.body = readiness_json(s_.readiness ? s_.readiness() : std::vector<std::pair<std::string, bool>>{}, ok);
+    reply.status = ok ? 200 : 503;
+    return true;
+  }
+  if (path == "/metrics") {
+    reply.operation = "host.metrics";
+    if (!s_.metrics_public) {
+      auto p = authenticate(request);
+      if (!p || p->role != "ADMIN") {
+        problem(reply, Problem{p ? 403 : 401, "", "metrics need an ADMIN token", "", {}}, path);
+        return true;
+      }
+    }
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    reply.body = s_.metrics->render();
+    return true;
+  }
+  if (path == "/api/plugins") {
+    reply.operation = "host.plugins";
+    auto p = authenticate(request);
+    if (!p) {
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+      problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+    } else if (p->role != "ADMIN") {
+      problem(reply, Problem{403, "", "only an ADMIN may list plugins", "", {}}, path);
+    } else {
+      reply.body = plugins_json(*s_.registry->snapshot());
+    }
+    return true;
+  }
+  problem(reply, Problem{404, "", "no route for GET " + std::string(path), "", {}}, path);
+  return true;
+}
+
+} // namespace crm::http

@@ -1,0 +1,43 @@
+// ApiRequestHandler: one HTTP request, start to end. Order of the pipeline:
+// request id -> CORS preflight -> host endpoints (health, metrics, plugins) ->
+// route -> authenticate -> read and check the body -> build the input -> invoke
+// -> reply (JSON or problem+json), with security headers on every response
+// and one metrics sample per request.
+#pragma once
+
+#include "http/HttpServices.hpp"
+#include "http/Problem.hpp"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace crm::http {
+
+// What goes back to the client; filled by the pipeline, written once.
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string operation = "unmatched"; // the metrics label
+};
+
+class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
+public:
+  explicit ApiRequestHandler(HttpServices& services) : s_(services) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+
+private:
+  void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, std::string_view path,
+                std::string_view query, const std::string& request_id, Reply& reply);
+  bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
+  std::optional<security::Principal> authenticate(const Poco::Net::HTTPServerRequest& request) const;
+  static void problem(Reply& reply, Problem p, std::string_view path);
+
+  HttpServices& s_;
+};
+
+} // namespace crm::http

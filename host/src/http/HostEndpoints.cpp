@@ -1,0 +1,52 @@
+// HostEndpoints: see the header.
+#include "http/HostEndpoints.hpp"
+
+#include "http/JsonText.hpp"
+
+namespace crm::http {
+
+std::string readiness_json(const std::vector<std::pair<std::string, bool>>& checks, bool& ok) {
+  ok = true;
+  std::string checks_json = "{";
+  for (size_t i = 0; i < checks.size(); ++i) {
+    if (i) checks_json += ',';
+    append_json_string(checks_json, checks[i].first);
+    checks_json += checks[i].second ? ":\"ok\"" : ":\"down\"";
+    ok = ok && checks[i].second;
+  }
+  checks_json += '}';
+  return std::string("{\"status\":\"") + (ok ? "ok" : "unavailable") + "\",\"checks\":" + checks_json + "}";
+}
+
+namespace {
+std::string abi_text(uint32_t abi) { return std::to_string(abi >> 16) + "." + std::to_string(abi & 0xffff); }
+} // namespace
+
+std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot) {
+  std::string out = "{\"items\":[";
+  bool first = true;
+  for (const auto& p : snapshot.plugins) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":" + json_string(p->name) + ",\"file\":" + json_string(p->file) +
+           ",\"version\":" + json_string(p->version) + ",\"abi\":" + json_string(abi_text(p->abi)) +
+           ",\"status\":\"LOADED\",\"description\":" + json_string(p->description) + ",\"operations\":[";
+    for (size_t i = 0; i < p->operations.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, p->operations[i]->name);
+    }
+    out += "],\"error\":null}";
+  }
+  for (const auto& r : snapshot.refused) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":" + (r.name.empty() ? std::string("null") : json_string(r.name)) +
+           ",\"file\":" + json_string(r.file) + ",\"version\":" + (r.version.empty() ? "null" : json_string(r.version)) +
+           ",\"abi\":" + (r.abi ? json_string(abi_text(r.abi)) : "null") +
+           ",\"status\":\"REFUSED\",\"operations\":[],\"error\":" + json_string(r.error) + "}";
+  }
+  out += "],\"nextCursor\":null}";
+  return out;
+}
+
+} // namespace crm::http

@@ -1,0 +1,35 @@
+// HttpServices: what the request handler needs from the rest of the host,
+// gathered once at start and shared (read-only) by every worker thread.
+#pragma once
+
+#include "http/ResponsePolicy.hpp"
+#include "metrics/Metrics.hpp"
+#include "plugins/Invoker.hpp"
+#include "plugins/PluginRegistry.hpp"
+#include "security/TokenVerifier.hpp"
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace crm::http {
+
+// One dependency's state for /health/ready: name and whether it answers.
+using ReadinessCheck = std::function<std::vector<std::pair<std::string, bool>>()>;
+
+struct HttpServices {
+  plugins::PluginRegistry* registry = nullptr;
+  plugins::Invoker* invoker = nullptr;
+  security::TokenVerifier* tokens = nullptr;
+  const ResponsePolicy* policy = nullptr;
+  metrics::Registry* metrics = nullptr;
+  ReadinessCheck readiness;
+  size_t max_body_bytes = 1 << 20;
+  bool metrics_public = true;
+  bool log_requests = false;
+  std::atomic<long> in_flight{0};
+};
+
+} // namespace crm::http

@@ -1,0 +1,63 @@
+// HttpSubsystem: see the header.
+#include "http/HttpSubsystem.hpp"
+
+#include "log/Log.hpp"
+#include "plugins/PluginSubsystem.hpp"
+#include "storage/StorageSubsystem.hpp"
+
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/Application.h>
+
+namespace crm::http {
+
+void HttpSubsystem::initialize(Poco::Util::Application& app) {
+  auto& config = app.config();
+
+  ResponsePolicyConfig rp;
+  Poco::StringTokenizer origins(config.getString("http.cors.allowed_origins", ""), ",",
+                                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  rp.allowed_origins.assign(origins.begin(), origins.end());
+  rp.hsts_max_age = config.getInt("http.hsts_max_age", 0);
+  policy_ = std::make_unique<ResponsePolicy>(rp);
+
+  security::TokenConfig tc;
+  tc.keys = security::TokenVerifier::parse_keys(config.getString("jwt.keys", ""));
+  tc.issuer = config.getString("jwt.issuer", "crm-host");
+  tc.audience = config.getString("jwt.audience", "crm-api");
+  tokens_ = std::make_unique<security::TokenVerifier>(tc);
+
+  auto& plugins = app.getSubsystem<plugins::PluginSubsystem>();
+  auto& storage = app.getSubsystem<storage::StorageSubsystem>();
+  services_.registry = &plugins.registry();
+  services_.invoker = &plugins.invoker();
+  services_.tokens = tokens_.get();
+  services_.policy = policy_.get();
+  services_.metrics = &metrics_;
+  services_.readiness = [&storage] {
+    return std::vector<std::pair<std::string, bool>>{{"postgres", storage.postgres_ready()}};
+  };
+  services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
+  services_.metrics_public = config.getBool("http.metrics_public", true);
+  services_.log_requests = config.getBool("log.requests", false);
+
+  ServerConfig sc;
+  sc.host = config.getString("http.host", "127.0.0.1");
+  sc.port = static_cast<unsigned short>(config.getInt("http.port", 8080));
+  sc.max_threads = config.getInt("http.max_threads", 64);
+  sc.max_queued = config.getInt("http.max_queued", 512);
+  sc.keep_alive = config.getBool("http.keep_alive", true);
+  sc.max_keep_alive_requests = config.getInt("http.max_keep_alive_requests", 0);
+  sc.keep_alive_timeout_s = config.getInt("http.keep_alive_timeout", 15);
+  server_ = std::make_unique<HttpServer>(sc, services_);
+  server_->start();
+  log::info("http", "listening on http://" + sc.host + ":" + std::to_string(server_->port()), {});
+}
+
+void HttpSubsystem::uninitialize() {
+  if (!server_) return;
+  log::info("http", "stopping: letting requests in flight finish", {});
+  server_->stop();
+  log::info("http", "stopped", {});
+}
+
+} // namespace crm::http

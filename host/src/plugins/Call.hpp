@@ -1,0 +1,55 @@
+// crm_call and crm_rows: the host's side of the ABI's opaque types. One crm_call
+// lives on the stack of the invoker for exactly one invocation; the plugin only
+// ever sees a pointer to it, through crm_host_api.
+#pragma once
+
+#include "http/Problem.hpp"
+#include "plugins/Operation.hpp"
+#include "security/Principal.hpp"
+#include "storage/ConnectionPool.hpp"
+
+#include <crm/plugin_abi.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crm::plugins {
+class Invoker;
+}
+
+struct crm_rows {
+  crm::storage::PgResult result;
+  std::string json; // built on first rows_json()
+  int json_shape = -1;
+};
+
+struct crm_call {
+  // What was asked, by whom. The strings are NUL-terminated and outlive the call.
+  const crm::plugins::Operation* op = nullptr;
+  crm::plugins::PluginInstance* plugin = nullptr;
+  std::string_view input;
+  const crm::security::Principal* principal = nullptr;
+  const char* request_id = "";
+  const char* trace_id = "";
+  const char* client_ip = "";
+  const char* event_id = nullptr;
+  crm::plugins::Invoker* invoker = nullptr;
+  int depth = 0;
+
+  // The transaction: a connection is taken from the plugin's pool on the first
+  // sql() and BEGIN rides along with that first statement.
+  crm::storage::ConnectionPool::Lease connection;
+  bool in_transaction = false;
+  bool aborted = false; // a statement failed: only ROLLBACK is possible now
+  std::unique_ptr<crm_rows> rows;
+
+  // The outcome.
+  std::string reply;
+  bool replied = false;
+  crm_status failure = CRM_OK;
+  std::string failure_message;
+  std::vector<crm::http::FieldError> errors;
+  std::string invoke_reply; // what the last invoke() returned, borrowed by the plugin
+};

@@ -1,0 +1,321 @@
+// HostApi: the implementation of crm_host_api. See plugin_abi.h for the contract
+// of each function; this file only keeps it.
+#include "plugins/HostApi.hpp"
+
+#include "http/JsonText.hpp"
+#include "log/Log.hpp"
+#include "plugins/Call.hpp"
+#include "plugins/Invoker.hpp"
+#include "storage/PgError.hpp"
+
+#include <cctype>
+#include <cstring>
+#include <string>
+
+namespace crm::plugins {
+
+namespace {
+
+constexpr unsigned kOidBool = 16, kOidInt8 = 20, kOidInt2 = 21, kOidInt4 = 23, kOidOid = 26, kOidJson = 114,
+                   kOidFloat4 = 700, kOidFloat8 = 701, kOidNumeric = 1700, kOidJsonb = 3802, kOidTimestamp = 1114,
+                   kOidTimestamptz = 1184;
+
+// PostgreSQL prints "2026-11-23 09:45:20.779829+00" in a UTC session; the API
+// speaks RFC 3339: "2026-11-23T09:45:20.779829Z".
+void append_timestamp(std::string& out, std::string_view v, bool with_zone) {
+  if (v.size() < 19 || v[10] != ' ') {
+    http::append_json_string(out, v); // infinity and friends
+    return;
+  }
+  out.push_back('"');
+  out.append(v.data(), 10);
+  out.push_back('T');
+  if (with_zone && v.size() >= 3 && v.substr(v.size() - 3) == "+00") {
+    out.append(v.data() + 11, v.size() - 14);
+    out.push_back('Z');
+  } else {
+    out.append(v.data() + 11, v.size() - 11);
+  }
+  out.push_back('"');
+}
+
+const char* level_name(int level) {
+  switch (level) {
+  case CRM_LOG_DEBUG: return "debug";
+  case CRM_LOG_WARN: return "warn";
+  case CRM_LOG_ERROR: return "error";
+  default: return "info";
+  }
+}
+
+thread_local const std::string* t_current_plugin = nullptr;
+
+void log_for(crm_call* call, int level, std::string_view message) {
+  std::string_view plugin = call && call->plugin ? std::string_view(call->plugin->name)
+                            : t_current_plugin   ? std::string_view(*t_current_plugin)
+                                                 : std::string_view();
+  std::string_view op = call && call->op ? std::string_view(call->op->name) : std::string_view();
+  std::string_view rid = call ? std::string_view(call->request_id) : std::string_view();
+  std::string_view tid = call ? std::string_view(call->trace_id) : std::string_view();
+  log::write(level_name(level), "plugin", message,
+             {{"plugin", plugin}, {"operation", op}, {"request_id", rid}, {"trace_id", tid}});
+}
+
+// What the caller is told when a plugin's statement fails; the SQL error itself
+// goes to the log only.
+const char* public_message(crm_status s) {
+  switch (s) {
+  case CRM_E_CONFLICT: return "the change conflicts with existing data";
+  case CRM_E_INVALID: return "the data was refused by the database";
+  case CRM_E_FORBIDDEN: return "access denied";
+  case CRM_E_UNAVAILABLE: return "the database is unavailable";
+  default: return "internal error";
+  }
+}
+
+void record_failure(crm_call* call, crm_status s, std::string message) {
+  if (call->failure != CRM_OK) return; // the first cause wins
+  call->failure = s;
+  call->failure_message = std::move(message);
+}
+
+const char* input(crm_call* call, size_t* len) {
+  if (len) *len = call->input.size();
+  return call->input.data();
+}
+
+const char* principal(crm_call* call, size_t* len) {
+  const std::string& j = call->principal->json;
+  if (len) *len = j.size();
+  return j.c_str();
+}
+
+const char* call_info(crm_call* call, const char* key) {
+  if (!call || !key) return nullptr;
+  if (!std::strcmp(key, "operation")) return call->op->name.c_str();
+  if (!std::strcmp(key, "request_id")) return call->request_id;
+  if (!std::strcmp(key, "trace_id")) return call->trace_id;
+  if (!std::strcmp(key, "client_ip")) return call->client_ip;
+  if (!std::strcmp(key, "event_id")) return call->event_id;
+  if (!std::strcmp(key, "plugin")) return call->plugin->name.c_str();
+  return nullptr;
+}
+
+crm_status sql(crm_call* call, const char* statement, const char* const* params, size_t n_params, crm_rows** out) {
+  if (out) *out = nullptr;
+  if (!call || !statement) return CRM_E_INTERNAL;
+  if (!statement_allowed(statement)) {
+    log_for(call, CRM_LOG_ERROR, std::string("statement refused (transaction and session control belong to the host): ") + statement);
+    record_failure(call, CRM_E_INTERNAL, "internal error");
+    return CRM_E_INTERNAL;
+  }
+  if (call->aborted) {
+    record_failure(call, CRM_E_INTERNAL, "internal error");
+    return CRM_E_INTERNAL;
+  }
+  try {
+    auto rows = std::make_unique<crm_rows>();
+    rows->result = call->invoker->run_sql(*call, statement, params, static_cast<int>(n_params));
+    call->rows = std::move(rows);
+    if (out) *out = call->rows.get();
+    return CRM_OK;
+  } catch (const storage::PgError& e) {
+    crm_status s = e.status();
+    log_for(call, s == CRM_E_CONFLICT || s == CRM_E_INVALID ? CRM_LOG_INFO : CRM_LOG_WARN,
+            std::string(e.what()) + " [SQLSTATE " + e.sqlstate() + "]");
+    record_failure(call, s, public_message(s));
+    return s;
+  }
+}
+
+size_t rows_count(const crm_rows* r) { return r ? static_cast<size_t>(r->result.rows()) : 0; }
+size_t rows_columns(const crm_rows* r) { return r ? static_cast<size_t>(r->result.columns()) : 0; }
+const char* rows_column_name(const crm_rows* r, size_t c) {
+  return r && c < rows_columns(r) ? PQfname(r->result.get(), static_cast<int>(c)) : nullptr;
+}
+const char* rows_value(const crm_rows* r, size_t row, size_t col, size_t* len) {
+  if (!r || row >= rows_count(r) || col >= rows_columns(r)) return nullptr;
+  int ri = static_cast<int>(row), ci = static_cast<int>(col);
+  if (r->result.is_null(ri, ci)) {
+    if (len) *len = 0;
+    return nullptr;
+  }
+  if (len) *len = static_cast<size_t>(r->result.length(ri, ci));
+  return r->result.value(ri, ci);
+}
+
+void append_row(std::string& out, const storage::PgResult& res, int row, const std::vector<std::string>& keys,
+                const std::vector<unsigned>& types) {
+  out.push_back('{');
+  for (int c = 0; c < res.columns(); ++c) {
+    if (c) out.push_back(',');
+    out += keys[c];
+    if (res.is_null(row, c)) {
+      out += "null";
+      continue;
+    }
+    const char* v = res.value(row, c);
+    size_t n = static_cast<size_t>(res.length(row, c));
+    switch (types[c]) {
+    case kOidBool: out += (v[0] == 't') ? "true" : "false"; break;
+    case kOidInt2: case kOidInt4: case kOidInt8: case kOidOid: out.append(v, n); break;
+    case kOidFloat4: case kOidFloat8: case kOidNumeric:
+      // NaN and Infinity have no JSON number.
+      if (std::isdigit(static_cast<unsigned char>(v[0])) || (v[0] == '-' && std::isdigit(static_cast<unsigned char>(v[1]))))
+        out.append(v, n);
+      else
+        http::append_json_string(out, std::string_view(v, n));
+      break;
+    case kOidJson: case kOidJsonb: out.append(v, n); break;
+    case kOidTimestamptz: append_timestamp(out, std::string_view(v, n), true); break;
+    case kOidTimestamp: append_timestamp(out, std::string_view(v, n), false); break;
+    default: http::append_json_string(out, std::string_view(v, n));
+    }
+  }
+  out.push_back('}');
+}
+
+const char* rows_json(crm_rows* r, int shape, size_t* len) {
+  if (!r) return nullptr;
+  if (r->json_shape != shape) {
+    const auto& res = r->result;
+    std::vector<std::string> keys(res.columns());
+    std::vector<unsigned> types(res.columns());
+    for (int c = 0; c < res.columns(); ++c) {
+      http::append_json_string(keys[c], PQfname(res.get(), c));
+      keys[c].push_back(':');
+      types[c] = PQftype(res.get(), c);
+    }
+    r->json.clear();
+    if (shape == CRM_ROWS_FIRST_OBJECT) {
+      if (res.rows() == 0) r->json = "null";
+      else append_row(r->json, res, 0, keys, types);
+    } else {
+      r->json.push_back('[');
+      for (int i = 0; i < res.rows(); ++i) {
+        if (i) r->json.push_back(',');
+        append_row(r->json, res, i, keys, types);
+      }
+      r->json.push_back(']');
+    }
+    r->json_shape = shape;
+  }
+  if (len) *len = r->json.size();
+  return r->json.c_str();
+}
+
+bool valid_event_type(const char* t) {
+  // <entity>.<verb>, lower case, digits and underscores.
+  size_t n = std::strlen(t), dots = 0;
+  if (n == 0 || n > 100 || t[0] == '.' || t[n - 1] == '.') return false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = t[i];
+    if (c == '.') ++dots;
+    else if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return dots >= 1;
+}
+
+crm_status emit(crm_call* call, const char* type, const char* subject, const char* data, size_t len) {
+  if (!call || !type || !valid_event_type(type)) {
+    log_for(call, CRM_LOG_ERROR, std::string("emit: bad event type '") + (type ? type : "") + "'");
+    record_failure(call, CRM_E_INTERNAL, "internal error");
+    return CRM_E_INTERNAL;
+  }
+  if (call->aborted) return CRM_E_INTERNAL;
+  std::string payload = data && len ? std::string(data, len) : std::string("{}");
+  const std::string& actor = call->principal->anonymous() ? std::string("anonymous") : call->principal->id;
+  const char* params[] = {type, call->plugin->name.c_str(), subject, actor.c_str(),
+                          *call->trace_id ? call->trace_id : nullptr, payload.c_str()};
+  try {
+    call->invoker->run_sql(*call,
+                           "insert into crm_outbox (id, type, source, subject, actor, traceparent, data) "
+                           "values (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb)",
+                           params, 6);
+    return CRM_OK;
+  } catch (const storage::PgError& e) {
+    crm_status s = e.status();
+    log_for(call, CRM_LOG_ERROR, std::string("emit ") + type + ": " + e.what());
+    record_failure(call, s == CRM_E_UNAVAILABLE ? s : CRM_E_INTERNAL, public_message(s));
+    return s == CRM_E_UNAVAILABLE ? s : CRM_E_INVALID;
+  }
+}
+
+crm_status invoke(crm_call* call, const char* operation, const char* input_json, size_t len, const char** out,
+                  size_t* out_len) {
+  if (out) *out = nullptr;
+  if (out_len) *out_len = 0;
+  if (!call || !operation) return CRM_E_INTERNAL;
+  Outcome o = call->invoker->invoke_nested(*call, operation, std::string_view(input_json ? input_json : "{}", input_json ? len : 2));
+  call->invoke_reply = o.status == CRM_OK ? std::move(o.body) : std::move(o.message);
+  if (out) *out = call->invoke_reply.c_str();
+  if (out_len) *out_len = call->invoke_reply.size();
+  return o.status;
+}
+
+crm_status cache_get(crm_call*, const char*, const char** value, size_t* len) {
+  if (value) *value = nullptr;
+  if (len) *len = 0;
+  return CRM_E_UNAVAILABLE; // no cache configured yet
+}
+crm_status cache_set(crm_call*, const char*, const char*, size_t, unsigned) { return CRM_E_UNAVAILABLE; }
+crm_status cache_del(crm_call*, const char*) { return CRM_E_UNAVAILABLE; }
+
+void log_message(crm_call* call, int level, const char* message) {
+  if (message) log_for(call, level, message);
+}
+
+void reply(crm_call* call, const char* json, size_t len) {
+  if (!call) return;
+  call->reply.assign(json ? json : "null", json ? len : 4);
+  call->replied = true;
+}
+
+void fail(crm_call* call, crm_status status, const char* message) {
+  if (!call) return;
+  call->failure = status == CRM_OK ? CRM_E_INTERNAL : status;
+  call->failure_message = message ? message : "";
+}
+
+void add_error(crm_call* call, const char* field, const char* message) {
+  if (!call) return;
+  call->errors.push_back({field ? field : "", message ? message : ""});
+}
+
+const crm_host_api kApi = {
+    CRM_ABI_VERSION, sizeof(crm_host_api), input, principal, call_info, sql, rows_count, rows_columns,
+    rows_column_name, rows_value, rows_json, emit, invoke, cache_get, cache_set, cache_del, log_message, reply, fail,
+    add_error,
+};
+
+} // namespace
+
+const crm_host_api* host_api() { return &kApi; }
+
+void set_current_plugin(const std::string* name) { t_current_plugin = name; }
+
+bool statement_allowed(const char* sql) {
+  const char* p = sql;
+  // Skip white space and comments before the first keyword.
+  for (;;) {
+    while (*p && std::isspace(static_cast<unsigned char>(*p))) ++p;
+    if (p[0] == '-' && p[1] == '-') {
+      while (*p && *p != '\n') ++p;
+    } else if (p[0] == '/' && p[1] == '*') {
+      const char* end = std::strstr(p + 2, "*/");
+      p = end ? end + 2 : p + std::strlen(p);
+    } else {
+      break;
+    }
+  }
+  std::string word;
+  while (*p && std::isalpha(static_cast<unsigned char>(*p))) word.push_back(static_cast<char>(std::toupper(*p++)));
+  static const char* const refused[] = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT",
+                                        "RELEASE", "SET", "RESET", "DISCARD", "PREPARE", "DEALLOCATE", "LISTEN",
+                                        "UNLISTEN", "VACUUM", "COPY"};
+  for (const char* r : refused)
+    if (word == r) return false;
+  return !word.empty() || *p == '(';
+}
+
+} // namespace crm::plugins

@@ -1,0 +1,159 @@
+// Invoker: see the header.
+#include "plugins/Invoker.hpp"
+
+#include "log/Log.hpp"
+#include "plugins/Call.hpp"
+#include "plugins/PluginRegistry.hpp"
+#include "storage/PgError.hpp"
+
+#include <Poco/JSON/Parser.h>
+
+namespace crm::plugins {
+
+namespace {
+
+const char* default_message(crm_status s) {
+  switch (s) {
+  case CRM_E_INVALID: return "validation failed";
+  case CRM_E_NOT_FOUND: return "not found";
+  case CRM_E_CONFLICT: return "conflict";
+  case CRM_E_FORBIDDEN: return "forbidden";
+  case CRM_E_UNAVAILABLE: return "a dependency is unavailable";
+  default: return "internal error";
+  }
+}
+
+Outcome failed(crm_status s, std::string message) {
+  Outcome o;
+  o.status = s;
+  o.http_status = http::http_status_for(s);
+  o.message = std::move(message);
+  return o;
+}
+
+} // namespace
+
+Outcome Invoker::invoke(const Invocation& inv) {
+  const Operation& op = *inv.op;
+  if (!op.roles.admits(*inv.principal)) return failed(CRM_E_FORBIDDEN, "your role may not call " + op.name);
+
+  if (op.input_schema) {
+    std::vector<http::FieldError> errors;
+    if (inv.parsed) {
+      errors = op.input_schema->validate(*inv.parsed);
+    } else {
+      try {
+        Poco::JSON::Parser parser;
+        errors = op.input_schema->validate(parser.parse(std::string(inv.input)));
+      } catch (const Poco::Exception&) {
+        errors.push_back({"body", "must be a JSON object"});
+      }
+    }
+    if (!errors.empty()) {
+      Outcome o = failed(CRM_E_INVALID, "the input is not valid");
+      o.errors = std::move(errors);
+      return o;
+    }
+  }
+
+  crm_call call;
+  call.op = &op;
+  call.plugin = op.plugin;
+  call.input = inv.input;
+  call.principal = inv.principal;
+  call.request_id = inv.request_id;
+  call.trace_id = inv.trace_id;
+  call.client_ip = inv.client_ip;
+  call.event_id = inv.event_id;
+  call.invoker = this;
+  call.depth = inv.depth;
+
+  crm_status status;
+  try {
+    status = op.handler(&call, op.plugin->state);
+  } catch (...) {
+    // The SDK catches at the boundary; a plugin without it must not take us down.
+    log::error("invoker", "handler threw across the ABI", {{"operation", op.name}, {"request_id", inv.request_id}});
+    status = CRM_E_INTERNAL;
+  }
+  if (status == CRM_OK && call.failure != CRM_OK && !call.replied) status = call.failure;
+  if (status != CRM_OK && status > CRM_E_INTERNAL) status = CRM_E_INTERNAL;
+  finish_transaction(call, status);
+
+  if (status == CRM_OK) {
+    Outcome o;
+    o.http_status = call.replied ? op.http_status : (op.http_status == 200 ? 204 : op.http_status);
+    o.body = std::move(call.reply);
+    return o;
+  }
+  Outcome o = failed(status, call.failure_message.empty() ? default_message(status) : std::move(call.failure_message));
+  o.errors = std::move(call.errors);
+  return o;
+}
+
+void Invoker::finish_transaction(crm_call& call, crm_status& status) {
+  call.rows.reset();
+  if (!call.connection) return;
+  if (call.in_transaction) {
+    try {
+      if (status == CRM_OK && call.aborted) {
+        // The handler ignored a failed statement; what it wrote is gone.
+        log::error("invoker", "handler reported success after a failed statement; rolled back",
+                   {{"operation", call.op->name}, {"request_id", call.request_id}});
+        status = CRM_E_INTERNAL;
+        call.failure_message = "internal error";
+      }
+      if (call.op->read_only && !call.aborted) {
+        // Nothing to lose: the reply need not wait for the COMMIT's answer.
+        call.connection->send_and_forget(status == CRM_OK ? "COMMIT" : "ROLLBACK");
+      } else if (status == CRM_OK) {
+        call.connection->exec("COMMIT");
+      } else {
+        call.connection->exec("ROLLBACK");
+      }
+    } catch (const storage::PgError& e) {
+      if (status == CRM_OK) {
+        status = e.status() == CRM_E_CONFLICT ? CRM_E_CONFLICT : CRM_E_UNAVAILABLE;
+        call.failure_message = status == CRM_E_CONFLICT ? "the change conflicts with a concurrent change"
+                                                        : "the database is unavailable";
+        log::warn("invoker", std::string("commit failed: ") + e.what(),
+                  {{"operation", call.op->name}, {"request_id", call.request_id}});
+      }
+      call.connection->mark_broken();
+    }
+  }
+  call.connection.release();
+}
+
+storage::PgResult Invoker::run_sql(crm_call& call, const char* sql, const char* const* params, int n_params) {
+  if (!call.connection) call.connection = call.plugin->pool->acquire();
+  const char* begin = call.in_transaction ? nullptr : call.op->read_only ? "BEGIN READ ONLY" : "BEGIN";
+  try {
+    auto r = call.connection->query(sql, params, n_params, begin);
+    call.in_transaction = true;
+    return r;
+  } catch (const storage::PgError&) {
+    // BEGIN went out with the statement: the transaction exists, now aborted.
+    if (call.connection->transaction_status() != PQTRANS_IDLE) call.in_transaction = true;
+    call.aborted = true;
+    throw;
+  }
+}
+
+Outcome Invoker::invoke_nested(crm_call& parent, const std::string& operation, std::string_view input) {
+  if (parent.depth + 1 >= kMaxDepth) return failed(CRM_E_INTERNAL, "operations call each other too deeply");
+  const Operation* op = registry_.find_operation(operation);
+  if (!op) return failed(CRM_E_NOT_FOUND, "no operation " + operation);
+  Invocation inv;
+  inv.op = op;
+  inv.input = input;
+  inv.principal = parent.principal;
+  inv.request_id = parent.request_id;
+  inv.trace_id = parent.trace_id;
+  inv.client_ip = parent.client_ip;
+  inv.event_id = parent.event_id;
+  inv.depth = parent.depth + 1;
+  return invoke(inv);
+}
+
+} // namespace crm::plugins

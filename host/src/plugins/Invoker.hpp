@@ -1,0 +1,66 @@
+// Invoker: runs one operation the same way whatever reached it (REST, event,
+// workflow, schedule, another plugin): role check, input validation, one
+// PostgreSQL transaction on the plugin's schema around the handler, commit on
+// success (the handler's rows and its outbox events together), rollback on
+// anything else.
+#pragma once
+
+#include "http/Problem.hpp"
+#include "plugins/Operation.hpp"
+#include "security/Principal.hpp"
+#include "storage/PgResult.hpp"
+
+#include <crm/plugin_abi.h>
+
+#include <Poco/Dynamic/Var.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct crm_call;
+
+namespace crm::plugins {
+
+class PluginRegistry;
+
+struct Invocation {
+  const Operation* op = nullptr;
+  std::string_view input = "{}";              // a JSON object
+  const Poco::Dynamic::Var* parsed = nullptr; // input already parsed, if the caller has it
+  const security::Principal* principal = &security::Principal::anonymous_caller();
+  const char* request_id = "";
+  const char* trace_id = "";
+  const char* client_ip = "";
+  const char* event_id = nullptr;
+  int depth = 0;
+};
+
+struct Outcome {
+  crm_status status = CRM_OK;
+  int http_status = 200;
+  std::string body;    // the reply (JSON) on success
+  std::string message; // why it failed, safe to show
+  std::vector<http::FieldError> errors;
+};
+
+class Invoker {
+public:
+  explicit Invoker(PluginRegistry& registry) : registry_(registry) {}
+
+  Outcome invoke(const Invocation& invocation);
+
+  // For HostApi: an operation called from inside another call, same principal.
+  Outcome invoke_nested(crm_call& parent, const std::string& operation, std::string_view input);
+  // For HostApi: runs a statement in the call's transaction, opening it first.
+  storage::PgResult run_sql(crm_call& call, const char* sql, const char* const* params, int n_params);
+
+  static constexpr int kMaxDepth = 8;
+
+private:
+  void finish_transaction(crm_call& call, crm_status& status);
+
+  PluginRegistry& registry_;
+};
+
+} // namespace crm::plugins

@@ -1,0 +1,72 @@
+// Operation and PluginInstance: what the host knows of a loaded plugin. Both
+// live as long as the host (plugins are never unloaded), so the hot path can
+// hold plain pointers to them.
+#pragma once
+
+#include "http/SchemaValidator.hpp"
+#include "plugins/Roles.hpp"
+#include "storage/ConnectionPool.hpp"
+
+#include <crm/plugin_abi.h>
+
+#include <Poco/SharedLibrary.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace crm::plugins {
+
+struct PluginInstance;
+
+struct Operation {
+  std::string name;
+  Roles roles;
+  std::string http_method; // empty: no REST route
+  std::string http_path;
+  std::string input_schema_text;
+  std::optional<http::SchemaValidator> input_schema;
+  crm_handler handler = nullptr;
+  int http_status = 200;
+  bool read_only = false; // CRM_OP_READ_ONLY
+  std::string summary;
+  PluginInstance* plugin = nullptr;
+};
+
+struct Subscription {
+  std::string event_type;
+  std::string operation;
+};
+
+struct Schedule {
+  std::string every;
+  std::string operation;
+};
+
+struct Migration {
+  unsigned version = 0;
+  std::string sql;
+};
+
+struct PluginInstance {
+  std::string name;
+  std::string version;
+  std::string description;
+  std::string file;      // the .so it came from
+  uint32_t abi = 0;      // the ABI it was built against
+  std::string schema;    // == name
+  std::string db_role;   // e.g. crm_plugin_customer
+  std::string conninfo;  // its database (the platform's unless configured)
+  std::string config_json;
+  std::unique_ptr<Poco::SharedLibrary> library;
+  crm_plugin_def def{};  // copied, zero-filled past the plugin's struct_size
+  void* state = nullptr;
+  std::unique_ptr<storage::ConnectionPool> pool;
+  std::vector<std::unique_ptr<Operation>> operations;
+  std::vector<Subscription> subscriptions;
+  std::vector<Schedule> schedules;
+  std::vector<Migration> migrations;
+};
+
+} // namespace crm::plugins

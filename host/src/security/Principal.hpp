@@ -1,0 +1,26 @@
+// Principal: who is calling an operation, as the host established it.
+#pragma once
+
+#include <string>
+
+namespace crm::security {
+
+struct Principal {
+  std::string id;   // user id, "system", or empty for anonymous callers
+  std::string role; // ADMIN, MANAGER, SALES, SYSTEM or ANONYMOUS
+  std::string json; // what plugins read through crm_host_api.principal
+
+  bool anonymous() const { return role == "ANONYMOUS"; }
+  bool system() const { return role == "SYSTEM"; }
+
+  static const Principal& anonymous_caller() {
+    static const Principal p{"", "ANONYMOUS", R"({"id":null,"role":"ANONYMOUS"})"};
+    return p;
+  }
+  static const Principal& system_caller() {
+    static const Principal p{"system", "SYSTEM", R"({"id":"system","role":"SYSTEM"})"};
+    return p;
+  }
+};
+
+} // namespace crm::security

@@ -1,0 +1,31 @@
+// StorageSubsystem: see the header.
+#include "storage/StorageSubsystem.hpp"
+
+#include <Poco/Util/Application.h>
+
+namespace crm::storage {
+
+void StorageSubsystem::initialize(Poco::Util::Application& app) {
+  conninfo_ = app.config().getString("db.dsn");
+  password_ = app.config().getString("db.password", "");
+  PoolConfig health;
+  health.conninfo = conninfo_;
+  health.password = password_;
+  health.max_size = 2;
+  health.acquire_timeout = std::chrono::milliseconds(1000);
+  health_pool_ = std::make_unique<ConnectionPool>(std::move(health));
+}
+
+void StorageSubsystem::uninitialize() { health_pool_.reset(); }
+
+bool StorageSubsystem::postgres_ready() {
+  try {
+    auto c = health_pool_->acquire();
+    c->query("select 1", nullptr, 0);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+} // namespace crm::storage

@@ -1,0 +1,33 @@
+// StorageSubsystem: the platform database as configuration names it, and the
+// host's own small pool used to answer /health/ready.
+#pragma once
+
+#include "storage/ConnectionPool.hpp"
+
+#include <Poco/Util/Subsystem.h>
+
+#include <memory>
+#include <string>
+
+namespace crm::storage {
+
+class StorageSubsystem : public Poco::Util::Subsystem {
+public:
+  const char* name() const override { return "storage"; }
+
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& password() const { return password_; }
+  // True when PostgreSQL answers a trivial query now.
+  bool postgres_ready();
+
+protected:
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override;
+
+private:
+  std::string conninfo_;
+  std::string password_;
+  std::unique_ptr<ConnectionPool> health_pool_;
+};
+
+} // namespace crm::storage
