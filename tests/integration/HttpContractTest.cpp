@@ -111,3 +111,16 @@ TEST_CASE("a wrong method on a known path is 405 listing the allowed methods", "
   CHECK(contains(put.header("Allow").value_or(""), "GET"));
   CHECK(counts(host) == before);
 }
+
+TEST_CASE("a refused request's unread body does not spill into the next request on the connection", "[http]") {
+  HostUnderTest host({"fixture_c"});
+  Http& http = host.http(); // one keep-alive connection for every request below
+  const std::string body = R"({"name":"left unread by the router"})";
+  require_problem(http.post("/api/nowhere", body), 404);
+  require_problem(http.request("PUT", "/api/fixture-c/items", body), 405);
+  require_problem(http.post("/health/live", body), 405);
+  auto after = http.get("/health/live");
+  CHECK(after.status == 200);
+  auto created = http.post("/api/fixture-c/items", R"({"name":"next on the same connection"})");
+  CHECK(created.status == 201);
+}

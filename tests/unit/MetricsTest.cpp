@@ -43,8 +43,10 @@ TEST_CASE("requests recorded from several threads add up exactly", "[metrics]") 
   CHECK(has_line(text, R"(crm_http_requests_total{operation="customer.get",status="404"} 20000)"));
   CHECK(has_line(text, R"(crm_http_requests_total{operation="customer.list",status="201"} 50000)"));
   CHECK(has_line(text, R"(crm_http_requests_total{operation="customer.create",status="201"} 50000)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_count{operation="customer.get"} 100000)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_sum{operation="customer.get"} 200)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_count{operation="customer.get",status="200"} 80000)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_count{operation="customer.get",status="404"} 20000)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_sum{operation="customer.get",status="200"} 160)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_sum{operation="customer.get",status="404"} 40)"));
 }
 
 TEST_CASE("the duration histogram is cumulative up to +Inf", "[metrics]") {
@@ -52,20 +54,27 @@ TEST_CASE("the duration histogram is cumulative up to +Inf", "[metrics]") {
   registry.record_request("op", 200, 0.0004); // le 0.0005
   registry.record_request("op", 200, 0.005);  // exactly on a bound: counted in it
   registry.record_request("op", 200, 0.7);    // le 1
-  registry.record_request("op", 500, 42);     // only +Inf
+  registry.record_request("op", 200, 42);     // only +Inf
+  registry.record_request("op", 500, 0.003);  // a histogram of its own
   const std::string text = registry.render();
   INFO(text);
   CHECK(has_line(text, "# TYPE crm_http_request_duration_seconds histogram"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="0.0005"} 1)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="0.0025"} 1)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="0.005"} 2)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="0.5"} 2)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="1"} 3)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="10"} 3)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_bucket{operation="op",le="+Inf"} 4)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_count{operation="op"} 4)"));
-  CHECK(has_line(text, R"(crm_http_request_duration_seconds_sum{operation="op"} 42.7054)"));
+  const std::string ok = R"(crm_http_request_duration_seconds_bucket{operation="op",status="200",le=)";
+  CHECK(has_line(text, ok + R"("0.0005"} 1)"));
+  CHECK(has_line(text, ok + R"("0.0025"} 1)"));
+  CHECK(has_line(text, ok + R"("0.005"} 2)"));
+  CHECK(has_line(text, ok + R"("0.5"} 2)"));
+  CHECK(has_line(text, ok + R"("1"} 3)"));
+  CHECK(has_line(text, ok + R"("10"} 3)"));
+  CHECK(has_line(text, ok + R"("+Inf"} 4)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_count{operation="op",status="200"} 4)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_sum{operation="op",status="200"} 42.7054)"));
+  const std::string failed = R"(crm_http_request_duration_seconds_bucket{operation="op",status="500",le=)";
+  CHECK(has_line(text, failed + R"("0.0025"} 0)"));
+  CHECK(has_line(text, failed + R"("0.005"} 1)"));
+  CHECK(has_line(text, R"(crm_http_request_duration_seconds_count{operation="op",status="500"} 1)"));
   CHECK(has_line(text, R"(crm_http_requests_total{operation="op",status="500"} 1)"));
+  CHECK(has_line(text, R"(crm_http_requests_total{operation="op",status="200"} 4)"));
 }
 
 TEST_CASE("every family is introduced by HELP and TYPE lines", "[metrics]") {
@@ -74,7 +83,7 @@ TEST_CASE("every family is introduced by HELP and TYPE lines", "[metrics]") {
   const std::string text = registry.render();
   CHECK(has_line(text, "# HELP crm_http_requests_total HTTP requests handled, by operation and status."));
   CHECK(has_line(text, "# TYPE crm_http_requests_total counter"));
-  CHECK(has_line(text, "# HELP crm_http_request_duration_seconds Time to handle an HTTP request, by operation."));
+  CHECK(has_line(text, "# HELP crm_http_request_duration_seconds Time to handle an HTTP request, by operation and status."));
   CHECK(text.back() == '\n');
 }
 

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <istream>
+#include <limits>
 
 namespace crm::http {
 
@@ -39,6 +40,10 @@ bool read_body(std::istream& in, size_t limit, std::string& out) {
     out.append(buffer, n);
   }
   return true;
+}
+
+bool request_has_body(const Poco::Net::HTTPServerRequest& request) {
+  return (request.hasContentLength() && request.getContentLength64() > 0) || request.getChunkedTransferEncoding();
 }
 
 } // namespace
@@ -72,6 +77,15 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
     log::error("http", std::string("request failed: ") + e.what(), {{"request_id", request_id}});
     reply = Reply{};
     problem(reply, Problem{500, "", "internal error", "", {}}, path);
+  }
+
+  // A body left unread would be parsed as the next request on this
+  // connection: drain a small one, close the connection on a large one.
+  if (!reply.body_read && request_has_body(request)) {
+    if (request.hasContentLength() && request.getContentLength64() <= static_cast<Poco::Int64>(s_.max_body_bytes))
+      request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    else
+      response.setKeepAlive(false);
   }
 
   response.set("X-Request-Id", request_id);
@@ -133,6 +147,11 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
       return;
     }
     principal = &*authenticated;
+  } else if (request.has("Authorization")) {
+    // A public operation sees a caller that identifies itself; a stale or bad
+    // token there is ignored (a login must not fail for an expired token).
+    authenticated = authenticate(request);
+    if (authenticated) principal = &*authenticated;
   }
 
   std::string body;
@@ -141,7 +160,9 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
       problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
       return;
     }
+    reply.body_read = true;
     if (!read_body(request.stream(), s_.max_body_bytes, body)) {
+      response.setKeepAlive(false); // the rest of the body stays unread
       problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
       return;
     }

@@ -23,6 +23,7 @@ struct Reply {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string operation = "unmatched"; // the metrics label
+  bool body_read = false;               // the request body has been consumed
 };
 
 class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {

@@ -93,14 +93,24 @@ void check_labels(const Labels& labels) {
 
 } // namespace
 
+Registry::OperationStats::~OperationStats() {
+  for (auto& slot : by_status_) delete slot.load(std::memory_order_relaxed);
+}
+
 void Registry::OperationStats::record(int status, double seconds) {
   if (status < kMinStatus || status > kMaxStatus) status = 500;
-  by_status_[status - kMinStatus].fetch_add(1, std::memory_order_relaxed);
+  std::atomic<Histogram*>& slot = by_status_[status - kMinStatus];
+  Histogram* h = slot.load(std::memory_order_acquire);
+  if (h == nullptr) {
+    auto fresh = std::make_unique<Histogram>();
+    if (slot.compare_exchange_strong(h, fresh.get(), std::memory_order_acq_rel)) h = fresh.release();
+    // else: another thread installed one first; h now points at it.
+  }
   if (!(seconds >= 0)) seconds = 0; // negative or NaN: a clock went wrong
   std::size_t bucket = 0;
   while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
-  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
-  sum_nanos_.fetch_add(static_cast<std::uint64_t>(std::min(seconds, 1e9) * 1e9 + 0.5), std::memory_order_relaxed);
+  h->buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  h->sum_nanos.fetch_add(static_cast<std::uint64_t>(std::min(seconds, 1e9) * 1e9 + 0.5), std::memory_order_relaxed);
 }
 
 Registry::OperationStats& Registry::stats_for(std::string_view operation) {
@@ -152,43 +162,65 @@ std::string Registry::render() const {
   std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
   out.reserve(512 + ops.size() * 2048);
 
-  append_header(out, "crm_http_requests_total", "HTTP requests handled, by operation and status.", "counter");
+  // One histogram per (operation, status); its _count is also the requests total.
+  struct Series {
+    const std::string* operation;
+    int status;
+    std::array<std::uint64_t, kBuckets.size() + 1> cumulative;
+    double sum;
+  };
+  std::vector<Series> series;
   for (const auto& [name, stats] : ops) {
     for (std::size_t i = 0; i < stats->by_status_.size(); ++i) {
-      const std::uint64_t n = stats->by_status_[i].load(std::memory_order_relaxed);
-      if (n == 0) continue;
-      out += "crm_http_requests_total{operation=\"";
-      append_label_value(out, *name);
-      out += "\",status=\"";
-      append_uint(out, i + OperationStats::kMinStatus);
-      out += "\"} ";
-      append_uint(out, n);
-      out.push_back('\n');
+      const OperationStats::Histogram* h = stats->by_status_[i].load(std::memory_order_acquire);
+      if (h == nullptr) continue;
+      Series s{name, static_cast<int>(i) + OperationStats::kMinStatus, {}, 0};
+      std::uint64_t cumulative = 0;
+      for (std::size_t b = 0; b <= kBuckets.size(); ++b) {
+        cumulative += h->buckets[b].load(std::memory_order_relaxed);
+        s.cumulative[b] = cumulative;
+      }
+      s.sum = static_cast<double>(h->sum_nanos.load(std::memory_order_relaxed)) / 1e9;
+      series.push_back(s);
     }
   }
+  auto append_series_labels = [&out](const Series& s) {
+    out += "{operation=\"";
+    append_label_value(out, *s.operation);
+    out += "\",status=\"";
+    append_uint(out, static_cast<std::uint64_t>(s.status));
+    out += '"';
+  };
 
-  append_header(out, "crm_http_request_duration_seconds", "Time to handle an HTTP request, by operation.",
+  append_header(out, "crm_http_requests_total", "HTTP requests handled, by operation and status.", "counter");
+  for (const Series& s : series) {
+    out += "crm_http_requests_total";
+    append_series_labels(s);
+    out += "} ";
+    append_uint(out, s.cumulative.back());
+    out.push_back('\n');
+  }
+
+  append_header(out, "crm_http_request_duration_seconds", "Time to handle an HTTP request, by operation and status.",
                 "histogram");
-  for (const auto& [name, stats] : ops) {
-    std::uint64_t cumulative = 0;
+  for (const Series& s : series) {
     for (std::size_t b = 0; b <= kBuckets.size(); ++b) {
-      cumulative += stats->buckets_[b].load(std::memory_order_relaxed);
-      out += "crm_http_request_duration_seconds_bucket{operation=\"";
-      append_label_value(out, *name);
-      out += "\",le=\"";
+      out += "crm_http_request_duration_seconds_bucket";
+      append_series_labels(s);
+      out += ",le=\"";
       out += b < kBuckets.size() ? kBucketLabels[b] : std::string_view("+Inf");
       out += "\"} ";
-      append_uint(out, cumulative);
+      append_uint(out, s.cumulative[b]);
       out.push_back('\n');
     }
-    out += "crm_http_request_duration_seconds_sum{operation=\"";
-    append_label_value(out, *name);
-    out += "\"} ";
-    append_double(out, static_cast<double>(stats->sum_nanos_.load(std::memory_order_relaxed)) / 1e9);
-    out += "\ncrm_http_request_duration_seconds_count{operation=\"";
-    append_label_value(out, *name);
-    out += "\"} ";
-    append_uint(out, cumulative);
+    out += "crm_http_request_duration_seconds_sum";
+    append_series_labels(s);
+    out += "} ";
+    append_double(out, s.sum);
+    out += "\ncrm_http_request_duration_seconds_count";
+    append_series_labels(s);
+    out += "} ";
+    append_uint(out, s.cumulative.back());
     out.push_back('\n');
   }
 

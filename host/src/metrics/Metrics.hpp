@@ -39,20 +39,27 @@ public:
   // that passes raw paths by mistake cannot grow memory without bound.
   static constexpr std::size_t kMaxOperations = 1000;
 
-  // Counts and latencies of one operation. Stable address for the Registry's life.
+  // Counts and latencies of one operation, one histogram per status seen.
+  // Stable address for the Registry's life.
   class OperationStats {
   public:
+    OperationStats() = default;
+    OperationStats(const OperationStats&) = delete;
+    OperationStats& operator=(const OperationStats&) = delete;
+    ~OperationStats();
     void record(int status, double seconds);
 
   private:
     friend class Registry;
     static constexpr int kMinStatus = 100, kMaxStatus = 599;
-    // Indexed by status - 100. A status outside 100..599 is a bug somewhere
-    // and is counted as 500.
-    std::array<std::atomic<std::uint64_t>, kMaxStatus - kMinStatus + 1> by_status_{};
-    // Per bucket (not cumulative: one increment per request); the last slot is +Inf.
-    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> buckets_{};
-    std::atomic<std::uint64_t> sum_nanos_{0};
+    struct Histogram {
+      // Per bucket (not cumulative: one increment per request); the last slot is +Inf.
+      std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> buckets{};
+      std::atomic<std::uint64_t> sum_nanos{0};
+    };
+    // Indexed by status - 100, allocated on the first request with that status.
+    // A status outside 100..599 is a bug somewhere and is counted as 500.
+    std::array<std::atomic<Histogram*>, kMaxStatus - kMinStatus + 1> by_status_{};
   };
 
   using GaugeCallback = std::function<std::vector<std::pair<Labels, double>>()>;
