@@ -122,7 +122,8 @@ typedef struct crm_host_api {
 
   /* The call's input: a JSON object. For a REST call the host merges query
    * parameters, the body's fields and path parameters (in that order, later
-   * wins). Borrowed. */
+   * wins). NUL-terminated, so it can be passed as a SQL parameter as is.
+   * Borrowed: valid until the handler returns. */
   const char *(*input)(crm_call *call, size_t *len);
 
   /* Who is calling, as JSON: {"id": "<uuid>|system|null", "role": "ADMIN|MANAGER|

@@ -144,9 +144,12 @@ Outcome Invoker::invoke_nested(crm_call& parent, const std::string& operation, s
   if (parent.depth + 1 >= kMaxDepth) return failed(CRM_E_INTERNAL, "operations call each other too deeply");
   const Operation* op = registry_.find_operation(operation);
   if (!op) return failed(CRM_E_NOT_FOUND, "no operation " + operation);
+  // An owned copy: the ABI promises handlers a NUL-terminated input, and the
+  // caller's buffer carries no such promise.
+  const std::string owned_input(input);
   Invocation inv;
   inv.op = op;
-  inv.input = input;
+  inv.input = owned_input;
   inv.principal = parent.principal;
   inv.request_id = parent.request_id;
   inv.trace_id = parent.trace_id;
