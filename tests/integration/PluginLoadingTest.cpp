@@ -168,3 +168,31 @@ TEST_CASE("a plugin whose name or route is already taken is refused and the firs
   REQUIRE(got.status == 200);
   CHECK(text_of(got.json(), "name") == "original");
 }
+
+TEST_CASE("the OpenAPI document describes every routed operation of the loaded plugins", "[plugins][openapi]") {
+  HostUnderTest host({"fixture_c", "fixture_cpp"});
+  auto r = host.http().get("/api/openapi.json");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto doc = r.json();
+  CHECK(text_of(doc, "openapi") == "3.1.0");
+  auto paths = doc->getObject("paths");
+  REQUIRE(paths);
+  auto items = paths->getObject("/api/fixture-c/items");
+  REQUIRE(items);
+  auto create = items->getObject("post");
+  REQUIRE(create);
+  CHECK(text_of(create, "operationId") == "fixture_c.create_item");
+  REQUIRE(create->getObject("responses")->has("201"));
+  // The declared input schema is the request body's schema.
+  auto schema = create->getObject("requestBody")->getObject("content")->getObject("application/json")->getObject("schema");
+  CHECK(schema->getArray("required")->getElement<std::string>(0) == "name");
+  auto item = paths->getObject("/api/fixture-c/items/{id}");
+  REQUIRE(item);
+  CHECK(item->getObject("get")->getArray("parameters")->getObject(0)->getValue<std::string>("name") == "id");
+  // A signed-in operation asks for the bearer token; a public one does not.
+  auto whoami = paths->getObject("/api/fixture-cpp/whoami");
+  REQUIRE(whoami);
+  CHECK(whoami->getObject("get")->has("security"));
+  CHECK_FALSE(create->has("security"));
+}

@@ -2,6 +2,7 @@
 #include "http/ApiRequestHandler.hpp"
 
 #include "http/HostEndpoints.hpp"
+#include "http/OpenApiDocument.hpp"
 #include "http/RequestInput.hpp"
 #include "log/Log.hpp"
 
@@ -200,7 +201,8 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 }
 
 bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
-  if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins") return false;
+  if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins" && path != "/api/openapi.json")
+    return false;
   if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {
     reply.headers.emplace_back("Allow", "GET");
     problem(reply, Problem{405, "", "only GET is allowed here", "", {}}, path);
@@ -229,6 +231,11 @@ bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std
     }
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
     reply.body = s_.metrics->render();
+    return true;
+  }
+  if (path == "/api/openapi.json") {
+    reply.operation = "host.openapi";
+    reply.body = openapi_json(*s_.registry->snapshot(), CRM_VERSION);
     return true;
   }
   if (path == "/api/plugins") {
