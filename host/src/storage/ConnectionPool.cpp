@@ -1,6 +1,8 @@
 // ConnectionPool: see the header.
 #include "storage/ConnectionPool.hpp"
 
+#include <algorithm>
+
 namespace crm::storage {
 
 ConnectionPool::ConnectionPool(PoolConfig config) : config_(std::move(config)) {}
@@ -12,25 +14,44 @@ void ConnectionPool::Lease::release() {
 
 ConnectionPool::Lease ConnectionPool::acquire() {
   std::unique_lock lock(mutex_);
-  auto deadline = std::chrono::steady_clock::now() + config_.acquire_timeout;
-  for (;;) {
+  if (waiters_.empty()) {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
       return Lease(this, std::move(c));
     }
-    if (open_ < config_.max_size) break;
-    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= config_.max_size)
-      throw PgError("no database connection free within the acquire timeout", "53300");
+    if (open_ < config_.max_size) {
+      ++open_; // reserve the slot, connect outside the lock
+      lock.unlock();
+      return open_new();
+    }
   }
-  ++open_; // reserve the slot, connect outside the lock
-  lock.unlock();
+  Waiter me;
+  waiters_.push_back(&me);
+  const auto deadline = std::chrono::steady_clock::now() + config_.acquire_timeout;
+  const bool served = me.ready.wait_until(lock, deadline, [&me] { return me.conn || me.may_open; });
+  if (!served) {
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
+    throw PgError("no database connection free within the acquire timeout", "53300");
+  }
+  if (me.conn) return Lease(this, std::move(me.conn));
+  lock.unlock(); // the slot was reserved for us by give_back
+  return open_new();
+}
+
+ConnectionPool::Lease ConnectionPool::open_new() {
   try {
     return Lease(this, std::make_unique<PgConnection>(config_.conninfo, config_.password, config_.setup_sql));
   } catch (...) {
-    lock.lock();
+    std::lock_guard lock(mutex_);
     --open_;
-    available_.notify_one();
+    if (!waiters_.empty()) { // let the next caller try (and report) for itself
+      Waiter* next = waiters_.front();
+      waiters_.pop_front();
+      ++open_;
+      next->may_open = true;
+      next->ready.notify_one();
+    }
     throw;
   }
 }
@@ -39,9 +60,21 @@ void ConnectionPool::give_back(std::unique_ptr<PgConnection> c) {
   bool reusable = c->healthy() && (c->forgotten_pending() || c->transaction_status() == PQTRANS_IDLE);
   if (!reusable) c.reset(); // close outside the lock
   std::lock_guard lock(mutex_);
-  if (reusable) idle_.push_back(std::move(c));
-  else --open_;
-  available_.notify_one();
+  if (waiters_.empty()) {
+    if (reusable) idle_.push_back(std::move(c));
+    else --open_;
+    return;
+  }
+  Waiter* next = waiters_.front();
+  waiters_.pop_front();
+  if (reusable) next->conn = std::move(c);
+  else next->may_open = true; // the closed connection's slot passes to it
+  next->ready.notify_one();
+}
+
+size_t ConnectionPool::waiting() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
 }
 
 size_t ConnectionPool::open_connections() const {

@@ -2,12 +2,18 @@
 // set-up (role, search_path, time zone), handed out as RAII leases. A lease
 // returns its connection when dropped unless the connection broke or was left
 // inside a transaction, in which case it is closed. Thread-safe.
+//
+// Fair: when the pool is exhausted, callers queue and a returned connection is
+// handed to the one waiting longest. An unfair pool lets newly arriving callers
+// take connections from under a woken waiter, which under load starves some
+// requests for seconds.
 #pragma once
 
 #include "storage/PgConnection.hpp"
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,15 +58,25 @@ public:
   // when PostgreSQL cannot be reached, 53300 when the pool stays exhausted).
   Lease acquire();
   size_t open_connections() const;
+  size_t waiting() const; // callers queued for a connection
 
 private:
+  // One caller waiting for a connection: given either a connection or the
+  // right to open one (a slot freed by a closed connection).
+  struct Waiter {
+    std::condition_variable ready;
+    std::unique_ptr<PgConnection> conn;
+    bool may_open = false;
+  };
+
   void give_back(std::unique_ptr<PgConnection> c);
+  Lease open_new();
 
   PoolConfig config_;
   mutable std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<PgConnection>> idle_;
-  size_t open_ = 0; // idle + leased
+  std::vector<std::unique_ptr<PgConnection>> idle_; // most recently used last
+  std::deque<Waiter*> waiters_;                     // oldest first
+  size_t open_ = 0;                                 // idle + leased + being opened
 };
 
 } // namespace crm::storage
