@@ -7,7 +7,13 @@ using crm::plugins::Roles;
 using crm::security::Principal;
 
 namespace {
-Principal user(const char* role) { return Principal{"u1", role, "{}"}; }
+Principal user(const char* role) {
+  Principal p;
+  p.id = "u1";
+  p.role = role;
+  p.json = "{}";
+  return p;
+}
 } // namespace
 
 TEST_CASE("a role list admits exactly the roles it names") {

@@ -68,6 +68,8 @@ inline Error invalid(std::string field, std::string message) {
 inline Error not_found(std::string_view what) { return Error(CRM_E_NOT_FOUND, std::string(what) + " not found"); }
 inline Error conflict(std::string message) { return Error(CRM_E_CONFLICT, std::move(message)); }
 inline Error forbidden(std::string message = "forbidden") { return Error(CRM_E_FORBIDDEN, std::move(message)); }
+inline Error unauthenticated(std::string message) { return Error(CRM_E_UNAUTHENTICATED, std::move(message)); }
+inline Error rate_limited(std::string message) { return Error(CRM_E_RATE_LIMITED, std::move(message)); }
 
 // ---------------------------------------------------------------------------
 // JSON writing: escaping and a small object builder for replies and events.
@@ -218,9 +220,20 @@ private:
 
 // The principal as the host describes it.
 struct Principal {
-  std::string id;
-  std::string role;
+  std::string id;   // empty: anonymous
+  std::string role; // ADMIN, MANAGER, SALES, "system" or empty
+  std::vector<std::string> team; // for a MANAGER: the users below it, transitively
   bool is(std::string_view r) const { return role == r; }
+  bool anonymous() const { return id.empty(); }
+  // The user itself or, for a MANAGER, one of its team; ADMIN and system: anyone.
+  bool may_see_user(std::string_view user) const {
+    if (role == "ADMIN" || role == "system") return true;
+    if (user == id) return true;
+    if (role != "MANAGER") return false;
+    for (const auto& t : team)
+      if (t == user) return true;
+    return false;
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -246,7 +259,10 @@ public:
   Principal principal() const {
     Poco::JSON::Parser parser;
     auto o = parser.parse(std::string(principal_json())).extract<Poco::JSON::Object::Ptr>();
-    return {o->isNull("id") ? std::string() : o->getValue<std::string>("id"), o->optValue<std::string>("role", "")};
+    Principal p{o->isNull("id") ? std::string() : o->getValue<std::string>("id"), o->optValue<std::string>("role", ""), {}};
+    if (auto team = o->getArray("team"))
+      for (size_t i = 0; i < team->size(); ++i) p.team.push_back(team->getElement<std::string>(static_cast<unsigned>(i)));
+    return p;
   }
   std::string_view info(const char* key) const {
     const char* v = detail::host->call_info(call_, key);
@@ -296,6 +312,63 @@ public:
 
   void log(int level, const std::string& message) { detail::host->log(call_, level, message.c_str()); }
 
+  // ---- ABI 1.1 services; each throws CRM_E_UNAVAILABLE on an older host ----
+
+  // {"accessToken", "tokenType", "expiresIn", "jti", "expiresAt"} for subject/role.
+  std::string issue_access_token(const std::string& subject, const std::string& role) {
+    require(CRM_HOST_HAS(detail::host, issue_access_token), "issue_access_token");
+    const char* out = nullptr;
+    size_t len = 0;
+    check(detail::host->issue_access_token(call_, subject.c_str(), role.c_str(), &out, &len), "cannot sign a token");
+    return std::string(out, len);
+  }
+  void revoke_access_token(const std::string& jti, std::int64_t expires_at) {
+    require(CRM_HOST_HAS(detail::host, revoke_access_token), "revoke_access_token");
+    check(detail::host->revoke_access_token(call_, jti.c_str(), expires_at), "cannot revoke the token");
+  }
+  void audit(const std::string& action, const std::string& resource_id, const std::string& outcome,
+             const std::string& detail_json = {}) {
+    require(CRM_HOST_HAS(detail::host, audit), "audit");
+    check(detail::host->audit(call_, action.c_str(), resource_id.empty() ? nullptr : resource_id.c_str(),
+                              outcome.c_str(), detail_json.empty() ? nullptr : detail_json.c_str()),
+          "cannot write the audit entry");
+  }
+  std::string audit_query(std::string_view filter_json) {
+    require(CRM_HOST_HAS(detail::host, audit_query), "audit_query");
+    const char* out = nullptr;
+    size_t len = 0;
+    check(detail::host->audit_query(call_, filter_json.data(), filter_json.size(), &out, &len),
+          "cannot read the audit log");
+    return std::string(out, len);
+  }
+  void commit_on_failure() {
+    require(CRM_HOST_HAS(detail::host, commit_on_failure), "commit_on_failure");
+    detail::host->commit_on_failure(call_);
+  }
+  struct CounterValue {
+    std::int64_t value = 0;
+    std::int64_t ttl_left = -1; // seconds; -1: no expiry or absent
+  };
+  CounterValue counter_add(const std::string& key, std::int64_t delta, unsigned ttl_seconds = 0) {
+    require(CRM_HOST_HAS(detail::host, counter_add), "counter_add");
+    CounterValue v;
+    check(detail::host->counter_add(call_, key.c_str(), delta, ttl_seconds, &v.value, &v.ttl_left),
+          "counter unavailable");
+    return v;
+  }
+  void counter_reset(const std::string& key) {
+    require(CRM_HOST_HAS(detail::host, counter_reset), "counter_reset");
+    detail::host->counter_reset(call_, key.c_str());
+  }
+  void set_header(const std::string& name, const std::string& value) {
+    if (CRM_HOST_HAS(detail::host, set_header)) detail::host->set_header(call_, name.c_str(), value.c_str());
+  }
+  // subject empty: everyone's principal data changed.
+  void principal_changed(const std::string& subject = {}) {
+    if (CRM_HOST_HAS(detail::host, principal_changed))
+      detail::host->principal_changed(call_, subject.empty() ? nullptr : subject.c_str());
+  }
+
   void reply(std::string_view json) { detail::host->reply(call_, json.data(), json.size()); }
   // Replies with the first row as an object; throws not_found(what) when empty.
   void reply_first(const Rows& rows, std::string_view what) {
@@ -315,6 +388,13 @@ public:
   crm_call* raw() const { return call_; }
 
 private:
+  static void require(bool present, const char* what) {
+    if (!present) throw Error(CRM_E_UNAVAILABLE, std::string("the host is too old for ") + what);
+  }
+  static void check(crm_status st, const char* what) {
+    if (st != CRM_OK) throw Error(st, what);
+  }
+
   crm_call* call_;
   std::optional<Input> input_;
 };
@@ -350,17 +430,27 @@ crm_status handler(crm_call* raw, void*) noexcept {
 constexpr crm_operation_def operation(const char* name, const char* roles, const char* method, const char* path,
                                       crm_handler h, int http_status = 0, const char* input_schema = nullptr,
                                       const char* summary = nullptr, unsigned flags = 0) {
-  return crm_operation_def{name, roles, method, path, input_schema, h, http_status, summary, flags};
+  return crm_operation_def{name, roles, method, path, input_schema, h, http_status, summary, flags, nullptr};
+}
+// The same operation with extra CRM_OP_* flags.
+constexpr crm_operation_def with_flags(crm_operation_def op, unsigned flags) {
+  op.flags |= flags;
+  return op;
+}
+// The same operation in another rate-limit class ("auth", ...).
+constexpr crm_operation_def in_rate_class(crm_operation_def op, const char* rate_class) {
+  op.rate_class = rate_class;
+  return op;
 }
 // A read: READ ONLY transaction, its COMMIT off the reply's path.
 constexpr crm_operation_def read_operation(const char* name, const char* roles, const char* path, crm_handler h,
                                            const char* summary = nullptr) {
-  return crm_operation_def{name, roles, "GET", path, nullptr, h, 0, summary, CRM_OP_READ_ONLY};
+  return crm_operation_def{name, roles, "GET", path, nullptr, h, 0, summary, CRM_OP_READ_ONLY, nullptr};
 }
 // An operation with no REST route (events, workflows, invoke only).
 constexpr crm_operation_def internal_operation(const char* name, const char* roles, crm_handler h,
                                                const char* input_schema = nullptr) {
-  return crm_operation_def{name, roles, nullptr, nullptr, input_schema, h, 0, nullptr, 0};
+  return crm_operation_def{name, roles, nullptr, nullptr, input_schema, h, 0, nullptr, 0, nullptr};
 }
 
 namespace detail {

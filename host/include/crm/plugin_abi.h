@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define CRM_ABI_MAJOR 1u
-#define CRM_ABI_MINOR 0u
+#define CRM_ABI_MINOR 1u
 #define CRM_ABI_VERSION ((CRM_ABI_MAJOR << 16) | CRM_ABI_MINOR)
 #define CRM_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -44,7 +44,8 @@ extern "C" {
 
 /* Outcome of a handler or a host function. The host maps them to HTTP:
  * OK 200 (or the operation's http_status), INVALID 422, NOT_FOUND 404,
- * CONFLICT 409, FORBIDDEN 403, UNAVAILABLE 503, INTERNAL 500. */
+ * CONFLICT 409, FORBIDDEN 403, UNAVAILABLE 503, INTERNAL 500,
+ * UNAUTHENTICATED 401, RATE_LIMITED 429 (the last two since ABI 1.1). */
 typedef enum crm_status {
   CRM_OK = 0,
   CRM_E_INVALID = 1,     /* the input breaks a rule; see add_error() */
@@ -52,7 +53,9 @@ typedef enum crm_status {
   CRM_E_CONFLICT = 3,    /* duplicate, or the record is in the wrong state */
   CRM_E_FORBIDDEN = 4,   /* the caller may not do this */
   CRM_E_UNAVAILABLE = 5, /* a dependency is down; the caller may retry */
-  CRM_E_INTERNAL = 6     /* a bug or an unexpected failure */
+  CRM_E_INTERNAL = 6,    /* a bug or an unexpected failure */
+  CRM_E_UNAUTHENTICATED = 7, /* bad credentials (a failed login, a dead refresh token) */
+  CRM_E_RATE_LIMITED = 8     /* too many attempts; set a Retry-After header */
 } crm_status;
 
 /* Log levels for crm_host_api.log. */
@@ -83,11 +86,28 @@ typedef struct crm_operation_def {
   int http_status;          /* status of a successful reply; 0 means 200 */
   const char *summary;      /* one line for the OpenAPI document, may be NULL */
   unsigned flags;           /* CRM_OP_* */
+  /* --- since ABI 1.1 --- */
+  const char *rate_class;   /* rate-limit class ("auth", "api", ...); NULL: "api" */
 } crm_operation_def;
 
 /* Operation flags. */
 #define CRM_OP_READ_ONLY 1u /* runs in a READ ONLY transaction whose COMMIT does
                                not delay the reply: for reads (most GETs) */
+#define CRM_OP_PRINCIPAL 2u /* since 1.1. The principal provider: called by the
+                               host (role "system") with {"id", "role"} of a
+                               verified token; replies an object the host merges
+                               into the principal ("team": [ids], "email", ...),
+                               caches, and drops on principal_changed(). A reply
+                               with "active": false makes the token invalid (401).
+                               NOT_FOUND also makes it invalid. One per host. */
+#define CRM_OP_ON_START 4u  /* since 1.1. Run once by each host after the plugin
+                               is loaded, as "system", with
+                               {"admin": {"email", "password"}} from the host's
+                               admin.* settings (empty strings when unset). For
+                               first-run set-up; must be idempotent. */
+#define CRM_OP_NO_AUDIT 8u  /* since 1.1. A mutating operation the host does not
+                               audit by itself (it audits what it needs with
+                               audit()), e.g. a login. */
 
 /* Deliver events of `event_type` ("customer.created") to `operation`. */
 typedef struct crm_subscription_def {
@@ -114,8 +134,8 @@ enum {
   CRM_ROWS_FIRST_OBJECT = 1 /* the first row as an object, or null when empty */
 };
 
-/* The host's services. Only ever grows at the end: check struct_size before
- * using a function added after CRM_ABI_MINOR 0 (none yet). */
+/* The host's services. Only ever grows at the end: before using a function
+ * added after ABI 1.0, check that the host has it with CRM_HOST_HAS(host, fn). */
 typedef struct crm_host_api {
   uint32_t abi_version;
   uint32_t struct_size;
@@ -188,7 +208,60 @@ typedef struct crm_host_api {
 
   /* Adds one field error to a CRM_E_INVALID outcome: {field, message}. Copied. */
   void (*add_error)(crm_call *call, const char *field, const char *message);
+
+  /* ---- since ABI 1.1: check struct_size >= offsetof(crm_host_api, <fn>) + sizeof(void*) ---- */
+
+  /* Signs an access token (JWT) for `subject` with `role`, using the host's
+   * newest key. *out receives {"accessToken", "tokenType": "Bearer",
+   * "expiresIn": seconds, "jti", "expiresAt": unix seconds}, borrowed until the
+   * end of the call. */
+  crm_status (*issue_access_token)(crm_call *call, const char *subject, const char *role, const char **out,
+                                   size_t *out_len);
+
+  /* Revokes the access token with id `jti` until `expires_at` (unix seconds):
+   * every host rejects it from then on. Written at once, outside the call's
+   * transaction: a rollback does not bring the token back. */
+  crm_status (*revoke_access_token)(crm_call *call, const char *jti, int64_t expires_at);
+
+  /* Adds an audit entry (actor, operation, request id, client IP and time come
+   * from the call) in the call's transaction: it exists only if the call
+   * commits, or if commit_on_failure() was called. `detail` is a JSON object or
+   * NULL. Mutating operations are audited by the host without this (outcome
+   * "SUCCESS"); use it for what the host cannot see (a failed login). */
+  crm_status (*audit)(crm_call *call, const char *action, const char *resource_id, const char *outcome,
+                      const char *detail);
+
+  /* Reads the audit log. filter: a JSON object with optional actorId,
+   * resource, action, outcome, from, to (RFC 3339), limit (1..200, default 50)
+   * and cursor. *out receives {"items": [...], "nextCursor"}, borrowed until the
+   * end of the call. An item: {id, time, actorId, action, resourceId, outcome,
+   * clientIp, requestId, detail}. */
+  crm_status (*audit_query)(crm_call *call, const char *filter, size_t len, const char **out, size_t *out_len);
+
+  /* Commits the call's transaction even though the handler fails: for records
+   * of the failure itself (a failed login's audit entry, a revoked token family). */
+  void (*commit_on_failure)(crm_call *call);
+
+  /* Shared counters, namespaced per plugin, kept in Redis so every host sees
+   * the same value (kept in process while Redis is down). Adds `delta` (0 just
+   * reads) and returns the new value; a counter created by this call expires
+   * after ttl_seconds (0: never). *ttl_left receives the seconds until it
+   * expires (-1: never or absent). Not transactional. Either out may be NULL. */
+  crm_status (*counter_add)(crm_call *call, const char *key, int64_t delta, unsigned ttl_seconds, int64_t *value,
+                            int64_t *ttl_left);
+  crm_status (*counter_reset)(crm_call *call, const char *key);
+
+  /* Sets a response header for a REST call (e.g. "Retry-After"); ignored for
+   * calls without HTTP. Copied. */
+  void (*set_header)(crm_call *call, const char *name, const char *value);
+
+  /* The principal data of `subject` (NULL: everyone's) changed: every host
+   * drops what it cached once this call commits. */
+  void (*principal_changed)(crm_call *call, const char *subject);
 } crm_host_api;
+
+/* True when the host's table includes function `fn` (it is recent enough). */
+#define CRM_HOST_HAS(api, fn) ((api)->struct_size >= offsetof(crm_host_api, fn) + sizeof((api)->fn))
 
 typedef struct crm_plugin_def {
   uint32_t abi_version; /* CRM_ABI_VERSION the plugin was built against */

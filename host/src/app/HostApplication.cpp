@@ -2,9 +2,11 @@
 #include "app/HostApplication.hpp"
 
 #include "config/EnvOverrides.hpp"
+#include "cache/CacheSubsystem.hpp"
 #include "http/HttpSubsystem.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
+#include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
 #include <Poco/File.h>
@@ -20,6 +22,8 @@ namespace crm::app {
 HostApplication::HostApplication() {
   // Order matters: each subsystem may use the ones before it.
   addSubsystem(new storage::StorageSubsystem);
+  addSubsystem(new cache::CacheSubsystem);
+  addSubsystem(new security::SecuritySubsystem);
   addSubsystem(new plugins::PluginSubsystem);
   addSubsystem(new http::HttpSubsystem);
 }

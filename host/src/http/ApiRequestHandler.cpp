@@ -62,6 +62,16 @@ std::optional<security::Principal> ApiRequestHandler::authenticate(const Poco::N
   return s_.tokens->verify(std::string_view(auth).substr(7));
 }
 
+ApiRequestHandler::PrincipalVerdict ApiRequestHandler::complete_principal(security::Principal& p) const {
+  if (!s_.principals || !s_.principals->enabled()) return PrincipalVerdict::Known;
+  auto lookup = s_.principals->resolve(p.id, p.role);
+  using V = security::PrincipalCache::Verdict;
+  if (lookup.verdict == V::Unknown) return PrincipalVerdict::Unknown;
+  if (lookup.verdict == V::Unavailable) return PrincipalVerdict::Unavailable;
+  if (!lookup.members.empty()) p.json = security::principal_json(p, lookup.members);
+  return PrincipalVerdict::Known;
+}
+
 void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
   auto started = std::chrono::steady_clock::now();
   s_.in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -140,19 +150,34 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 
   const security::Principal* principal = &security::Principal::anonymous_caller();
   std::optional<security::Principal> authenticated;
-  if (!op.roles.is_public()) {
+  if (!op.roles.is_public() || request.has("Authorization")) {
+    // A public operation sees a caller that identifies itself; a stale or bad
+    // token there is ignored (a login must not fail for an expired token).
     authenticated = authenticate(request);
-    if (!authenticated) {
+    if (authenticated) {
+      auto verdict = complete_principal(*authenticated);
+      if (verdict == PrincipalVerdict::Unavailable) {
+        problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
+        return;
+      }
+      if (verdict == PrincipalVerdict::Unknown) authenticated.reset();
+    }
+    if (authenticated) {
+      principal = &*authenticated;
+    } else if (!op.roles.is_public()) {
       reply.headers.emplace_back("WWW-Authenticate", "Bearer");
       problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
       return;
     }
-    principal = &*authenticated;
-  } else if (request.has("Authorization")) {
-    // A public operation sees a caller that identifies itself; a stale or bad
-    // token there is ignored (a login must not fail for an expired token).
-    authenticated = authenticate(request);
-    if (authenticated) principal = &*authenticated;
+  }
+
+  const std::string client_ip = request.clientAddress().host().toString();
+  if (s_.rate_limiter) {
+    if (int wait = s_.rate_limiter->check(op.rate_class, client_ip, principal->anonymous() ? std::string() : principal->id)) {
+      reply.headers.emplace_back("Retry-After", std::to_string(wait));
+      problem(reply, Problem{429, "", "too many requests; retry after " + std::to_string(wait) + " s", "", {}}, path);
+      return;
+    }
   }
 
   std::string body;
@@ -182,7 +207,6 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
     return;
   }
 
-  std::string client_ip = request.clientAddress().host().toString();
   plugins::Invocation inv;
   inv.op = &op;
   inv.input = input.json;
@@ -192,6 +216,7 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   inv.trace_id = request_id.c_str();
   inv.client_ip = client_ip.c_str();
   plugins::Outcome outcome = s_.invoker->invoke(inv);
+  for (auto& header : outcome.headers) reply.headers.push_back(std::move(header));
   if (outcome.status != CRM_OK) {
     problem(reply, Problem{outcome.http_status, "", std::move(outcome.message), "", std::move(outcome.errors)}, path);
     return;

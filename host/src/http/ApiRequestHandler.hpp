@@ -29,12 +29,16 @@ struct Reply {
 class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
 public:
   explicit ApiRequestHandler(HttpServices& services) : s_(services) {}
+  enum class PrincipalVerdict { Known, Unknown, Unavailable };
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 
 private:
   void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, std::string_view path,
                 std::string_view query, const std::string& request_id, Reply& reply);
   bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
+  // Adds what the principal provider knows (team, ...); Unknown for a user
+  // that no longer exists or is inactive.
+  PrincipalVerdict complete_principal(security::Principal& p) const;
   std::optional<security::Principal> authenticate(const Poco::Net::HTTPServerRequest& request) const;
   static void problem(Reply& reply, Problem p, std::string_view path);
 

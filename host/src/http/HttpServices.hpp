@@ -6,6 +6,8 @@
 #include "metrics/Metrics.hpp"
 #include "plugins/Invoker.hpp"
 #include "plugins/PluginRegistry.hpp"
+#include "http/RateLimiter.hpp"
+#include "security/PrincipalCache.hpp"
 #include "security/TokenVerifier.hpp"
 
 #include <atomic>
@@ -23,6 +25,8 @@ struct HttpServices {
   plugins::PluginRegistry* registry = nullptr;
   plugins::Invoker* invoker = nullptr;
   security::TokenVerifier* tokens = nullptr;
+  security::PrincipalCache* principals = nullptr; // null: principals are the token's claims only
+  RateLimiter* rate_limiter = nullptr;            // null: no limits
   const ResponsePolicy* policy = nullptr;
   metrics::Registry* metrics = nullptr;
   ReadinessCheck readiness;

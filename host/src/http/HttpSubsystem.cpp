@@ -1,12 +1,16 @@
 // HttpSubsystem: see the header.
 #include "http/HttpSubsystem.hpp"
 
+#include "cache/CacheSubsystem.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
+#include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/Application.h>
+
+#include <map>
 
 namespace crm::http {
 
@@ -20,21 +24,32 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   rp.hsts_max_age = config.getInt("http.hsts_max_age", 0);
   policy_ = std::make_unique<ResponsePolicy>(rp);
 
-  security::TokenConfig tc;
-  tc.keys = security::TokenVerifier::parse_keys(config.getString("jwt.keys", ""));
-  tc.issuer = config.getString("jwt.issuer", "crm-host");
-  tc.audience = config.getString("jwt.audience", "crm-api");
-  tokens_ = std::make_unique<security::TokenVerifier>(tc);
-
   auto& plugins = app.getSubsystem<plugins::PluginSubsystem>();
   auto& storage = app.getSubsystem<storage::StorageSubsystem>();
+  auto& security = app.getSubsystem<security::SecuritySubsystem>();
+  auto& cache = app.getSubsystem<cache::CacheSubsystem>();
+
+  // ratelimit.<class>.per_ip / per_user, requests per minute, 0: none.
+  std::map<std::string, RateLimit> limits{{"api", {6000, 1200}}, {"auth", {30, 0}}};
+  Poco::Util::AbstractConfiguration::Keys classes;
+  config.keys("ratelimit", classes);
+  for (const auto& c : classes) limits[c] = RateLimit{};
+  for (auto& [name, limit] : limits) {
+    limit.per_ip = config.getInt64("ratelimit." + name + ".per_ip", limit.per_ip);
+    limit.per_user = config.getInt64("ratelimit." + name + ".per_user", limit.per_user);
+  }
+  rate_limiter_ = std::make_unique<RateLimiter>(cache.counters(), std::move(limits));
+
   services_.registry = &plugins.registry();
   services_.invoker = &plugins.invoker();
-  services_.tokens = tokens_.get();
+  services_.tokens = &security.tokens();
+  services_.principals = &security.principals();
+  services_.rate_limiter = rate_limiter_.get();
   services_.policy = policy_.get();
   services_.metrics = &metrics_;
-  services_.readiness = [&storage] {
-    return std::vector<std::pair<std::string, bool>>{{"postgres", storage.postgres_ready()}};
+  services_.readiness = [&storage, &cache] {
+    return std::vector<std::pair<std::string, bool>>{{"postgres", storage.postgres_ready()},
+                                                     {"redis", cache.redis().ping()}};
   };
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);

@@ -8,7 +8,7 @@
 #include "http/HttpServices.hpp"
 #include "http/ResponsePolicy.hpp"
 #include "metrics/Metrics.hpp"
-#include "security/TokenVerifier.hpp"
+#include "http/RateLimiter.hpp"
 
 #include <Poco/Util/Subsystem.h>
 
@@ -20,7 +20,6 @@ class HttpSubsystem : public Poco::Util::Subsystem {
 public:
   const char* name() const override { return "http"; }
   metrics::Registry& metrics() { return metrics_; }
-  security::TokenVerifier& tokens() { return *tokens_; }
   unsigned short port() const { return server_ ? server_->port() : 0; }
 
 protected:
@@ -30,7 +29,7 @@ protected:
 private:
   metrics::Registry metrics_;
   std::unique_ptr<ResponsePolicy> policy_;
-  std::unique_ptr<security::TokenVerifier> tokens_;
+  std::unique_ptr<RateLimiter> rate_limiter_;
   HttpServices services_;
   std::unique_ptr<HttpServer> server_;
 };

@@ -42,6 +42,8 @@ int http_status_for(crm_status status) {
   case CRM_E_FORBIDDEN: return 403;
   case CRM_E_UNAVAILABLE: return 503;
   case CRM_E_INTERNAL: return 500;
+  case CRM_E_UNAUTHENTICATED: return 401;
+  case CRM_E_RATE_LIMITED: return 429;
   }
   return 500; // a status from a newer ABI or a corrupt value
 }

@@ -11,6 +11,7 @@
 #include <crm/plugin_abi.h>
 
 #include <memory>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,4 +53,9 @@ struct crm_call {
   std::string failure_message;
   std::vector<crm::http::FieldError> errors;
   std::string invoke_reply; // what the last invoke() returned, borrowed by the plugin
+  std::string service_reply; // what the last token/audit function returned, borrowed likewise
+  bool commit_on_failure = false;
+  bool audited = false; // the plugin wrote its own audit entry: the host adds none
+  std::vector<std::pair<std::string, std::string>> headers; // response headers for a REST call
+  std::vector<std::string> principals_changed; // "" means everyone; announced on commit
 };

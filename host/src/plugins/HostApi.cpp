@@ -2,14 +2,21 @@
 // of each function; this file only keeps it.
 #include "plugins/HostApi.hpp"
 
+#include "cache/SharedCounters.hpp"
 #include "http/JsonText.hpp"
 #include "log/Log.hpp"
 #include "plugins/Call.hpp"
 #include "plugins/Invoker.hpp"
+#include "security/AuditLog.hpp"
+#include "security/RevocationList.hpp"
+#include "security/TokenVerifier.hpp"
 #include "storage/PgError.hpp"
+
+#include <Poco/UUIDGenerator.h>
 
 #include <cctype>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 namespace crm::plugins {
@@ -282,10 +289,138 @@ void add_error(crm_call* call, const char* field, const char* message) {
   call->errors.push_back({field ? field : "", message ? message : ""});
 }
 
+// ---- ABI 1.1 ----
+
+crm_status issue_access_token(crm_call* call, const char* subject, const char* role, const char** out,
+                              size_t* out_len) {
+  if (out) *out = nullptr;
+  if (out_len) *out_len = 0;
+  if (!call || !subject || !role) return CRM_E_INTERNAL;
+  const PlatformServices& ps = call->invoker->platform();
+  if (!ps.tokens) return CRM_E_UNAVAILABLE;
+  const std::string role_text(role);
+  if (role_text != "ADMIN" && role_text != "MANAGER" && role_text != "SALES") {
+    log_for(call, CRM_LOG_ERROR, "issue_access_token: unknown role " + role_text);
+    return CRM_E_INTERNAL;
+  }
+  const std::string jti = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  const int ttl = ps.access_ttl_seconds;
+  const std::string token = ps.tokens->sign(subject, role_text, ttl, jti);
+  std::string& json = call->service_reply;
+  json = "{\"accessToken\":";
+  http::append_json_string(json, token);
+  json += ",\"tokenType\":\"Bearer\",\"expiresIn\":" + std::to_string(ttl) + ",\"jti\":";
+  http::append_json_string(json, jti);
+  json += ",\"expiresAt\":" + std::to_string(static_cast<long long>(std::time(nullptr)) + ttl) + "}";
+  if (out) *out = json.c_str();
+  if (out_len) *out_len = json.size();
+  return CRM_OK;
+}
+
+crm_status revoke_access_token(crm_call* call, const char* jti, int64_t expires_at) {
+  if (!call || !jti || !*jti) return CRM_E_INTERNAL;
+  const PlatformServices& ps = call->invoker->platform();
+  if (!ps.revocations) return CRM_E_UNAVAILABLE;
+  try {
+    ps.revocations->revoke(jti, expires_at);
+    return CRM_OK;
+  } catch (const std::exception& e) {
+    log_for(call, CRM_LOG_ERROR, std::string("revoke_access_token: ") + e.what());
+    return CRM_E_UNAVAILABLE;
+  }
+}
+
+crm_status audit(crm_call* call, const char* action, const char* resource_id, const char* outcome,
+                 const char* detail) {
+  if (!call || !action || !outcome) return CRM_E_INTERNAL;
+  if (call->aborted) return CRM_E_INTERNAL;
+  const std::string actor = call->principal->anonymous() ? std::string() : call->principal->id;
+  const char* params[] = {actor.empty() ? nullptr : actor.c_str(),
+                          action,
+                          resource_id,
+                          outcome,
+                          *call->client_ip ? call->client_ip : nullptr,
+                          *call->request_id ? call->request_id : nullptr,
+                          detail};
+  try {
+    call->invoker->run_sql(*call, security::AuditLog::kInsert, params, 7);
+    call->audited = true;
+    return CRM_OK;
+  } catch (const storage::PgError& e) {
+    log_for(call, CRM_LOG_ERROR, std::string("audit: ") + e.what());
+    record_failure(call, e.status() == CRM_E_UNAVAILABLE ? CRM_E_UNAVAILABLE : CRM_E_INTERNAL, "internal error");
+    return CRM_E_INTERNAL;
+  }
+}
+
+crm_status audit_query(crm_call* call, const char* filter, size_t len, const char** out, size_t* out_len) {
+  if (out) *out = nullptr;
+  if (out_len) *out_len = 0;
+  if (!call) return CRM_E_INTERNAL;
+  const PlatformServices& ps = call->invoker->platform();
+  if (!ps.audit) return CRM_E_UNAVAILABLE;
+  try {
+    auto page = ps.audit->query(std::string_view(filter ? filter : "{}", filter ? len : 2));
+    if (!page.errors.empty()) {
+      for (auto& e : page.errors) call->errors.push_back(std::move(e));
+      record_failure(call, CRM_E_INVALID, "the filter is not valid");
+      return CRM_E_INVALID;
+    }
+    call->service_reply = std::move(page.json);
+  } catch (const std::exception& e) {
+    log_for(call, CRM_LOG_WARN, std::string("audit_query: ") + e.what());
+    return CRM_E_UNAVAILABLE;
+  }
+  if (out) *out = call->service_reply.c_str();
+  if (out_len) *out_len = call->service_reply.size();
+  return CRM_OK;
+}
+
+void commit_on_failure(crm_call* call) {
+  if (call) call->commit_on_failure = true;
+}
+
+// Counter keys are namespaced by plugin: "p:<plugin>:<key>".
+crm_status counter_add(crm_call* call, const char* key, int64_t delta, unsigned ttl_seconds, int64_t* value,
+                       int64_t* ttl_left) {
+  if (value) *value = 0;
+  if (ttl_left) *ttl_left = -1;
+  if (!call || !key || !*key) return CRM_E_INTERNAL;
+  const PlatformServices& ps = call->invoker->platform();
+  if (!ps.counters) return CRM_E_UNAVAILABLE;
+  auto v = ps.counters->add("p:" + call->plugin->name + ":" + key, delta, ttl_seconds);
+  if (value) *value = v.value;
+  if (ttl_left) *ttl_left = v.ttl_left;
+  return CRM_OK;
+}
+
+crm_status counter_reset(crm_call* call, const char* key) {
+  if (!call || !key || !*key) return CRM_E_INTERNAL;
+  const PlatformServices& ps = call->invoker->platform();
+  if (!ps.counters) return CRM_E_UNAVAILABLE;
+  ps.counters->reset("p:" + call->plugin->name + ":" + key);
+  return CRM_OK;
+}
+
+void set_header(crm_call* call, const char* name, const char* value) {
+  if (!call || !name || !value) return;
+  // Header injection: names are tokens, values one line.
+  for (const char* c = name; *c; ++c)
+    if (!std::isalnum(static_cast<unsigned char>(*c)) && *c != '-') return;
+  if (std::strpbrk(value, "\r\n")) return;
+  call->headers.emplace_back(name, value);
+}
+
+void principal_changed(crm_call* call, const char* subject) {
+  if (!call) return;
+  call->principals_changed.emplace_back(subject ? subject : "");
+}
+
 const crm_host_api kApi = {
     CRM_ABI_VERSION, sizeof(crm_host_api), input, principal, call_info, sql, rows_count, rows_columns,
     rows_column_name, rows_value, rows_json, emit, invoke, cache_get, cache_set, cache_del, log_message, reply, fail,
-    add_error,
+    add_error, issue_access_token, revoke_access_token, audit, audit_query, commit_on_failure, counter_add,
+    counter_reset, set_header, principal_changed,
 };
 
 } // namespace

@@ -4,6 +4,8 @@
 #include "log/Log.hpp"
 #include "plugins/Call.hpp"
 #include "plugins/PluginRegistry.hpp"
+#include "security/AuditLog.hpp"
+#include "security/PrincipalCache.hpp"
 #include "storage/PgError.hpp"
 
 #include <Poco/JSON/Parser.h>
@@ -19,6 +21,8 @@ const char* default_message(crm_status s) {
   case CRM_E_CONFLICT: return "conflict";
   case CRM_E_FORBIDDEN: return "forbidden";
   case CRM_E_UNAVAILABLE: return "a dependency is unavailable";
+  case CRM_E_UNAUTHENTICATED: return "not authenticated";
+  case CRM_E_RATE_LIMITED: return "too many requests";
   default: return "internal error";
   }
 }
@@ -77,18 +81,52 @@ Outcome Invoker::invoke(const Invocation& inv) {
     status = CRM_E_INTERNAL;
   }
   if (status == CRM_OK && call.failure != CRM_OK && !call.replied) status = call.failure;
-  if (status != CRM_OK && status > CRM_E_INTERNAL) status = CRM_E_INTERNAL;
+  if (status != CRM_OK && status > CRM_E_RATE_LIMITED) status = CRM_E_INTERNAL;
+  if (status == CRM_OK && !op.read_only && !(op.flags & CRM_OP_NO_AUDIT) && !call.audited && !call.aborted) {
+    try {
+      audit_success(call);
+    } catch (const storage::PgError& e) {
+      status = e.status() == CRM_E_CONFLICT ? CRM_E_CONFLICT : CRM_E_UNAVAILABLE;
+      call.failure_message = "the change could not be audited, so it was not made";
+    }
+  }
   finish_transaction(call, status);
 
   if (status == CRM_OK) {
     Outcome o;
     o.http_status = call.replied ? op.http_status : (op.http_status == 200 ? 204 : op.http_status);
     o.body = std::move(call.reply);
+    o.headers = std::move(call.headers);
     return o;
   }
   Outcome o = failed(status, call.failure_message.empty() ? default_message(status) : std::move(call.failure_message));
   o.errors = std::move(call.errors);
+  o.headers = std::move(call.headers);
   return o;
+}
+
+void Invoker::audit_success(crm_call& call) {
+  // The resource: the input's "id" (a path parameter, usually), else the
+  // reply's top-level "id" (a create).
+  std::string resource;
+  auto top_level_id = [](std::string_view json) -> std::string {
+    try {
+      if (json.empty() || json.front() != '{') return {};
+      Poco::JSON::Parser parser;
+      auto o = parser.parse(std::string(json)).extract<Poco::JSON::Object::Ptr>();
+      if (o->has("id") && o->get("id").isString()) return o->getValue<std::string>("id");
+    } catch (const std::exception&) {
+    }
+    return {};
+  };
+  resource = top_level_id(call.input);
+  if (resource.empty() && call.replied) resource = top_level_id(call.reply);
+  const std::string& actor = call.principal->anonymous() ? std::string() : call.principal->id;
+  const char* params[] = {actor.empty() ? nullptr : actor.c_str(), call.op->name.c_str(),
+                          resource.empty() ? nullptr : resource.c_str(), "SUCCESS",
+                          *call.client_ip ? call.client_ip : nullptr, *call.request_id ? call.request_id : nullptr,
+                          nullptr};
+  run_sql(call, security::AuditLog::kInsert, params, 7);
 }
 
 void Invoker::finish_transaction(crm_call& call, crm_status& status) {
@@ -106,8 +144,11 @@ void Invoker::finish_transaction(crm_call& call, crm_status& status) {
       if (call.op->read_only && !call.aborted) {
         // Nothing to lose: the reply need not wait for the COMMIT's answer.
         call.connection->send_and_forget(status == CRM_OK ? "COMMIT" : "ROLLBACK");
-      } else if (status == CRM_OK) {
+      } else if (status == CRM_OK || (call.commit_on_failure && !call.aborted)) {
+        if (!call.principals_changed.empty()) announce_principal_changes(call);
         call.connection->exec("COMMIT");
+        if (platform_.principals)
+          for (const auto& subject : call.principals_changed) platform_.principals->drop(subject);
       } else {
         call.connection->exec("ROLLBACK");
       }
@@ -123,6 +164,14 @@ void Invoker::finish_transaction(crm_call& call, crm_status& status) {
     }
   }
   call.connection.release();
+}
+
+// NOTIFY is transactional: the other hosts hear of the change only if it commits.
+void Invoker::announce_principal_changes(crm_call& call) {
+  for (const auto& subject : call.principals_changed) {
+    const char* params[] = {subject.c_str()};
+    call.connection->query("select pg_notify('crm_principal', $1)", params, 1);
+  }
 }
 
 storage::PgResult Invoker::run_sql(crm_call& call, const char* sql, const char* const* params, int n_params) {

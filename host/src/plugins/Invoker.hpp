@@ -7,6 +7,7 @@
 
 #include "http/Problem.hpp"
 #include "plugins/Operation.hpp"
+#include "plugins/PlatformServices.hpp"
 #include "security/Principal.hpp"
 #include "storage/PgResult.hpp"
 
@@ -16,6 +17,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 struct crm_call;
@@ -42,11 +44,15 @@ struct Outcome {
   std::string body;    // the reply (JSON) on success
   std::string message; // why it failed, safe to show
   std::vector<http::FieldError> errors;
+  std::vector<std::pair<std::string, std::string>> headers; // set by the handler (Retry-After, ...)
 };
 
 class Invoker {
 public:
   explicit Invoker(PluginRegistry& registry) : registry_(registry) {}
+  // Set once at start, before any call.
+  void set_platform(PlatformServices services) { platform_ = services; }
+  const PlatformServices& platform() const { return platform_; }
 
   Outcome invoke(const Invocation& invocation);
 
@@ -59,8 +65,13 @@ public:
 
 private:
   void finish_transaction(crm_call& call, crm_status& status);
+  // The host's own audit entry for a successful mutating call, in its transaction.
+  void audit_success(crm_call& call);
+  // NOTIFY crm_principal for each principal_changed(), in the call's transaction.
+  void announce_principal_changes(crm_call& call);
 
   PluginRegistry& registry_;
+  PlatformServices platform_;
 };
 
 } // namespace crm::plugins

@@ -30,6 +30,8 @@ struct Operation {
   crm_handler handler = nullptr;
   int http_status = 200;
   bool read_only = false; // CRM_OP_READ_ONLY
+  unsigned flags = 0;     // CRM_OP_*
+  std::string rate_class = "api";
   std::string summary;
   PluginInstance* plugin = nullptr;
 };

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <cstring>
 #include <set>
 
@@ -70,7 +71,9 @@ std::string PluginLoader::read_definition(const crm_plugin_def* raw, PluginInsta
            std::to_string(sizeof(crm_plugin_def)) + ")";
   std::memcpy(&p.def, raw, sizeof(crm_plugin_def));
   const crm_plugin_def& d = p.def;
-  if ((d.n_operations && d.operation_size < sizeof(crm_operation_def)) ||
+  // ABI 1.0's operation ended at `flags`; rate_class came with 1.1.
+  constexpr size_t kOperationSize10 = offsetof(crm_operation_def, rate_class);
+  if ((d.n_operations && d.operation_size < kOperationSize10) ||
       (d.n_subscriptions && d.subscription_size < sizeof(crm_subscription_def)) ||
       (d.n_schedules && d.schedule_size < sizeof(crm_schedule_def)) ||
       (d.n_migrations && d.migration_size < sizeof(crm_migration_def)))
@@ -112,6 +115,10 @@ std::string PluginLoader::read_definition(const crm_plugin_def* raw, PluginInsta
       return "operation " + op->name + ": success status must be 2xx";
     op->summary = str(od.summary);
     op->read_only = (od.flags & CRM_OP_READ_ONLY) != 0;
+    op->flags = od.flags;
+    op->rate_class = od.rate_class && *od.rate_class ? od.rate_class : "api";
+    if ((op->flags & (CRM_OP_PRINCIPAL | CRM_OP_ON_START)) && !op->roles.is_system_only())
+      return "operation " + op->name + ": a principal provider or start-up operation must have role \"system\"";
     op->plugin = &p;
     p.operations.push_back(std::move(op));
   }
@@ -208,7 +215,9 @@ bool PluginLoader::load(const std::string& path) {
   log::info("plugins", "loaded plugin " + plugin->name + " " + plugin->version + " from " + plugin->file + " (" +
                            std::to_string(plugin->operations.size()) + " operations)",
             {{"plugin", plugin->name}});
+  const PluginInstance& admitted = *plugin;
   registry_.admit(std::move(plugin));
+  if (config_.on_admitted) config_.on_admitted(admitted);
   return true;
 }
 

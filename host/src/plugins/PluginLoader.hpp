@@ -26,6 +26,8 @@ struct LoaderConfig {
   // for the platform database).
   std::function<std::string(const std::string& plugin)> config_json;
   std::function<std::string(const std::string& plugin)> conninfo_for;
+  // Called once a plugin is admitted (routed), on the loading thread.
+  std::function<void(const PluginInstance& plugin)> on_admitted;
 };
 
 class PluginLoader {

@@ -1,13 +1,18 @@
 // PluginSubsystem: see the header.
 #include "plugins/PluginSubsystem.hpp"
 
+#include "cache/CacheSubsystem.hpp"
 #include "http/JsonText.hpp"
+#include "log/Log.hpp"
+#include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
+#include <Poco/JSON/Parser.h>
 #include <Poco/Path.h>
 #include <Poco/Util/Application.h>
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 namespace crm::plugins {
@@ -48,6 +53,23 @@ size_t pool_size(int configured) {
 
 void PluginSubsystem::initialize(Poco::Util::Application& app) {
   auto& config = app.config();
+  auto& security = app.getSubsystem<security::SecuritySubsystem>();
+  auto& cache = app.getSubsystem<cache::CacheSubsystem>();
+  principals_ = &security.principals();
+  PlatformServices ps;
+  ps.tokens = &security.tokens();
+  ps.revocations = &security.revocations();
+  ps.audit = &security.audit();
+  ps.principals = &security.principals();
+  ps.counters = &cache.counters();
+  ps.access_ttl_seconds = security.access_ttl_seconds();
+  invoker_.set_platform(ps);
+
+  std::string admin = "{\"admin\":{\"email\":";
+  http::append_json_string(admin, config.getString("admin.email", ""));
+  admin += ",\"password\":";
+  http::append_json_string(admin, config.getString("admin.password", ""));
+  start_input_ = admin + "}}";
   auto& storage = app.getSubsystem<storage::StorageSubsystem>();
   LoaderConfig lc;
   lc.conninfo = storage.conninfo();
@@ -58,12 +80,71 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   lc.statement_timeout_ms = config.getInt("db.statement_timeout_ms", 30000);
   lc.config_json = [&config](const std::string& plugin) { return plugin_config_json(config, plugin); };
   lc.conninfo_for = [&config](const std::string& plugin) { return config.getString("plugin." + plugin + ".db.dsn", ""); };
+  lc.on_admitted = [this](const PluginInstance& plugin) { on_admitted(plugin); };
   loader_ = std::make_unique<PluginLoader>(registry_, std::move(lc));
 
   std::string dir = Poco::Path(config.getString("plugins.dir", "plugins")).absolute().toString();
   watcher_ = std::make_unique<PluginWatcher>(*loader_, dir, config.getInt("plugins.watch_interval_ms", 1000));
   watcher_->load_initial();
   watcher_->start();
+}
+
+void PluginSubsystem::on_admitted(const PluginInstance& plugin) {
+  for (const auto& op : plugin.operations) {
+    if (op->flags & CRM_OP_PRINCIPAL) use_principal_provider(*op);
+    if (!(op->flags & CRM_OP_ON_START)) continue;
+    Invocation inv;
+    inv.op = op.get();
+    inv.input = start_input_;
+    inv.principal = &security::Principal::system_caller();
+    inv.request_id = "start";
+    Outcome o = invoker_.invoke(inv);
+    if (o.status != CRM_OK)
+      log::error("plugins", "start-up operation " + op->name + " failed: " + o.message, {{"plugin", plugin.name}});
+  }
+}
+
+// The principal provider answers, per user, what record rules need (the team)
+// and whether the user may still act ("active"). Its answers are cached.
+void PluginSubsystem::use_principal_provider(const Operation& op) {
+  const Operation* provider = &op;
+  log::info("plugins", "principals are resolved by " + op.name, {{"plugin", op.plugin->name}});
+  principals_->set_fetch([this, provider](const std::string& id, const std::string& role) {
+    using security::PrincipalCache;
+    std::string input = "{\"id\":";
+    http::append_json_string(input, id);
+    input += ",\"role\":";
+    http::append_json_string(input, role);
+    input += '}';
+    Invocation inv;
+    inv.op = provider;
+    inv.input = input;
+    inv.principal = &security::Principal::system_caller();
+    Outcome o = invoker_.invoke(inv);
+    PrincipalCache::Lookup answer;
+    if (o.status == CRM_E_NOT_FOUND) {
+      answer.verdict = PrincipalCache::Verdict::Unknown;
+      return answer;
+    }
+    if (o.status != CRM_OK) return answer; // Unavailable
+    try {
+      Poco::JSON::Parser parser;
+      auto object = parser.parse(o.body).extract<Poco::JSON::Object::Ptr>();
+      if (object->has("active") && !object->getValue<bool>("active")) {
+        answer.verdict = PrincipalCache::Verdict::Unknown;
+        return answer;
+      }
+      // The members without the braces, to be spliced into the principal.
+      size_t open = o.body.find('{'), close = o.body.rfind('}');
+      answer.members = o.body.substr(open + 1, close - open - 1);
+      while (!answer.members.empty() && std::isspace(static_cast<unsigned char>(answer.members.back())))
+        answer.members.pop_back();
+      answer.verdict = PrincipalCache::Verdict::Known;
+    } catch (const std::exception& e) {
+      log::error("plugins", provider->name + " replied something that is not an object: " + e.what(), {});
+    }
+    return answer;
+  });
 }
 
 void PluginSubsystem::uninitialize() {

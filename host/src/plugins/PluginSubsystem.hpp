@@ -6,10 +6,12 @@
 #include "plugins/PluginLoader.hpp"
 #include "plugins/PluginRegistry.hpp"
 #include "plugins/PluginWatcher.hpp"
+#include "security/PrincipalCache.hpp"
 
 #include <Poco/Util/Subsystem.h>
 
 #include <memory>
+#include <string>
 
 namespace crm::plugins {
 
@@ -25,10 +27,15 @@ protected:
   void uninitialize() override;
 
 private:
+  void on_admitted(const PluginInstance& plugin);
+  void use_principal_provider(const Operation& op);
+
   PluginRegistry registry_;
   Invoker invoker_{registry_};
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<PluginWatcher> watcher_;
+  security::PrincipalCache* principals_ = nullptr;
+  std::string start_input_; // {"admin": {...}} for CRM_OP_ON_START operations
 };
 
 } // namespace crm::plugins

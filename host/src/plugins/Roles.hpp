@@ -18,6 +18,7 @@ public:
   static std::optional<Roles> parse(std::string_view text, std::string* error);
 
   bool is_public() const { return bits_ & Public; }
+  bool is_system_only() const { return bits_ == System; }
   // Whether the principal may call; anonymous callers of a non-public
   // operation are told apart by the caller (401 rather than 403).
   bool admits(const security::Principal& p) const;

@@ -1,6 +1,8 @@
 // SchemaProvisioner: see the header.
 #include "plugins/SchemaProvisioner.hpp"
 
+#include "storage/PlatformSchema.hpp"
+
 #include "log/Log.hpp"
 #include "storage/PgConnection.hpp"
 
@@ -37,18 +39,6 @@ create table if not exists crm_inbox (
 );
 )SQL";
 
-const char* kPlatformTables = R"SQL(
-create schema if not exists platform;
-create table if not exists platform.plugin_migrations (
-  plugin text not null,
-  version integer not null,
-  checksum text not null,
-  applied_at timestamptz not null default now(),
-  primary key (plugin, version)
-);
-)SQL";
-
-constexpr long long kPlatformLock = 0x43524d0001LL; // "CRM" 1
 
 std::string checksum(const std::string& sql) {
   Poco::SHA1Engine sha;
@@ -74,14 +64,7 @@ std::string SchemaProvisioner::connection_setup(const PluginInstance& plugin, in
 
 void SchemaProvisioner::prepare_platform(const std::string& conninfo) {
   storage::PgConnection conn(conninfo, password_, "set client_min_messages = warning");
-  conn.exec("select pg_advisory_lock(" + std::to_string(kPlatformLock) + ")");
-  try {
-    conn.exec(kPlatformTables);
-  } catch (...) {
-    conn.exec("select pg_advisory_unlock(" + std::to_string(kPlatformLock) + ")");
-    throw;
-  }
-  conn.exec("select pg_advisory_unlock(" + std::to_string(kPlatformLock) + ")");
+  storage::ensure_platform_schema(conn);
 }
 
 void SchemaProvisioner::provision(const PluginInstance& plugin) {
@@ -99,6 +82,9 @@ void SchemaProvisioner::provision(const PluginInstance& plugin) {
     conn.exec("do $$ begin grant " + role +
               " to current_user; exception when duplicate_object or unique_violation then null; end $$");
     conn.exec("create schema if not exists " + schema + " authorization " + role);
+    // The audit entry of a mutation is written in its transaction, as its role.
+    conn.exec("grant usage on schema platform to " + role + "; grant insert on platform.audit_log to " + role +
+              "; grant usage on sequence platform.audit_log_id_seq to " + role);
 
     std::set<unsigned> applied;
     auto rows = conn.query("select version from platform.plugin_migrations where plugin = $1", name, 1);

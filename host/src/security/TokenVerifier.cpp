@@ -70,17 +70,32 @@ std::optional<Principal> TokenVerifier::verify(std::string_view text) const {
     p.id = token.getSubject();
     p.role = claims.optValue<std::string>("role", "");
     if (p.id.empty() || (p.role != "ADMIN" && p.role != "MANAGER" && p.role != "SALES")) return std::nullopt;
-    if (revoked_ && revoked_(token.getId())) return std::nullopt;
-    p.json = "{\"id\":";
-    http::append_json_string(p.json, p.id);
-    p.json += ",\"role\":";
-    http::append_json_string(p.json, p.role);
-    p.json += '}';
+    p.jti = token.getId();
+    if (revoked_ && revoked_(p.jti)) return std::nullopt;
+    p.expires_at = static_cast<long long>(token.getExpiration().epochTime());
+    p.json = principal_json(p, {});
     return p;
   } catch (...) {
     // Malformed tokens, alg "none" (Poco throws instead of failing): all 401.
     return std::nullopt;
   }
+}
+
+std::string principal_json(const Principal& p, std::string_view extra_members) {
+  std::string json = "{\"id\":";
+  http::append_json_string(json, p.id);
+  json += ",\"role\":";
+  http::append_json_string(json, p.role);
+  json += ",\"jti\":";
+  http::append_json_string(json, p.jti);
+  json += ",\"exp\":";
+  json += std::to_string(p.expires_at);
+  if (!extra_members.empty()) {
+    json += ',';
+    json += extra_members;
+  }
+  json += '}';
+  return json;
 }
 
 std::string TokenVerifier::sign(const std::string& subject, const std::string& role, int ttl_seconds,

@@ -26,6 +26,10 @@ struct TokenConfig {
   int leeway_seconds = 30; // clock skew tolerated on exp/nbf
 };
 
+// {"id", "role", "jti", "exp", <extra_members>}: what a plugin sees of a
+// token caller; extra_members come from the principal provider.
+std::string principal_json(const Principal& p, std::string_view extra_members);
+
 class TokenVerifier {
 public:
   explicit TokenVerifier(TokenConfig config);

@@ -42,6 +42,8 @@ public:
   bool forgotten_pending() const { return pending_; }
   bool healthy() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
   void mark_broken() { broken_ = true; }
+  // For LISTEN: the socket and PQconsumeInput/PQnotifies. Not for statements.
+  PGconn* native() const { return conn_; }
 
 private:
   PgResult run_pipeline(const std::string& sql, const std::string* name, bool prepare, const char* const* params,

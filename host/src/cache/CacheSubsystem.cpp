@@ -1,0 +1,47 @@
+// CacheSubsystem: see the header.
+#include "cache/CacheSubsystem.hpp"
+
+#include "log/Log.hpp"
+
+#include <Poco/Util/Application.h>
+#include <libpq-fe.h>
+
+namespace crm::cache {
+
+namespace {
+
+// "crm:<database>:" - one platform is one database, so hosts of the same
+// platform share keys and other platforms on the same Redis do not.
+std::string default_prefix(const std::string& dsn) {
+  std::string db = "crm";
+  if (PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), nullptr)) {
+    for (PQconninfoOption* o = opts; o->keyword; ++o)
+      if (std::string_view(o->keyword) == "dbname" && o->val && *o->val) db = o->val;
+    PQconninfoFree(opts);
+  }
+  return "crm:" + db + ":";
+}
+
+} // namespace
+
+void CacheSubsystem::initialize(Poco::Util::Application& app) {
+  auto& config = app.config();
+  RedisConfig rc;
+  rc.host = config.getString("redis.host", "127.0.0.1");
+  rc.port = config.getInt("redis.port", 6379);
+  rc.timeout = std::chrono::milliseconds(config.getInt("redis.timeout_ms", 250));
+  redis_ = std::make_unique<RedisPool>(rc);
+  std::string prefix = config.getString("redis.prefix", "");
+  if (prefix.empty()) prefix = default_prefix(config.getString("db.dsn", ""));
+  counters_ = std::make_unique<SharedCounters>(*redis_, prefix);
+  if (!redis_->ping())
+    log::warn("cache", "redis does not answer at start; the host runs without it until it does",
+              {{"redis", rc.host + ":" + std::to_string(rc.port)}});
+}
+
+void CacheSubsystem::uninitialize() {
+  counters_.reset();
+  redis_.reset();
+}
+
+} // namespace crm::cache

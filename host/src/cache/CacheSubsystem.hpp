@@ -1,0 +1,30 @@
+// CacheSubsystem: the connection to Redis and what is built on it: shared
+// counters (rate limits, login lockouts) and, later, the plugins' cache.
+// Redis being down never stops the host: counters fall back to this process.
+#pragma once
+
+#include "cache/RedisPool.hpp"
+#include "cache/SharedCounters.hpp"
+
+#include <Poco/Util/Subsystem.h>
+
+#include <memory>
+
+namespace crm::cache {
+
+class CacheSubsystem : public Poco::Util::Subsystem {
+public:
+  const char* name() const override { return "cache"; }
+  RedisPool& redis() { return *redis_; }
+  SharedCounters& counters() { return *counters_; }
+
+protected:
+  void initialize(Poco::Util::Application& app) override;
+  void uninitialize() override;
+
+private:
+  std::unique_ptr<RedisPool> redis_;
+  std::unique_ptr<SharedCounters> counters_;
+};
+
+} // namespace crm::cache
