@@ -241,7 +241,7 @@ bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std
   if (path == "/health/ready") {
     reply.operation = "host.health_ready";
     bool ok = true;
-    reply.body = readiness_json(s_.readiness ? s_.readiness() : std::vector<std::pair<std::string, bool>>{}, ok);
+    reply.body = readiness_json(s_.readiness ? s_.readiness() : std::vector<DependencyCheck>{}, ok);
     reply.status = ok ? 200 : 503;
     return true;
   }

@@ -5,17 +5,18 @@
 
 namespace crm::http {
 
-std::string readiness_json(const std::vector<std::pair<std::string, bool>>& checks, bool& ok) {
-  ok = true;
+std::string readiness_json(const std::vector<DependencyCheck>& checks, bool& ok) {
+  bool degraded = false;
   std::string checks_json = "{";
   for (size_t i = 0; i < checks.size(); ++i) {
     if (i) checks_json += ',';
-    append_json_string(checks_json, checks[i].first);
-    checks_json += checks[i].second ? ":\"ok\"" : ":\"down\"";
-    ok = ok && checks[i].second;
+    append_json_string(checks_json, checks[i].name);
+    checks_json += checks[i].up ? ":\"ok\"" : ":\"down\"";
+    if (!checks[i].up) (checks[i].required ? ok : degraded) = checks[i].required ? false : true;
   }
   checks_json += '}';
-  return std::string("{\"status\":\"") + (ok ? "ok" : "unavailable") + "\",\"checks\":" + checks_json + "}";
+  const char* status = !ok ? "unavailable" : degraded ? "degraded" : "ok";
+  return std::string("{\"status\":\"") + status + "\",\"checks\":" + checks_json + "}";
 }
 
 namespace {

@@ -10,9 +10,18 @@
 
 namespace crm::http {
 
-// {"status":"ok"|"unavailable","checks":{"postgres":"ok"|"down",...}}; ok is
-// cleared when any check is down.
-std::string readiness_json(const std::vector<std::pair<std::string, bool>>& checks, bool& ok);
+// One dependency for /health/ready. A required one down makes the host not
+// ready (503); an optional one (Redis: the host degrades without it) only
+// turns the status to "degraded".
+struct DependencyCheck {
+  std::string name;
+  bool up = false;
+  bool required = true;
+};
+
+// {"status":"ok"|"degraded"|"unavailable","checks":{"postgres":"ok"|"down",...}};
+// ok is cleared when a required check is down.
+std::string readiness_json(const std::vector<DependencyCheck>& checks, bool& ok);
 
 // {"items":[{name, file, version, abi, status, operations, error}], "nextCursor": null}
 std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot);

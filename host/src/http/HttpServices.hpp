@@ -6,6 +6,7 @@
 #include "metrics/Metrics.hpp"
 #include "plugins/Invoker.hpp"
 #include "plugins/PluginRegistry.hpp"
+#include "http/HostEndpoints.hpp"
 #include "http/RateLimiter.hpp"
 #include "security/PrincipalCache.hpp"
 #include "security/TokenVerifier.hpp"
@@ -18,8 +19,8 @@
 
 namespace crm::http {
 
-// One dependency's state for /health/ready: name and whether it answers.
-using ReadinessCheck = std::function<std::vector<std::pair<std::string, bool>>()>;
+// The dependencies' states for /health/ready.
+using ReadinessCheck = std::function<std::vector<DependencyCheck>()>;
 
 struct HttpServices {
   plugins::PluginRegistry* registry = nullptr;

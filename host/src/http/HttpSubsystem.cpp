@@ -48,8 +48,8 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   services_.policy = policy_.get();
   services_.metrics = &metrics_;
   services_.readiness = [&storage, &cache] {
-    return std::vector<std::pair<std::string, bool>>{{"postgres", storage.postgres_ready()},
-                                                     {"redis", cache.redis().ping()}};
+    return std::vector<DependencyCheck>{{"postgres", storage.postgres_ready(), true},
+                                        {"redis", cache.redis().ping(), false}};
   };
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);
