@@ -3,6 +3,7 @@
 
 #include "config/EnvOverrides.hpp"
 #include "cache/CacheSubsystem.hpp"
+#include "events/EventsSubsystem.hpp"
 #include "http/HttpSubsystem.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
@@ -25,6 +26,7 @@ HostApplication::HostApplication() {
   addSubsystem(new cache::CacheSubsystem);
   addSubsystem(new security::SecuritySubsystem);
   addSubsystem(new plugins::PluginSubsystem);
+  addSubsystem(new events::EventsSubsystem);
   addSubsystem(new http::HttpSubsystem);
 }
 

@@ -11,6 +11,7 @@
 #include <Poco/Net/MediaType.h>
 
 #include <chrono>
+#include <regex>
 #include <istream>
 #include <limits>
 
@@ -225,7 +226,89 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   reply.body = std::move(outcome.body);
 }
 
+// GET /api/events/dlq and POST /api/events/dlq/{id}/replay, ADMIN only.
+bool ApiRequestHandler::dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path,
+                                             Reply& reply) {
+  const bool list = path == "/api/events/dlq";
+  std::string id;
+  if (!list) {
+    constexpr std::string_view prefix = "/api/events/dlq/", suffix = "/replay";
+    if (path.size() <= prefix.size() + suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
+      return false;
+    id = std::string(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
+  }
+  reply.operation = list ? "events.dlq_list" : "events.dlq_replay";
+  const std::string& method = request.getMethod();
+  if (list ? (method != "GET" && method != "HEAD") : method != "POST") {
+    reply.headers.emplace_back("Allow", list ? "GET" : "POST");
+    problem(reply, Problem{405, "", method + " is not allowed here", "", {}}, path);
+    return true;
+  }
+  auto p = authenticate(request);
+  if (!p) {
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+    return true;
+  }
+  if (p->role != "ADMIN") {
+    problem(reply, Problem{403, "", "only an ADMIN may manage dead letters", "", {}}, path);
+    return true;
+  }
+  if (!s_.dead_letters) {
+    problem(reply, Problem{503, "", "events are not configured on this host", "", {}}, path);
+    return true;
+  }
+  try {
+    if (list) {
+      const std::string& uri = request.getURI();
+      auto q = uri.find('?');
+      std::string status = "open", cursor;
+      int limit = 50;
+      std::vector<FieldError> errors;
+      for (const auto& [k, v] : parse_query(q == std::string::npos ? std::string_view() : std::string_view(uri).substr(q + 1))) {
+        if (k == "status") status = v;
+        else if (k == "cursor") cursor = v;
+        else if (k == "limit") {
+          try {
+            size_t used = 0;
+            limit = std::stoi(v, &used);
+            if (used != v.size()) limit = 0;
+          } catch (const std::exception&) {
+            limit = 0;
+          }
+        }
+      }
+      std::string why;
+      if (!s_.dead_letters->list(status, limit, cursor, reply.body, why)) {
+        std::string field = why.substr(0, why.find(' '));
+        problem(reply, Problem{422, "", why, "", {{field, why}}}, path);
+      }
+      return true;
+    }
+    static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+    if (!std::regex_match(id, uuid)) {
+      problem(reply, Problem{422, "", "the id is not a UUID", "", {{"id", "must be a UUID"}}}, path);
+      return true;
+    }
+    using R = events::DeadLetters::Replay;
+    switch (s_.dead_letters->replay(id)) {
+    case R::Done:
+      reply.status = 202;
+      reply.body = "{\"id\":\"" + id + "\",\"replayed\":true}";
+      break;
+    case R::NotFound: problem(reply, Problem{404, "", "no dead letter " + id, "", {}}, path); break;
+    case R::AlreadyReplayed: problem(reply, Problem{409, "", "dead letter " + id + " was replayed already", "", {}}, path); break;
+    case R::Unavailable: problem(reply, Problem{503, "", "NATS is unavailable; try again", "", {}}, path); break;
+    }
+  } catch (const std::exception& e) {
+    log::warn("http", std::string("dead letters: ") + e.what(), {});
+    problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
+  }
+  return true;
+}
+
 bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
+  if (path.rfind("/api/events/dlq", 0) == 0) return dead_letter_endpoint(request, path, reply);
   if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins" && path != "/api/openapi.json")
     return false;
   if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {

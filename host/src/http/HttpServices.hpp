@@ -6,6 +6,7 @@
 #include "metrics/Metrics.hpp"
 #include "plugins/Invoker.hpp"
 #include "plugins/PluginRegistry.hpp"
+#include "events/DeadLetters.hpp"
 #include "http/HostEndpoints.hpp"
 #include "http/RateLimiter.hpp"
 #include "security/PrincipalCache.hpp"
@@ -28,6 +29,7 @@ struct HttpServices {
   security::TokenVerifier* tokens = nullptr;
   security::PrincipalCache* principals = nullptr; // null: principals are the token's claims only
   RateLimiter* rate_limiter = nullptr;            // null: no limits
+  events::DeadLetters* dead_letters = nullptr;
   const ResponsePolicy* policy = nullptr;
   metrics::Registry* metrics = nullptr;
   ReadinessCheck readiness;

@@ -2,6 +2,7 @@
 #include "http/HttpSubsystem.hpp"
 
 #include "cache/CacheSubsystem.hpp"
+#include "events/EventsSubsystem.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
@@ -47,10 +48,16 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   services_.rate_limiter = rate_limiter_.get();
   services_.policy = policy_.get();
   services_.metrics = &metrics_;
-  services_.readiness = [&storage, &cache] {
+  auto& events = app.getSubsystem<events::EventsSubsystem>();
+  services_.readiness = [&storage, &cache, &events] {
+    // NATS and Redis down degrade the host (events wait, the cache misses);
+    // only PostgreSQL down makes it unable to serve.
     return std::vector<DependencyCheck>{{"postgres", storage.postgres_ready(), true},
+                                        {"nats", events.nats().connected(), false},
                                         {"redis", cache.redis().ping(), false}};
   };
+  services_.dead_letters = &events.dead_letters();
+  register_event_metrics(events);
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);
   services_.log_requests = config.getBool("log.requests", false);
@@ -66,6 +73,59 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   server_ = std::make_unique<HttpServer>(sc, services_);
   server_->start();
   log::info("http", "listening on http://" + sc.host + ":" + std::to_string(server_->port()), {});
+}
+
+void HttpSubsystem::register_event_metrics(events::EventsSubsystem& events) {
+  using Samples = std::vector<std::pair<metrics::Labels, double>>;
+  metrics_.add_gauge_callback("crm_outbox_pending", "Events committed but not yet published, per plugin.",
+                              [&events] {
+                                Samples out;
+                                for (const auto& [plugin, n] : events.outbox_pending())
+                                  out.push_back({{{"plugin", plugin}}, static_cast<double>(n)});
+                                return out;
+                              });
+  metrics_.add_gauge_callback("crm_outbox_published_events", "Events this host published, per plugin.", [&events] {
+    Samples out;
+    for (const auto& [plugin, n] : events.relay().published())
+      out.push_back({{{"plugin", plugin}}, static_cast<double>(n)});
+    return out;
+  });
+  metrics_.add_gauge_callback("crm_outbox_publish_seconds",
+                              "Time the last batch took from publish to JetStream's acks, per plugin.", [&events] {
+                                Samples out;
+                                for (const auto& [plugin, s] : events.relay().publish_seconds())
+                                  out.push_back({{{"plugin", plugin}}, s});
+                                return out;
+                              });
+  metrics_.add_gauge_callback("crm_consumer_pending", "Events not yet delivered, per consumer.", [&events] {
+    Samples out;
+    for (const auto& s : events.consumers().stats())
+      if (s.pending >= 0) out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.pending)});
+    return out;
+  });
+  metrics_.add_gauge_callback("crm_consumer_redelivered", "Events delivered more than once and not yet acknowledged, per consumer.", [&events] {
+    Samples out;
+    for (const auto& s : events.consumers().stats())
+      if (s.redelivered >= 0) out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.redelivered)});
+    return out;
+  });
+  metrics_.add_gauge_callback("crm_consumer_duplicates",
+                              "Deliveries this host skipped because the event was handled before, per consumer.",
+                              [&events] {
+                                Samples out;
+                                for (const auto& s : events.consumers().stats())
+                                  out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.duplicates)});
+                                return out;
+                              });
+  metrics_.add_gauge_callback("crm_consumer_deliveries", "Deliveries this host received, per consumer.", [&events] {
+    Samples out;
+    for (const auto& s : events.consumers().stats())
+      out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.deliveries)});
+    return out;
+  });
+  metrics_.add_gauge_callback("crm_dlq_depth", "Dead letters not replayed yet.", [&events] {
+    return Samples{{{}, static_cast<double>(events.dead_letters().open_count())}};
+  });
 }
 
 void HttpSubsystem::uninitialize() {

@@ -14,6 +14,10 @@
 
 #include <memory>
 
+namespace crm::events {
+class EventsSubsystem;
+}
+
 namespace crm::http {
 
 class HttpSubsystem : public Poco::Util::Subsystem {
@@ -27,6 +31,8 @@ protected:
   void uninitialize() override;
 
 private:
+  void register_event_metrics(events::EventsSubsystem& events);
+
   metrics::Registry metrics_;
   std::unique_ptr<ResponsePolicy> policy_;
   std::unique_ptr<RateLimiter> rate_limiter_;

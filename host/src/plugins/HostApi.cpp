@@ -235,9 +235,12 @@ crm_status emit(crm_call* call, const char* type, const char* subject, const cha
   const char* params[] = {type, call->plugin->name.c_str(), subject, actor.c_str(),
                           *call->trace_id ? call->trace_id : nullptr, payload.c_str()};
   try {
+    // NOTIFY is delivered on commit: it wakes the outbox relay of every host
+    // at once instead of on its next poll. One statement, one round trip.
     call->invoker->run_sql(*call,
-                           "insert into crm_outbox (id, type, source, subject, actor, traceparent, data) "
-                           "values (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb)",
+                           "with e as (insert into crm_outbox (id, type, source, subject, actor, traceparent, data) "
+                           "values (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb)) "
+                           "select pg_notify('crm_outbox', $2)",
                            params, 6);
     return CRM_OK;
   } catch (const storage::PgError& e) {

@@ -72,6 +72,28 @@ Outcome Invoker::invoke(const Invocation& inv) {
   call.invoker = this;
   call.depth = inv.depth;
 
+  if (inv.event_id && inv.consumer) {
+    // At-least-once delivery, at-most-once effect: the inbox row is written in
+    // the handler's transaction, so it exists exactly when the effect does. A
+    // redelivery running concurrently waits here on the first one's row.
+    const char* params[] = {inv.event_id, inv.consumer};
+    try {
+      auto r = run_sql(call, "insert into crm_inbox (event_id, consumer) values ($1::uuid, $2) on conflict do nothing",
+                       params, 2);
+      if (std::string_view(PQcmdTuples(r.get())) == "0") {
+        crm_status nothing_to_keep = CRM_E_CONFLICT; // roll the empty transaction back
+        finish_transaction(call, nothing_to_keep);
+        Outcome o;
+        o.duplicate = true;
+        return o;
+      }
+    } catch (const storage::PgError& e) {
+      crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
+      finish_transaction(call, st);
+      return failed(st, std::string("cannot record the event in the inbox: ") + e.what());
+    }
+  }
+
   crm_status status;
   try {
     status = op.handler(&call, op.plugin->state);

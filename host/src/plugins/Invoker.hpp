@@ -35,6 +35,7 @@ struct Invocation {
   const char* trace_id = "";
   const char* client_ip = "";
   const char* event_id = nullptr;
+  const char* consumer = nullptr; // with event_id: record it in the inbox, skip a duplicate
   int depth = 0;
 };
 
@@ -45,6 +46,7 @@ struct Outcome {
   std::string message; // why it failed, safe to show
   std::vector<http::FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers; // set by the handler (Retry-After, ...)
+  bool duplicate = false; // the event was handled before: nothing ran
 };
 
 class Invoker {

@@ -32,6 +32,22 @@ create table if not exists platform.audit_log (
 create index if not exists audit_log_actor on platform.audit_log (actor_id, id);
 create index if not exists audit_log_resource on platform.audit_log (resource_id, id);
 create index if not exists audit_log_time on platform.audit_log (time);
+-- Events a consumer gave up on (invalid, or still failing after max_deliver):
+-- listed and replayed by GET/POST /api/events/dlq. Also published to stream
+-- CRM_DLQ for tools that read NATS.
+create table if not exists platform.dead_letters (
+  id uuid primary key,
+  consumer text not null,
+  operation text not null,
+  event_id uuid not null,
+  event_type text not null,
+  envelope jsonb not null,
+  error text not null,
+  attempts integer not null,
+  failed_at timestamptz not null default now(),
+  replayed_at timestamptz
+);
+create index if not exists dead_letters_open on platform.dead_letters (failed_at) where replayed_at is null;
 -- Access tokens revoked before their expiry; every host keeps them in memory.
 create table if not exists platform.revoked_tokens (
   jti text primary key,

@@ -1,6 +1,6 @@
 // Environment: what every integration test needs from the machine: the
 // services from scripts/services (through CRM_DB_DSN and friends), free ports,
-// temporary folders, the built fixture plugins, and bounded waiting.
+// temporary folders, the built fixture and shipped plugins, and bounded waiting.
 #pragma once
 
 #include "support/TestArtifacts.hpp"
@@ -96,6 +96,20 @@ inline fs::path fixture_path(const std::string& name) {
 inline fs::path copy_fixture(const std::string& name, const fs::path& dir, const std::string& file_name = {}) {
   fs::path to = dir / (file_name.empty() ? name + ".so" : file_name);
   fs::copy_file(fixture_path(name), to, fs::copy_options::overwrite_existing);
+  return to;
+}
+
+// A plugin the build ships: build/plugins/<name>.so (CRM_PLUGIN_DIR).
+inline fs::path shipped_plugin_path(const std::string& name) {
+  fs::path p = fs::path(CRM_PLUGIN_DIR) / (name + ".so");
+  if (!fs::exists(p)) FAIL("plugin " << p << " is not built (build target " << name << ")");
+  return p;
+}
+
+// Copies a shipped plugin into a plugin folder as <name>.so.
+inline fs::path copy_shipped_plugin(const std::string& name, const fs::path& dir) {
+  fs::path to = dir / (name + ".so");
+  fs::copy_file(shipped_plugin_path(name), to, fs::copy_options::overwrite_existing);
   return to;
 }
 

@@ -35,7 +35,25 @@ struct HostConfig {
   int port = 0; // CRM_HTTP_PORT; 0 picks a free one
   // Further CRM_* overrides (e.g. CRM_HTTP_MAX_BODY_BYTES); they win over the defaults.
   std::map<std::string, std::string> env;
+  // --config file; empty: the repository's config/crm-host.properties. Keys
+  // that file lacks (plugin.<name>.*) cannot be set through CRM_* variables.
+  fs::path config_file;
 };
+
+// "it_<hex>" from the DSN's dbname=crm_it_<hex>: a valid NATS namespace.
+inline std::string events_namespace(const std::string& dsn) {
+  auto at = dsn.find("dbname=");
+  if (at == std::string::npos) return "it";
+  at += 7;
+  if (at < dsn.size() && dsn[at] == '\'') ++at;
+  auto end = dsn.find_first_of(" '", at);
+  std::string db = dsn.substr(at, end == std::string::npos ? std::string::npos : end - at);
+  if (db.empty()) return "it";
+  if (db.rfind("crm_", 0) == 0) db = db.substr(4);
+  for (char& c : db)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return db;
+}
 
 class HostProcess {
 public:
@@ -68,14 +86,19 @@ public:
         {"CRM_JWT_ISSUER", kJwtIssuer},
         {"CRM_JWT_AUDIENCE", kJwtAudience},
         {"ITEST_HOST_LOG", log_file_.string()},
+        // One NATS serves every test: each test's platform (its database) gets
+        // its own streams and subjects.
+        {"CRM_EVENTS_NAMESPACE", events_namespace(config_.db_dsn)},
     };
     for (const auto& [k, v] : config_.env) env[k] = v;
 
     const bool have_setpriv = fs::exists("/usr/bin/setpriv");
     std::string script = std::string("exec ") + (have_setpriv ? "/usr/bin/setpriv --pdeathsig KILL -- " : "") +
                          "\"$0\" \"$@\" >>\"$ITEST_HOST_LOG\" 2>&1 </dev/null";
-    Poco::Process::Args args{"-c", script, CRM_HOST_BINARY,
-                             std::string("--config=") + CRM_SOURCE_DIR + "/config/crm-host.properties"};
+    const std::string config_file = config_.config_file.empty()
+                                        ? std::string(CRM_SOURCE_DIR) + "/config/crm-host.properties"
+                                        : config_.config_file.string();
+    Poco::Process::Args args{"-c", script, CRM_HOST_BINARY, "--config=" + config_file};
     if (!log_registered_) TestArtifacts::instance().add_log(config_.label + " log", log_file_);
     log_registered_ = true;
     auto handle = Poco::Process::launch("/bin/sh", args, config_.work_dir.string(), nullptr, nullptr, nullptr, env);
@@ -137,6 +160,9 @@ public:
       wait_for_exit(std::chrono::seconds(5));
     }
   }
+
+  // Takes effect at the next start().
+  void use_config_file(fs::path file) { config_.config_file = std::move(file); }
 
   int port() const { return config_.port; }
   int pid() const { return pid_; }

@@ -1,5 +1,6 @@
 // HostUnderTest: the usual set-up of one integration test, in one object: a
-// fresh database, a temporary plugin folder holding the chosen fixture plugins,
+// fresh database, a temporary plugin folder holding the chosen fixture plugins
+// (or shipped ones, with Start::Later and add_shipped_plugin()),
 // one crm-host started on a free port and live, and a client for it.
 // Destruction stops the host (SIGTERM, then SIGKILL) and drops the database.
 #pragma once
@@ -32,7 +33,7 @@ public:
   explicit HostUnderTest(const std::vector<std::string>& plugins, std::map<std::string, std::string> env = {},
                          Start when = Start::Now)
       : dir_(make_temp_dir()), plugins_dir_(dir_ / "plugins"), db_(),
-        host_(HostConfig{db_.dsn(), db_.password(), plugins_dir_, dir_, "crm-host", 0, std::move(env)}) {
+        host_(HostConfig{db_.dsn(), db_.password(), plugins_dir_, dir_, "crm-host", 0, std::move(env), {}}) {
     fs::create_directories(plugins_dir_);
     for (const auto& name : plugins) copy_fixture(name, plugins_dir_);
     if (when == Start::Now) start();
@@ -46,7 +47,7 @@ public:
   // Another host on the same database and plugin folder, not yet started.
   std::unique_ptr<HostProcess> another_host(const std::string& label, std::map<std::string, std::string> env = {}) {
     return std::make_unique<HostProcess>(
-        HostConfig{db_.dsn(), db_.password(), plugins_dir_, dir_, label, 0, std::move(env)});
+        HostConfig{db_.dsn(), db_.password(), plugins_dir_, dir_, label, 0, std::move(env), {}});
   }
 
   HostProcess& process() { return host_; }
@@ -65,6 +66,10 @@ public:
   fs::path add_plugin(const std::string& fixture, const std::string& file_name = {}) {
     return copy_fixture(fixture, plugins_dir_, file_name);
   }
+
+  // A plugin the build ships (build/plugins/<name>.so, e.g. "auth"), copied
+  // into the plugin folder; before start() for it to load at start.
+  fs::path add_shipped_plugin(const std::string& name) { return copy_shipped_plugin(name, plugins_dir_); }
 
   static std::string admin_token() { return mint_token("ADMIN", random_uuid()); }
 

@@ -1,0 +1,68 @@
+// EventConsumers: one durable JetStream pull consumer per subscription a plugin
+// declares (named <plugin>__<verb>, filtered on crm.<event type>), shared by
+// every host, each pulled by its own thread here. A delivered event runs its
+// operation through the invoker as the system principal; the invoker records
+// the event id in the plugin's inbox in the same transaction, so a redelivery
+// has no second effect. Ack after commit; a retryable failure is NAK'd with a
+// growing delay; an invalid event, or one still failing after max_deliver
+// attempts, goes to the dead letters and is acknowledged.
+#pragma once
+
+#include "events/DeadLetters.hpp"
+#include "events/NatsClient.hpp"
+#include "plugins/Invoker.hpp"
+#include "plugins/PluginRegistry.hpp"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crm::events {
+
+struct ConsumerConfig {
+  int max_deliver = 5;
+  int ack_wait_ms = 30000;
+  int fetch_batch = 32;
+  std::vector<int> nak_delays_ms{1000, 5000, 30000}; // by attempt; the last repeats
+};
+
+class EventConsumers {
+public:
+  EventConsumers(ConsumerConfig config, NatsClient& nats, plugins::PluginRegistry& registry,
+                 plugins::Invoker& invoker, DeadLetters& dead_letters);
+  ~EventConsumers(); // stops and joins every consumer
+
+  // Starts a consumer for every subscription of the loaded plugins that has
+  // none yet. Called at start and whenever plugins may have been added.
+  void sync_with_plugins();
+
+  struct Stats {
+    std::string consumer;
+    long long pending = -1, ack_pending = -1, redelivered = -1; // from NATS; -1: unknown
+    long long deliveries = 0, duplicates = 0, dead_lettered = 0;  // by this host
+  };
+  std::vector<Stats> stats() const;
+  static std::string durable_name(const std::string& operation);
+
+private:
+  struct Consumer;
+  void run(Consumer& c);
+  void handle(Consumer& c, natsMsg* msg);
+
+  ConsumerConfig config_;
+  NatsClient& nats_;
+  plugins::PluginRegistry& registry_;
+  plugins::Invoker& invoker_;
+  DeadLetters& dead_letters_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::set<std::string> started_; // durable names
+};
+
+} // namespace crm::events

@@ -1,0 +1,86 @@
+// EventsSubsystem: see the header.
+#include "events/EventsSubsystem.hpp"
+
+#include "log/Log.hpp"
+#include "plugins/PluginSubsystem.hpp"
+#include "plugins/SchemaProvisioner.hpp"
+#include "storage/StorageSubsystem.hpp"
+
+#include <Poco/StringTokenizer.h>
+#include <Poco/Util/Application.h>
+
+namespace crm::events {
+
+void EventsSubsystem::initialize(Poco::Util::Application& app) {
+  auto& config = app.config();
+  auto& storage = app.getSubsystem<storage::StorageSubsystem>();
+  auto& plugins = app.getSubsystem<plugins::PluginSubsystem>();
+  registry_ = &plugins.registry();
+
+  NatsConfig nc;
+  nc.url = config.getString("nats.url", "nats://127.0.0.1:4222");
+  nc.duplicate_window_ms = config.getInt64("events.duplicate_window_ms", 120000);
+  nc.max_age_hours = config.getInt64("events.retention_hours", 24 * 7);
+  nc.apply_namespace(config.getString("events.namespace", ""));
+  nats_ = std::make_unique<NatsClient>(nc);
+
+  RelayConfig rc;
+  rc.conninfo = storage.conninfo();
+  rc.password = storage.password();
+  rc.batch_size = config.getInt("events.relay_batch", 500);
+  rc.retention_hours = config.getInt("events.outbox_retention_hours", 24);
+  relay_ = std::make_unique<OutboxRelay>(rc, *nats_, plugins.registry());
+
+  storage::PoolConfig pc;
+  pc.conninfo = storage.conninfo();
+  pc.password = storage.password();
+  pc.setup_sql = "set time zone 'UTC'";
+  pc.max_size = 4;
+  pool_ = std::make_unique<storage::ConnectionPool>(pc);
+  dead_letters_ = std::make_unique<DeadLetters>(*pool_, *nats_);
+
+  ConsumerConfig cc;
+  cc.max_deliver = config.getInt("events.max_deliver", 5);
+  cc.ack_wait_ms = config.getInt("events.ack_wait_ms", 30000);
+  cc.nak_delays_ms.clear();
+  Poco::StringTokenizer delays(config.getString("events.retry_delays_ms", "1000,5000,30000"), ",",
+                               Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  for (const auto& d : delays) cc.nak_delays_ms.push_back(std::stoi(d));
+  consumers_ = std::make_unique<EventConsumers>(cc, *nats_, plugins.registry(), plugins.invoker(), *dead_letters_);
+
+  nats_->start([relay = relay_.get()](const std::string& id, bool ok) { relay->on_publish_result(id, ok); });
+  if (!nats_->connected())
+    log::warn("events", "NATS is not reachable yet; events wait in the outboxes until it is", {{"url", nc.url}});
+  relay_->start();
+  consumers_->sync_with_plugins();
+  plugin_watch_ = std::thread([this] {
+    while (!stop_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      consumers_->sync_with_plugins();
+    }
+  });
+}
+
+std::map<std::string, long long> EventsSubsystem::outbox_pending() {
+  std::map<std::string, long long> out;
+  auto conn = pool_->acquire();
+  for (const auto& plugin : registry_->snapshot()->plugins) {
+    auto rows = conn->query("select count(*) from " + plugins::SchemaProvisioner::quote_ident(plugin->schema) +
+                                ".crm_outbox where published_at is null",
+                            nullptr, 0);
+    out[plugin->name] = std::stoll(rows.value(0, 0));
+  }
+  return out;
+}
+
+void EventsSubsystem::uninitialize() {
+  stop_ = true;
+  if (plugin_watch_.joinable()) plugin_watch_.join();
+  consumers_.reset(); // stop taking events before the relay and NATS go
+  relay_.reset();
+  dead_letters_.reset();
+  nats_.reset();
+  pool_.reset();
+}
+
+} // namespace crm::events

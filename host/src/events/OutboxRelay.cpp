@@ -1,0 +1,210 @@
+// OutboxRelay: see the header.
+#include "events/OutboxRelay.hpp"
+
+#include "log/Log.hpp"
+#include "plugins/SchemaProvisioner.hpp"
+#include "storage/PgError.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+namespace crm::events {
+
+namespace {
+
+// The event envelope of DESIGN.md, built by PostgreSQL from the outbox row.
+const char* kBatchSql =
+    "select id::text, type, json_build_object('id', id, 'type', type, 'source', source, 'time', "
+    "to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'subject', subject, "
+    "'actor', actor, 'traceparent', traceparent, 'data', data)::text, "
+    "extract(epoch from now() - created_at) from %s.crm_outbox where published_at is null order by seq limit %d";
+
+std::string format_sql(const char* pattern, const std::string& schema, int limit) {
+  std::string out(pattern);
+  out.replace(out.find("%s"), 2, schema);
+  out.replace(out.find("%d"), 2, std::to_string(limit));
+  return out;
+}
+
+} // namespace
+
+OutboxRelay::OutboxRelay(RelayConfig config, NatsClient& nats, plugins::PluginRegistry& registry)
+    : config_(std::move(config)), nats_(nats), registry_(registry) {}
+
+OutboxRelay::~OutboxRelay() {
+  stop_ = true;
+  wake();
+  if (thread_.joinable()) thread_.join();
+  listener_.reset();
+}
+
+void OutboxRelay::start() {
+  listener_ = std::make_unique<storage::PgListener>(
+      config_.conninfo, config_.password, std::vector<std::string>{"crm_outbox"},
+      [this](storage::PgConnection&) { wake(); }, [this](const std::string&, const std::string&) { wake(); });
+  listener_->start();
+  thread_ = std::thread([this] { run(); });
+}
+
+void OutboxRelay::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wakeup_.notify_one();
+}
+
+void OutboxRelay::on_publish_result(const std::string& msg_id, bool ok) {
+  {
+    std::lock_guard lock(acks_mutex_);
+    (ok ? acked_ : failed_).insert(msg_id);
+  }
+  acks_cv_.notify_all();
+}
+
+std::map<std::string, long long> OutboxRelay::pending() const {
+  std::lock_guard lock(pending_mutex_);
+  return pending_;
+}
+
+std::map<std::string, long long> OutboxRelay::published() const {
+  std::lock_guard lock(pending_mutex_);
+  return published_;
+}
+
+std::map<std::string, double> OutboxRelay::publish_seconds() const {
+  std::lock_guard lock(pending_mutex_);
+  return publish_seconds_;
+}
+
+void OutboxRelay::run() {
+  std::unique_ptr<storage::PgConnection> conn;
+  auto backoff = std::chrono::milliseconds(0);
+  auto last_cleanup = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  while (!stop_) {
+    {
+      std::unique_lock lock(mutex_);
+      wakeup_.wait_for(lock, backoff.count() ? backoff : std::chrono::milliseconds(1000), [this] { return woken_; });
+      woken_ = false;
+    }
+    if (stop_) break;
+    if (!nats_.connected() || !nats_.ensure_streams()) {
+      backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000));
+      continue;
+    }
+    try {
+      if (!conn || !conn->healthy())
+        conn = std::make_unique<storage::PgConnection>(config_.conninfo, config_.password,
+                                                       "set client_min_messages = warning; set time zone 'UTC'");
+      bool failed = false, more = false;
+      for (const auto& plugin : registry_.snapshot()->plugins) {
+        const std::string schema = plugins::SchemaProvisioner::quote_ident(plugin->schema);
+        int published = relay_batch(*conn, plugin->name, schema);
+        if (published < 0) failed = true;
+        if (published >= config_.batch_size) more = true;
+      }
+      if (std::chrono::steady_clock::now() - last_cleanup > std::chrono::minutes(5)) {
+        delete_old_rows(*conn);
+        last_cleanup = std::chrono::steady_clock::now();
+      }
+      backoff = failed ? std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000))
+                       : std::chrono::milliseconds(0);
+      if (more) wake();
+    } catch (const std::exception& e) {
+      log::warn("events", std::string("outbox relay: ") + e.what(), {});
+      conn.reset();
+      backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000));
+    }
+  }
+}
+
+int OutboxRelay::relay_batch(storage::PgConnection& conn, const std::string& plugin, const std::string& schema) {
+  const char* name[] = {plugin.c_str()};
+  conn.exec("begin");
+  try {
+    auto locked = conn.query("select pg_try_advisory_xact_lock(hashtext('crm.outbox:' || $1))", name, 1);
+    if (std::string_view(locked.value(0, 0)) != "t") {
+      conn.exec("rollback");
+      return 0; // another host is relaying this plugin right now
+    }
+    auto rows = conn.query(format_sql(kBatchSql, schema, config_.batch_size), nullptr, 0);
+    const int n = rows.rows();
+    if (n == 0) {
+      conn.exec("rollback");
+      std::lock_guard lock(pending_mutex_);
+      pending_[plugin] = 0;
+      return 0;
+    }
+
+    {
+      std::lock_guard lock(acks_mutex_);
+      acked_.clear();
+      failed_.clear();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    int sent = 0;
+    for (int i = 0; i < n; ++i) {
+      const std::string subject = nats_.config().subject_for(rows.value(i, 1));
+      natsMsg* msg = nullptr;
+      if (natsMsg_Create(&msg, subject.c_str(), nullptr, rows.value(i, 2), rows.length(i, 2)) != NATS_OK) break;
+      natsMsgHeader_Set(msg, "Nats-Msg-Id", rows.value(i, 0));
+      if (js_PublishMsgAsync(nats_.jetstream(), &msg, nullptr) != NATS_OK) {
+        natsMsg_Destroy(msg); // not taken: NATS is down
+        break;
+      }
+      ++sent;
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 5000;
+    js_PublishAsyncComplete(nats_.jetstream(), &po);
+
+    std::vector<std::string> done;
+    {
+      std::unique_lock lock(acks_mutex_);
+      // Acks arrive on NATS's thread; Complete returned, so they are all in or failed.
+      acks_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                        [&] { return static_cast<int>(acked_.size() + failed_.size()) >= sent; });
+      done.assign(acked_.begin(), acked_.end());
+    }
+    if (!done.empty()) {
+      std::string ids = "{";
+      for (size_t i = 0; i < done.size(); ++i) ids += (i ? "," : "") + done[i];
+      ids += '}';
+      const char* p[] = {ids.c_str()};
+      conn.query("update " + schema + ".crm_outbox set published_at = now() where id = any($1::uuid[])", p, 1);
+    }
+    auto left = conn.query("select count(*) from " + schema + ".crm_outbox where published_at is null", nullptr, 0);
+    conn.exec("commit");
+
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    {
+      std::lock_guard lock(pending_mutex_);
+      pending_[plugin] = std::stoll(left.value(0, 0));
+      publish_seconds_[plugin] = seconds;
+      published_[plugin] += static_cast<long long>(done.size());
+    }
+    if (static_cast<int>(done.size()) < n) return -1;
+    return n;
+  } catch (...) {
+    try {
+      conn.exec("rollback");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+void OutboxRelay::delete_old_rows(storage::PgConnection& conn) {
+  const std::string hours = std::to_string(config_.retention_hours);
+  for (const auto& plugin : registry_.snapshot()->plugins) {
+    const std::string schema = plugins::SchemaProvisioner::quote_ident(plugin->schema);
+    const char* p[] = {hours.c_str()};
+    conn.query("delete from " + schema +
+                   ".crm_outbox where published_at < now() - make_interval(hours => $1::int)",
+               p, 1);
+  }
+}
+
+} // namespace crm::events
