@@ -174,3 +174,31 @@ TEST_CASE("while NATS is down writes succeed, and every event arrives once it is
   for (const auto& n : names) CHECK(got[n] == 1);
   CHECK(got["before"] == 1);
 }
+
+TEST_CASE("two hosts relaying the same outboxes publish each event once between them", "[events][concurrency]") {
+  HostUnderTest first({"fixture_c", "fixture_cpp"});
+  auto second = first.another_host("crm-host-2");
+  second->start();
+  second->wait_until_live();
+  Http a(first.port()), b(second->port());
+  std::set<std::string> names;
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "shared-" + std::to_string(i);
+    REQUIRE(post_item(i % 2 ? a : b, name).status == 201);
+    names.insert(name);
+  }
+  CHECK(wait_for([&] {
+    auto got = received(first);
+    for (const auto& n : names)
+      if (got[n] != 1) return false;
+    return true;
+  }));
+  // What each host says it published adds up to the number of events.
+  auto published = [](Http& http) {
+    auto body = http.get("/metrics").body;
+    const std::string key = R"(crm_outbox_published_events{plugin="fixture_c"} )";
+    auto at = body.find(key);
+    return at == std::string::npos ? 0LL : std::stoll(body.substr(at + key.size()));
+  };
+  CHECK(published(a) + published(b) == 40);
+}

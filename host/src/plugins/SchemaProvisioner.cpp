@@ -83,6 +83,9 @@ void SchemaProvisioner::provision(const PluginInstance& plugin) {
               " to current_user; exception when duplicate_object or unique_violation then null; end $$");
     conn.exec("create schema if not exists " + schema + " authorization " + role);
     // The audit entry of a mutation is written in its transaction, as its role.
+    // GRANTs on one object from two transactions fail ("tuple concurrently
+    // updated"), so every host's grants on platform objects take turns.
+    conn.exec("select pg_advisory_xact_lock(hashtext('crm.platform.grants'))");
     conn.exec("grant usage on schema platform to " + role + "; grant insert on platform.audit_log to " + role +
               "; grant usage on sequence platform.audit_log_id_seq to " + role);
 
