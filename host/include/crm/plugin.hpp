@@ -100,6 +100,7 @@ class JsonObject {
 public:
   JsonObject() { text_.push_back('{'); }
   JsonObject& field(std::string_view key, std::string_view value) { return key_(key), append_json_string(text_, value), *this; }
+  JsonObject& field(std::string_view key, const std::string& value) { return field(key, std::string_view(value)); }
   JsonObject& field(std::string_view key, const char* value) {
     return value ? field(key, std::string_view(value)) : null(key);
   }
@@ -223,6 +224,8 @@ struct Principal {
   std::string id;   // empty: anonymous
   std::string role; // ADMIN, MANAGER, SALES, "system" or empty
   std::vector<std::string> team; // for a MANAGER: the users below it, transitively
+  std::string jti;               // the access token's id (token callers)
+  std::int64_t expires_at = 0;   // the access token's exp, unix seconds
   bool is(std::string_view r) const { return role == r; }
   bool anonymous() const { return id.empty(); }
   // The user itself or, for a MANAGER, one of its team; ADMIN and system: anyone.
@@ -259,7 +262,8 @@ public:
   Principal principal() const {
     Poco::JSON::Parser parser;
     auto o = parser.parse(std::string(principal_json())).extract<Poco::JSON::Object::Ptr>();
-    Principal p{o->isNull("id") ? std::string() : o->getValue<std::string>("id"), o->optValue<std::string>("role", ""), {}};
+    Principal p{o->isNull("id") ? std::string() : o->getValue<std::string>("id"), o->optValue<std::string>("role", ""),
+                {}, o->optValue<std::string>("jti", ""), o->optValue<std::int64_t>("exp", 0)};
     if (auto team = o->getArray("team"))
       for (size_t i = 0; i < team->size(); ++i) p.team.push_back(team->getElement<std::string>(static_cast<unsigned>(i)));
     return p;

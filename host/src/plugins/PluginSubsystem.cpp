@@ -24,18 +24,17 @@ namespace {
 std::string plugin_config_json(const Poco::Util::AbstractConfiguration& config, const std::string& plugin) {
   std::string prefix = "plugin." + plugin;
   std::string out = "{";
-  if (config.has(prefix)) {
-    Poco::Util::AbstractConfiguration::Keys keys;
-    config.keys(prefix, keys);
-    bool first = true;
-    for (const auto& k : keys) {
-      if (k == "db" || !config.has(prefix + "." + k)) continue;
-      if (!first) out += ',';
-      first = false;
-      http::append_json_string(out, k);
-      out += ':';
-      http::append_json_string(out, config.getString(prefix + "." + k, ""));
-    }
+  // has(prefix) is false for a prefix that holds only sub-keys: ask keys() directly.
+  Poco::Util::AbstractConfiguration::Keys keys;
+  config.keys(prefix, keys);
+  bool first = true;
+  for (const auto& k : keys) {
+    if (k == "db" || !config.has(prefix + "." + k)) continue;
+    if (!first) out += ',';
+    first = false;
+    http::append_json_string(out, k);
+    out += ':';
+    http::append_json_string(out, config.getString(prefix + "." + k, ""));
   }
   return out + "}";
 }

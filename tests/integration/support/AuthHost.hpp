@@ -46,9 +46,7 @@ struct AuthHostOptions {
   std::vector<std::string> extra_config;
 };
 
-inline std::string unique_email(const std::string& prefix) {
-  return prefix + "-" + random_hex(10) + "@example.com";
-}
+inline std::string unique_email(const std::string& prefix) { return prefix + "-" + random_hex(10) + "@example.com"; }
 
 class AuthHost {
 public:
@@ -107,7 +105,8 @@ public:
 
   // POST /api/auth/register as the admin; requires 201 and returns the user.
   Poco::JSON::Object::Ptr register_user(const std::string& email, const std::string& role,
-                                        const std::string& manager_id = {}, const std::string& password = kUserPassword) {
+                                        const std::string& manager_id = {},
+                                        const std::string& password = kUserPassword) {
     auto r = call("POST", "/api/auth/register", registration(email, role, manager_id, password), admin_.access_token);
     INFO("register " << email << " as " << role << " -> " << r.status << " " << r.body);
     REQUIRE(r.status == 201);
@@ -115,8 +114,8 @@ public:
   }
 
   // The body of a registration.
-  static std::string registration(const std::string& email, const std::string& role,
-                                  const std::string& manager_id = {}, const std::string& password = kUserPassword) {
+  static std::string registration(const std::string& email, const std::string& role, const std::string& manager_id = {},
+                                  const std::string& password = kUserPassword) {
     Poco::JSON::Object body;
     body.set("email", email);
     body.set("password", password);
