@@ -41,7 +41,11 @@ TEST_CASE("a token signed with a configured key is accepted and yields the princ
   REQUIRE(p);
   CHECK(p->id == "user-1");
   CHECK(p->role == "ADMIN");
-  CHECK(p->json == R"({"id":"user-1","role":"ADMIN"})");
+  CHECK(p->jti == "jti-1");
+  const auto now = static_cast<long long>(std::time(nullptr));
+  CHECK(p->expires_at >= now + 290);
+  CHECK(p->expires_at <= now + 310);
+  CHECK(p->json == R"({"id":"user-1","role":"ADMIN","jti":"jti-1","exp":)" + std::to_string(p->expires_at) + "}");
 }
 
 TEST_CASE("an older key still verifies after rotation, and new tokens use the newest") {

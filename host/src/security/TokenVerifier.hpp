@@ -51,7 +51,8 @@ public:
 
 private:
   TokenConfig config_;
-  std::map<std::string, std::unique_ptr<Poco::JWT::Signer>, std::less<>> signers_;
+  std::map<std::string, std::unique_ptr<Poco::JWT::Signer>, std::less<>> signers_; // for sign()
+  std::map<std::string, std::string, std::less<>> secrets_;                          // kid -> secret, for verify()
   std::function<bool(const std::string&)> revoked_;
 };
 
