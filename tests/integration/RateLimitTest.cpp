@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 using namespace itest;
 
 namespace {
@@ -37,8 +40,13 @@ TEST_CASE("two hosts sharing one Redis enforce one per-IP limit together", "[rat
 
   Http a(first.port()), b(second->port());
   // Half the budget on each host, then the next request on either is refused.
+  // Hosts share their counts every flush interval (100 ms): the pauses let
+  // each see what the other counted.
+  const auto flush = std::chrono::milliseconds(350);
   for (int i = 0; i < 6; ++i) REQUIRE(a.get("/api/fixture-c/items").status == 200);
+  std::this_thread::sleep_for(flush);
   int more_on_second = served_until_limited(b, 20);
+  std::this_thread::sleep_for(flush);
   Response refused;
   int more_on_first = served_until_limited(a, 20, &refused);
   // A minute window may turn over during the test: then both hosts start again
