@@ -129,10 +129,14 @@ void HttpSubsystem::register_event_metrics(events::EventsSubsystem& events) {
 }
 
 void HttpSubsystem::uninitialize() {
-  if (!server_) return;
-  log::info("http", "stopping: letting requests in flight finish", {});
-  server_->stop();
-  log::info("http", "stopped", {});
+  if (server_) {
+    log::info("http", "stopping: letting requests in flight finish", {});
+    server_->stop();
+    log::info("http", "stopped", {});
+  }
+  // Its last flush needs the counters, which the cache subsystem (stopped
+  // after this one) still holds.
+  rate_limiter_.reset();
 }
 
 } // namespace crm::http
