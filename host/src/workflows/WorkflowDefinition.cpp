@@ -1,0 +1,261 @@
+// WorkflowDefinition: see the header.
+#include "workflows/WorkflowDefinition.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <set>
+
+namespace crm::workflows {
+
+namespace {
+
+// The DSL, defined in the sandbox before the script runs. __line() is the
+// line of the script that called the DSL function.
+const char* kPrelude = R"LUA(
+local line = __line
+__line = nil
+manual = { __trigger = "manual" }
+function on_event(event_type)
+  return { __trigger = "event", event = event_type, __line = line() }
+end
+function step(name)
+  local at = line()
+  return function(spec)
+    if type(spec) ~= "table" then error("step " .. tostring(name) .. " needs a table", 2) end
+    spec.__step, spec.__line = name, at
+    return spec
+  end
+end
+local function declaration(kind)
+  return function(name)
+    local at = line()
+    return function(spec)
+      if type(spec) ~= "table" then error(kind .. " " .. tostring(name) .. " needs a table", 2) end
+      spec.__kind, spec.__name, spec.__line = kind, name, at
+      return spec
+    end
+  end
+end
+saga = declaration("saga")
+workflow = declaration("workflow")
+)LUA";
+
+int caller_line(lua_State* L) {
+  lua_Debug ar;
+  // 0: this function, 1: the DSL function, 2: the script that called it.
+  if (lua_getstack(L, 2, &ar) && lua_getinfo(L, "l", &ar)) lua_pushinteger(L, ar.currentline);
+  else lua_pushinteger(L, 0);
+  return 1;
+}
+
+// "file.lua:12: message" -> {12, "message"}; other texts -> {0, text}.
+DefinitionError split_lua_error(const std::string& text, const std::string& file) {
+  const std::string prefix = file + ":";
+  if (text.rfind(prefix, 0) == 0) {
+    size_t colon = text.find(':', prefix.size());
+    if (colon != std::string::npos) {
+      try {
+        int line = std::stoi(text.substr(prefix.size(), colon - prefix.size()));
+        std::string message = text.substr(colon + 1);
+        while (!message.empty() && message.front() == ' ') message.erase(0, 1);
+        return {line, message};
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return {0, text};
+}
+
+// Field readers for the table at the top of the stack.
+std::optional<std::string> string_field(lua_State* L, const char* key) {
+  lua_getfield(L, -1, key);
+  std::optional<std::string> out;
+  if (lua_type(L, -1) == LUA_TSTRING) out = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  return out;
+}
+int int_field(lua_State* L, const char* key, int fallback) {
+  lua_getfield(L, -1, key);
+  int out = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : fallback;
+  lua_pop(L, 1);
+  return out;
+}
+int field_type(lua_State* L, const char* key) {
+  lua_getfield(L, -1, key);
+  int t = lua_type(L, -1);
+  lua_pop(L, 1);
+  return t;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || !std::islower(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name)
+    if (!std::islower(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c)) && c != '_')
+      return false;
+  return true;
+}
+
+void read_trigger(lua_State* L, int decl_line, WorkflowDefinition& d, const DefinitionContext& ctx,
+                  std::vector<DefinitionError>& errors) {
+  lua_getfield(L, -1, "trigger");
+  if (lua_isnil(L, -1)) {
+    errors.push_back({decl_line, "trigger is missing: manual, or on_event \"<type>\""});
+  } else if (!lua_istable(L, -1)) {
+    errors.push_back({decl_line, "trigger must be manual or on_event \"<type>\""});
+  } else {
+    auto kind = string_field(L, "__trigger");
+    int line = int_field(L, "__line", decl_line);
+    if (kind == std::string("event")) {
+      auto type = string_field(L, "event");
+      if (!type || type->empty()) errors.push_back({line, "on_event needs an event type"});
+      else if (ctx.event_type_known && !ctx.event_type_known(*type))
+        errors.push_back({line, "no plugin emits or subscribes to event type '" + *type + "'"});
+      else d.trigger_event = *type;
+    } else if (kind != std::string("manual")) {
+      errors.push_back({decl_line, "trigger must be manual or on_event \"<type>\""});
+    }
+  }
+  lua_pop(L, 1);
+}
+
+void read_saga(lua_State* L, int decl_line, WorkflowDefinition& d, const DefinitionContext& ctx,
+               std::vector<DefinitionError>& errors) {
+  lua_getfield(L, -1, "steps");
+  if (!lua_istable(L, -1) || luaL_len(L, -1) == 0) {
+    errors.push_back({decl_line, "a saga needs steps = { step \"name\" { call = \"plugin.operation\", ... }, ... }"});
+    lua_pop(L, 1);
+    return;
+  }
+  std::set<std::string> names;
+  const lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_geti(L, -1, i);
+    if (!lua_istable(L, -1) || field_type(L, "__step") != LUA_TSTRING) {
+      errors.push_back({decl_line, "step " + std::to_string(i) + " is not declared with step \"name\" { ... }"});
+      lua_pop(L, 1);
+      continue;
+    }
+    SagaStep s;
+    s.name = *string_field(L, "__step");
+    s.line = int_field(L, "__line", decl_line);
+    if (!names.insert(s.name).second) errors.push_back({s.line, "step '" + s.name + "' is declared twice"});
+    auto call = string_field(L, "call");
+    if (!call) errors.push_back({s.line, "step '" + s.name + "' needs call = \"plugin.operation\""});
+    else if (ctx.operation_exists && !ctx.operation_exists(*call))
+      errors.push_back({s.line, "step '" + s.name + "' calls unknown operation '" + *call + "'"});
+    else s.call = *call;
+    if (auto comp = string_field(L, "compensate")) {
+      if (ctx.operation_exists && !ctx.operation_exists(*comp))
+        errors.push_back({s.line, "step '" + s.name + "' compensates with unknown operation '" + *comp + "'"});
+      else s.compensate = *comp;
+    }
+    for (const char* fn : {"input", "compensate_input"}) {
+      int t = field_type(L, fn);
+      if (t != LUA_TNIL && t != LUA_TFUNCTION && t != LUA_TTABLE)
+        errors.push_back({s.line, "step '" + s.name + "': " + fn + " must be a table or a function(data)"});
+    }
+    lua_getfield(L, -1, "retry");
+    if (lua_istable(L, -1)) {
+      s.attempts = int_field(L, "attempts", 1);
+      if (s.attempts < 1 || s.attempts > 100)
+        errors.push_back({s.line, "step '" + s.name + "': retry.attempts must be from 1 to 100"});
+      if (auto delay = string_field(L, "delay")) {
+        if (parse_duration(*delay) < 0)
+          errors.push_back({s.line, "step '" + s.name + "': retry.delay must look like 500ms, 30s, 5m, 2h or 1d"});
+        else s.delay = *delay;
+      }
+    } else if (!lua_isnil(L, -1)) {
+      errors.push_back({s.line, "step '" + s.name + "': retry must be { attempts = N, delay = \"1s\" }"});
+    }
+    lua_pop(L, 2); // retry, the step
+    d.steps.push_back(std::move(s));
+  }
+  lua_pop(L, 1);
+}
+
+void read_state_machine(lua_State* L, int decl_line, WorkflowDefinition& d, std::vector<DefinitionError>& errors) {
+  lua_getfield(L, -1, "states");
+  if (!lua_istable(L, -1)) {
+    errors.push_back({decl_line, "a workflow needs states = { <name> = function(ctx) ... end, ... }"});
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      errors.push_back({decl_line, "state names must be strings"});
+    } else {
+      std::string name = lua_tostring(L, -2);
+      if (!lua_isfunction(L, -1)) errors.push_back({decl_line, "state '" + name + "' must be a function(ctx)"});
+      d.states.push_back(std::move(name));
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  auto start = string_field(L, "start");
+  if (!start) errors.push_back({decl_line, "start = \"<state>\" is missing"});
+  else if (std::find(d.states.begin(), d.states.end(), *start) == d.states.end())
+    errors.push_back({decl_line, "start state '" + *start + "' is not among the states"});
+  else d.start = *start;
+}
+
+} // namespace
+
+long long parse_duration(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0 || i > 9) return -1;
+  const long long n = std::stoll(text.substr(0, i));
+  const std::string unit = text.substr(i);
+  if (unit == "ms") return n / 1000;
+  if (unit == "s") return n;
+  if (unit == "m") return n * 60;
+  if (unit == "h") return n * 3600;
+  if (unit == "d") return n * 86400;
+  return -1;
+}
+
+DefinitionCheck check_definition(const std::string& source, const std::string& file, const DefinitionContext& context,
+                                 SandboxLimits limits) {
+  DefinitionCheck check;
+  auto& errors = check.errors;
+  LuaSandbox box(limits);
+  lua_State* L = box.state();
+  box.push_environment();
+  lua_pushcfunction(L, &caller_line);
+  lua_setfield(L, -2, "__line");
+  lua_pop(L, 1);
+  if (auto prelude = box.run(kPrelude, "=prelude"); !prelude.ok) {
+    errors.push_back({0, "internal: " + prelude.error});
+    return check;
+  }
+
+  auto run = box.run(source, "@" + file);
+  if (!run.ok) {
+    errors.push_back(split_lua_error(run.error, file));
+    return check;
+  }
+  if (run.results > 1) lua_pop(L, run.results - 1); // only the first result counts
+  if (run.results < 1 || !lua_istable(L, -1) || field_type(L, "__kind") != LUA_TSTRING) {
+    errors.push_back({0, "the file must return saga \"<name>\" { ... } or workflow \"<name>\" { ... }"});
+    return check;
+  }
+  WorkflowDefinition& d = check.definition;
+  const int decl_line = int_field(L, "__line", 0);
+  d.kind = *string_field(L, "__kind") == "saga" ? WorkflowDefinition::Kind::Saga : WorkflowDefinition::Kind::StateMachine;
+  d.name = string_field(L, "__name").value_or("");
+  std::string expected = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+  if (expected.size() > 4 && expected.compare(expected.size() - 4, 4, ".lua") == 0) expected.resize(expected.size() - 4);
+  if (!valid_name(d.name)) errors.push_back({decl_line, "the name must be lower_case letters, digits and _"});
+  else if (d.name != expected)
+    errors.push_back({decl_line, "the workflow is named '" + d.name + "' but its file is " + expected + ".lua"});
+  d.runs_as = string_field(L, "runs_as").value_or("system");
+  if (d.runs_as != "system") errors.push_back({decl_line, "runs_as must be \"system\""});
+  read_trigger(L, decl_line, d, context, errors);
+  if (d.kind == WorkflowDefinition::Kind::Saga) read_saga(L, decl_line, d, context, errors);
+  else read_state_machine(L, decl_line, d, errors);
+  return check;
+}
+
+} // namespace crm::workflows

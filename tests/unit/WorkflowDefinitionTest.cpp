@@ -1,0 +1,143 @@
+// WorkflowDefinition: a workflow file is read in the sandbox and checked
+// before it goes live; every error names its line.
+#include "workflows/WorkflowDefinition.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace crm::workflows;
+
+namespace {
+
+DefinitionContext platform() {
+  static const std::set<std::string> operations{"customer.reassign_owner", "sales.reassign_tasks",
+                                                "sales.reassign_meetings"};
+  static const std::set<std::string> events{"user.deleted", "approval.requested"};
+  return {[](const std::string& op) { return operations.count(op) > 0; },
+          [](const std::string& type) { return events.count(type) > 0; }};
+}
+
+std::vector<std::string> messages(const DefinitionCheck& c) {
+  std::vector<std::string> out;
+  for (const auto& e : c.errors) out.push_back(std::to_string(e.line) + ": " + e.message);
+  return out;
+}
+
+const char* kSaga = R"(-- Moves what one user owns to another.
+return saga "reassignment" {
+  trigger = manual,
+  steps = {
+    step "customers" { call = "customer.reassign_owner", compensate = "customer.reassign_owner",
+                       retry = { attempts = 3, delay = "1s" } },
+    step "tasks" { call = "sales.reassign_tasks", compensate = "sales.reassign_tasks",
+                   input = function(data) return { from = data.from, to = data.to } end },
+  },
+}
+)";
+
+} // namespace
+
+TEST_CASE("a saga is read with its steps, operations and retry policy", "[workflow-definition]") {
+  auto c = check_definition(kSaga, "reassignment.lua", platform());
+  INFO(Catch::Detail::stringify(messages(c)));
+  REQUIRE(c.errors.empty());
+  CHECK(c.definition.name == "reassignment");
+  CHECK(c.definition.kind == WorkflowDefinition::Kind::Saga);
+  CHECK(c.definition.trigger_event.empty());
+  REQUIRE(c.definition.steps.size() == 2);
+  CHECK(c.definition.steps[0].name == "customers");
+  CHECK(c.definition.steps[0].line == 5);
+  CHECK(c.definition.steps[0].attempts == 3);
+  CHECK(c.definition.steps[0].delay == "1s");
+  CHECK(c.definition.steps[1].call == "sales.reassign_tasks");
+  CHECK(c.definition.steps[1].line == 7);
+}
+
+TEST_CASE("a state machine is read with its trigger, start and states", "[workflow-definition]") {
+  const char* source = R"(return workflow "deal_approval" {
+  trigger = on_event "approval.requested",
+  start = "route",
+  states = {
+    route = function(ctx) return "wait" end,
+    wait = function(ctx) end,
+  },
+})";
+  auto c = check_definition(source, "workflows/deal_approval.lua", platform());
+  INFO(Catch::Detail::stringify(messages(c)));
+  REQUIRE(c.errors.empty());
+  CHECK(c.definition.kind == WorkflowDefinition::Kind::StateMachine);
+  CHECK(c.definition.trigger_event == "approval.requested");
+  CHECK(c.definition.start == "route");
+  CHECK(c.definition.states.size() == 2);
+}
+
+TEST_CASE("a syntax error is reported with its line", "[workflow-definition]") {
+  auto c = check_definition("return saga \"x\" {\n  trigger = manual,\n  steps = { step \"a\" { call = } },\n}",
+                            "x.lua", platform());
+  REQUIRE(c.errors.size() == 1);
+  CHECK(c.errors[0].line == 3);
+  CHECK_THAT(c.errors[0].message, Catch::Contains("unexpected symbol"));
+}
+
+TEST_CASE("unknown operations and event types are reported on their lines", "[workflow-definition]") {
+  const char* source = R"(return saga "offboarding" {
+  trigger = on_event "user.removed",
+  steps = {
+    step "move" { call = "customer.reassign_owner" },
+    step "notify" { call = "analytics.nope", compensate = "analytics.undo_nope" },
+  },
+})";
+  auto c = check_definition(source, "offboarding.lua", platform());
+  CHECK(messages(c) == std::vector<std::string>{
+                           "2: no plugin emits or subscribes to event type 'user.removed'",
+                           "5: step 'notify' calls unknown operation 'analytics.nope'",
+                           "5: step 'notify' compensates with unknown operation 'analytics.undo_nope'",
+                       });
+}
+
+TEST_CASE("shape errors are named: file name, missing trigger, steps, start state, retry", "[workflow-definition]") {
+  auto wrong_file = check_definition(kSaga, "other.lua", platform());
+  CHECK(messages(wrong_file) ==
+        std::vector<std::string>{"2: the workflow is named 'reassignment' but its file is other.lua"});
+
+  auto c = check_definition(R"(return saga "s" {
+  steps = { step "a" { call = "customer.reassign_owner", retry = { attempts = 0, delay = "soon" } },
+            step "a" { call = "customer.reassign_owner" } },
+})",
+                            "s.lua", platform());
+  CHECK(messages(c) == std::vector<std::string>{
+                           "1: trigger is missing: manual, or on_event \"<type>\"",
+                           "2: step 'a': retry.attempts must be from 1 to 100",
+                           "2: step 'a': retry.delay must look like 500ms, 30s, 5m, 2h or 1d",
+                           "3: step 'a' is declared twice",
+                       });
+
+  auto m = check_definition(R"(return workflow "m" { trigger = manual, start = "nowhere", states = { a = function() end } })",
+                            "m.lua", platform());
+  CHECK(messages(m) == std::vector<std::string>{"1: start state 'nowhere' is not among the states"});
+
+  auto nothing = check_definition("return 42", "n.lua", platform());
+  REQUIRE(nothing.errors.size() == 1);
+  CHECK(nothing.errors[0].line == 0);
+}
+
+TEST_CASE("a definition that loops or escapes while being read is refused, not run forever", "[workflow-definition]") {
+  auto loop = check_definition("while true do end", "l.lua", platform(), SandboxLimits{8u << 20, 1'000'000});
+  REQUIRE(loop.errors.size() == 1);
+  CHECK_THAT(loop.errors[0].message, Catch::Contains("instruction budget"));
+  auto escape = check_definition("os.execute('touch /tmp/pwned') return 1", "e.lua", platform());
+  REQUIRE(escape.errors.size() == 1);
+  CHECK(escape.errors[0].line == 1);
+}
+
+TEST_CASE("durations read as seconds", "[workflow-definition]") {
+  CHECK(parse_duration("30s") == 30);
+  CHECK(parse_duration("15m") == 900);
+  CHECK(parse_duration("48h") == 172800);
+  CHECK(parse_duration("2d") == 172800);
+  CHECK(parse_duration("1500ms") == 1);
+  CHECK(parse_duration("soon") == -1);
+  CHECK(parse_duration("10") == -1);
+  CHECK(parse_duration("-5s") == -1);
+}
