@@ -1,0 +1,86 @@
+// WorkflowValidation: see the header.
+#include "workflows/WorkflowValidation.hpp"
+
+#include "http/JsonText.hpp"
+#include "workflows/WorkflowDefinition.hpp"
+
+#include <set>
+
+namespace crm::workflows {
+
+namespace {
+
+// The event types DESIGN.md names; plugins' subscriptions add theirs.
+const char* const kPlatformEventTypes[] = {
+    "user.created",     "user.login",         "user.updated",      "user.deleted",       "customer.created",
+    "customer.updated", "customer.deleted",   "customer.reassigned", "meeting.created",  "task.created",
+    "task.due_soon",    "task.completed",     "approval.requested", "approval.approved", "approval.rejected",
+    "approval.cancelled", "notification.created"};
+
+} // namespace
+
+ValidationReply validate_workflow(const std::string& name, const std::string& source,
+                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance) {
+  std::set<std::string> events(std::begin(kPlatformEventTypes), std::end(kPlatformEventTypes));
+  for (const auto& plugin : platform.plugins)
+    for (const auto& s : plugin->subscriptions) events.insert(s.event_type);
+  DefinitionContext context{
+      [&platform](const std::string& op) { return platform.operations.count(op) > 0; },
+      [&events](const std::string& type) { return events.count(type) > 0; }};
+  auto check = check_definition(source, name + ".lua", context);
+
+  ValidationReply reply;
+  if (!check.errors.empty()) {
+    reply.status = 422;
+    std::string& out = reply.body;
+    out = R"({"type":"about:blank","title":"Unprocessable Content","status":422,"detail":)";
+    http::append_json_string(out, "the workflow " + name + " is not valid");
+    out += ",\"instance\":";
+    http::append_json_string(out, instance);
+    out += ",\"errors\":[";
+    for (size_t i = 0; i < check.errors.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"line\":" + std::to_string(check.errors[i].line) + ",\"message\":";
+      http::append_json_string(out, check.errors[i].message);
+      out += '}';
+    }
+    out += "]}";
+    return reply;
+  }
+  const WorkflowDefinition& d = check.definition;
+  std::string& out = reply.body;
+  out = "{\"valid\":true,\"name\":";
+  http::append_json_string(out, d.name);
+  out += d.kind == WorkflowDefinition::Kind::Saga ? ",\"kind\":\"saga\"" : ",\"kind\":\"state_machine\"";
+  out += ",\"trigger\":";
+  if (d.trigger_event.empty()) out += "\"manual\"";
+  else http::append_json_string(out, d.trigger_event);
+  if (d.kind == WorkflowDefinition::Kind::Saga) {
+    out += ",\"steps\":[";
+    for (size_t i = 0; i < d.steps.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"name\":";
+      http::append_json_string(out, d.steps[i].name);
+      out += ",\"call\":";
+      http::append_json_string(out, d.steps[i].call);
+      out += ",\"compensate\":";
+      if (d.steps[i].compensate.empty()) out += "null";
+      else http::append_json_string(out, d.steps[i].compensate);
+      out += ",\"attempts\":" + std::to_string(d.steps[i].attempts) + "}";
+    }
+    out += ']';
+  } else {
+    out += ",\"start\":";
+    http::append_json_string(out, d.start);
+    out += ",\"states\":[";
+    for (size_t i = 0; i < d.states.size(); ++i) {
+      if (i) out += ',';
+      http::append_json_string(out, d.states[i]);
+    }
+    out += ']';
+  }
+  out += '}';
+  return reply;
+}
+
+} // namespace crm::workflows
