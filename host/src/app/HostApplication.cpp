@@ -9,6 +9,7 @@
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
+#include "workflows/WorkflowsSubsystem.hpp"
 
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -27,6 +28,7 @@ HostApplication::HostApplication() {
   addSubsystem(new security::SecuritySubsystem);
   addSubsystem(new plugins::PluginSubsystem);
   addSubsystem(new events::EventsSubsystem);
+  addSubsystem(new workflows::WorkflowsSubsystem);
   addSubsystem(new http::HttpSubsystem);
 }
 

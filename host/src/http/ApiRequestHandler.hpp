@@ -35,8 +35,10 @@ public:
 private:
   void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, std::string_view path,
                 std::string_view query, const std::string& request_id, Reply& reply);
-  // POST /api/workflows/{name}/validate (in WorkflowRoutes.cpp).
-  bool workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
+  // /api/workflows... (in WorkflowRoutes.cpp).
+  bool workflow_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
+  bool workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, const std::string& name,
+                                  std::string_view path, Reply& reply);
   bool dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   // Adds what the principal provider knows (team, ...); Unknown for a user

@@ -11,6 +11,7 @@
 #include "http/RateLimiter.hpp"
 #include "security/PrincipalCache.hpp"
 #include "security/TokenVerifier.hpp"
+#include "workflows/WorkflowCatalog.hpp"
 
 #include <atomic>
 #include <functional>
@@ -30,6 +31,7 @@ struct HttpServices {
   security::PrincipalCache* principals = nullptr; // null: principals are the token's claims only
   RateLimiter* rate_limiter = nullptr;            // null: no limits
   events::DeadLetters* dead_letters = nullptr;
+  workflows::WorkflowCatalog* workflows = nullptr;
   const ResponsePolicy* policy = nullptr;
   metrics::Registry* metrics = nullptr;
   ReadinessCheck readiness;

@@ -6,6 +6,7 @@
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
+#include "workflows/WorkflowsSubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
 #include <Poco/StringTokenizer.h>
@@ -57,6 +58,7 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
                                         {"redis", cache.redis().ping(), false}};
   };
   services_.dead_letters = &events.dead_letters();
+  services_.workflows = &app.getSubsystem<workflows::WorkflowsSubsystem>().catalog();
   register_event_metrics(events);
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);

@@ -1,7 +1,11 @@
-// WorkflowRoutes: the host's workflow endpoints on the request pipeline.
-// POST /api/workflows/{name}/validate (ADMIN): the body is the Lua source (or
-// a JSON object {"source": "..."}); 200 with what the definition declares, or
-// 422 with errors[{line, message}]. Nothing is stored.
+// WorkflowRoutes: the host's workflow endpoints on the request pipeline, all
+// ADMIN only.
+// - GET /api/workflows: the definitions, with kind, trigger, live version,
+//   status (LIVE, or INVALID with errors[{line, message}]).
+// - GET /api/workflows/{name}: the same with the live source and every version.
+// - POST /api/workflows/{name}/validate: the body is the Lua source (or a JSON
+//   object {"source": "..."}); 200 with what the definition declares, or 422
+//   with errors[{line, message}]. Nothing is stored.
 #include "http/ApiRequestHandler.hpp"
 
 #include "workflows/WorkflowValidation.hpp"
@@ -15,14 +19,22 @@
 
 namespace crm::http {
 
-bool ApiRequestHandler::workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path,
-                                                   Reply& reply) {
+bool ApiRequestHandler::workflow_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
   constexpr std::string_view prefix = "/api/workflows/", suffix = "/validate";
-  const std::string name(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
-  reply.operation = "workflows.validate";
-  if (request.getMethod() != "POST") {
-    reply.headers.emplace_back("Allow", "POST");
-    problem(reply, Problem{405, "", request.getMethod() + " is not allowed here", "", {}}, path);
+  const bool list = path == "/api/workflows";
+  const bool validate = !list && path.size() > prefix.size() + suffix.size() &&
+                        path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  std::string name;
+  if (!list) {
+    name = std::string(path.substr(prefix.size(), path.size() - prefix.size() - (validate ? suffix.size() : 0)));
+    if (name.empty() || name.find('/') != std::string::npos) return false; // instances etc.: not here yet
+  }
+  reply.operation = list ? "workflows.list" : validate ? "workflows.validate" : "workflows.get";
+  const std::string& method = request.getMethod();
+  const char* allowed = validate ? "POST" : "GET";
+  if (method != allowed && !(method == "HEAD" && !validate)) {
+    reply.headers.emplace_back("Allow", allowed);
+    problem(reply, Problem{405, "", method + " is not allowed here", "", {}}, path);
     return true;
   }
   auto p = authenticate(request);
@@ -32,10 +44,30 @@ bool ApiRequestHandler::workflow_validate_endpoint(Poco::Net::HTTPServerRequest&
     return true;
   }
   if (p->role != "ADMIN") {
-    problem(reply, Problem{403, "", "only an ADMIN may validate workflows", "", {}}, path);
+    problem(reply, Problem{403, "", "only an ADMIN may manage workflows", "", {}}, path);
     return true;
   }
+  if (validate) return workflow_validate_endpoint(request, name, path, reply);
+  if (!s_.workflows) {
+    problem(reply, Problem{503, "", "workflows are not configured on this host", "", {}}, path);
+    return true;
+  }
+  if (list) {
+    reply.body = s_.workflows->list_json();
+    return true;
+  }
+  try {
+    reply.body = s_.workflows->detail_json(name);
+  } catch (const std::exception&) {
+    problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
+    return true;
+  }
+  if (reply.body.empty()) problem(reply, Problem{404, "", "no workflow " + name, "", {}}, path);
+  return true;
+}
 
+bool ApiRequestHandler::workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, const std::string& name,
+                                                   std::string_view path, Reply& reply) {
   std::string body;
   reply.body_read = true;
   char buffer[8192];

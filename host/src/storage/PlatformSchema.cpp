@@ -48,6 +48,14 @@ create table if not exists platform.dead_letters (
   replayed_at timestamptz
 );
 create index if not exists dead_letters_open on platform.dead_letters (failed_at) where replayed_at is null;
+-- Every version of every workflow definition that went live, by content hash.
+create table if not exists platform.workflow_definitions (
+  name text not null,
+  version text not null,
+  source text not null,
+  created_at timestamptz not null default now(),
+  primary key (name, version)
+);
 -- Access tokens revoked before their expiry; every host keeps them in memory.
 create table if not exists platform.revoked_tokens (
   jti text primary key,

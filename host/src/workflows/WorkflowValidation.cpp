@@ -19,11 +19,16 @@ const char* const kPlatformEventTypes[] = {
 
 } // namespace
 
-ValidationReply validate_workflow(const std::string& name, const std::string& source,
-                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance) {
+std::set<std::string> known_event_types(const plugins::PluginRegistry::Snapshot& platform) {
   std::set<std::string> events(std::begin(kPlatformEventTypes), std::end(kPlatformEventTypes));
   for (const auto& plugin : platform.plugins)
     for (const auto& s : plugin->subscriptions) events.insert(s.event_type);
+  return events;
+}
+
+ValidationReply validate_workflow(const std::string& name, const std::string& source,
+                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance) {
+  const std::set<std::string> events = known_event_types(platform);
   DefinitionContext context{
       [&platform](const std::string& op) { return platform.operations.count(op) > 0; },
       [&events](const std::string& type) { return events.count(type) > 0; }};

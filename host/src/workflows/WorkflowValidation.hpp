@@ -6,9 +6,14 @@
 
 #include "plugins/PluginRegistry.hpp"
 
+#include <set>
 #include <string>
 
 namespace crm::workflows {
+
+// The event types a trigger may name: those DESIGN.md lists and those the
+// loaded plugins subscribe to.
+std::set<std::string> known_event_types(const plugins::PluginRegistry::Snapshot& platform);
 
 struct ValidationReply {
   int status = 200;  // 200 valid, 422 not

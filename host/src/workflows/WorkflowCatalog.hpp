@@ -1,0 +1,63 @@
+// WorkflowCatalog: the workflow definitions of the workflows folder. Each
+// *.lua file is checked (check_definition) against the loaded platform; a
+// valid one becomes the live version of its workflow, stored in
+// platform.workflow_definitions under its content hash with its source, so
+// every version that ever ran can be read back. The folder is watched: an edit
+// goes live after it passes the checks; an invalid edit is refused with its
+// errors (and logged with file:line) while the previous version stays live.
+// Thread-safe.
+#pragma once
+
+#include "plugins/PluginRegistry.hpp"
+#include "storage/ConnectionPool.hpp"
+#include "workflows/WorkflowDefinition.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crm::workflows {
+
+struct CatalogEntry {
+  std::string name;           // from the file name
+  std::string file;           // e.g. reassignment.lua
+  WorkflowDefinition live;    // valid when !live_version.empty()
+  std::string live_version;   // content hash (sha256 hex, 16 chars shown)
+  std::string live_source;
+  std::vector<DefinitionError> errors; // of the file as it is now; empty: it is the live version
+};
+
+class WorkflowCatalog {
+public:
+  WorkflowCatalog(std::filesystem::path dir, plugins::PluginRegistry& registry, storage::ConnectionPool& pool);
+  ~WorkflowCatalog(); // stops the watcher
+
+  // Reads the folder now; then every interval while started.
+  void scan();
+  void start(std::chrono::milliseconds interval);
+
+  std::vector<CatalogEntry> entries() const;
+  // {"items": [{name, kind, trigger, version, status, errors}]}
+  std::string list_json() const;
+  // {name, file, status, version, source, errors, versions: [{version, createdAt}]}; empty when unknown.
+  std::string detail_json(const std::string& name);
+
+private:
+  void load_file(const std::filesystem::path& path, const std::string& source);
+  void store_version(const std::string& name, const std::string& version, const std::string& source);
+
+  std::filesystem::path dir_;
+  plugins::PluginRegistry& registry_;
+  storage::ConnectionPool& pool_;
+  mutable std::mutex mutex_;
+  std::map<std::string, CatalogEntry> entries_;
+  std::map<std::string, std::string> seen_; // file -> hash of the content last read
+  std::atomic<bool> stop_{false};
+  std::thread watcher_;
+};
+
+} // namespace crm::workflows
