@@ -194,22 +194,30 @@ void EventConsumers::handle(Consumer& c, natsMsg* msg) {
 }
 
 std::vector<EventConsumers::Stats> EventConsumers::stats() const {
-  std::vector<Stats> out;
+  // One scrape reads several families from here: ask NATS at most once a second.
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
+  const bool refresh = now - nats_stats_at_ > std::chrono::seconds(1);
+  if (refresh) nats_stats_at_ = now;
+  std::vector<Stats> out;
   for (const auto& c : consumers_) {
-    Stats s;
+    Stats& cached = nats_stats_[c->durable];
+    if (refresh) {
+      cached = Stats{};
+      jsConsumerInfo* ci = nullptr;
+      if (nats_.connected() && js_GetConsumerInfo(&ci, nats_.jetstream(), nats_.config().stream.c_str(),
+                                                  c->durable.c_str(), nullptr, nullptr) == NATS_OK) {
+        cached.pending = static_cast<long long>(ci->NumPending);
+        cached.ack_pending = ci->NumAckPending;
+        cached.redelivered = ci->NumRedelivered;
+        jsConsumerInfo_Destroy(ci);
+      }
+    }
+    Stats s = cached;
     s.consumer = c->durable;
     s.deliveries = c->deliveries;
     s.duplicates = c->duplicates;
     s.dead_lettered = c->dead_lettered;
-    jsConsumerInfo* ci = nullptr;
-    if (nats_.connected() && js_GetConsumerInfo(&ci, nats_.jetstream(), nats_.config().stream.c_str(), c->durable.c_str(), nullptr, nullptr) ==
-                                 NATS_OK) {
-      s.pending = static_cast<long long>(ci->NumPending);
-      s.ack_pending = ci->NumAckPending;
-      s.redelivered = ci->NumRedelivered;
-      jsConsumerInfo_Destroy(ci);
-    }
     out.push_back(s);
   }
   return out;

@@ -14,6 +14,7 @@
 #include "plugins/PluginRegistry.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,9 @@ private:
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::set<std::string> started_; // durable names
+  // What NATS said of each consumer at the last stats() that asked it.
+  mutable std::map<std::string, Stats> nats_stats_;
+  mutable std::chrono::steady_clock::time_point nats_stats_at_{};
 };
 
 } // namespace crm::events

@@ -31,12 +31,7 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
   rc.retention_hours = config.getInt("events.outbox_retention_hours", 24);
   relay_ = std::make_unique<OutboxRelay>(rc, *nats_, plugins.registry());
 
-  storage::PoolConfig pc;
-  pc.conninfo = storage.conninfo();
-  pc.password = storage.password();
-  pc.setup_sql = "set time zone 'UTC'";
-  pc.max_size = 4;
-  pool_ = std::make_unique<storage::ConnectionPool>(pc);
+  pool_ = &storage.platform_pool();
   dead_letters_ = std::make_unique<DeadLetters>(*pool_, *nats_);
 
   ConsumerConfig cc;
@@ -80,7 +75,6 @@ void EventsSubsystem::uninitialize() {
   relay_.reset();
   dead_letters_.reset();
   nats_.reset();
-  pool_.reset();
 }
 
 } // namespace crm::events

@@ -36,7 +36,7 @@ protected:
 
 private:
   plugins::PluginRegistry* registry_ = nullptr;
-  std::unique_ptr<storage::ConnectionPool> pool_;
+  storage::ConnectionPool* pool_ = nullptr; // the storage subsystem's platform pool
   std::unique_ptr<NatsClient> nats_;
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<DeadLetters> dead_letters_;

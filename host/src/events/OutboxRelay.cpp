@@ -27,6 +27,11 @@ std::string format_sql(const char* pattern, const std::string& schema, int limit
   return out;
 }
 
+// The next wait after a failure: doubling from 250 ms up to 5 s.
+std::chrono::milliseconds grown(std::chrono::milliseconds backoff) {
+  return std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000));
+}
+
 } // namespace
 
 OutboxRelay::OutboxRelay(RelayConfig config, NatsClient& nats, plugins::PluginRegistry& registry)
@@ -63,18 +68,13 @@ void OutboxRelay::on_publish_result(const std::string& msg_id, bool ok) {
   acks_cv_.notify_all();
 }
 
-std::map<std::string, long long> OutboxRelay::pending() const {
-  std::lock_guard lock(pending_mutex_);
-  return pending_;
-}
-
 std::map<std::string, long long> OutboxRelay::published() const {
-  std::lock_guard lock(pending_mutex_);
+  std::lock_guard lock(stats_mutex_);
   return published_;
 }
 
 std::map<std::string, double> OutboxRelay::publish_seconds() const {
-  std::lock_guard lock(pending_mutex_);
+  std::lock_guard lock(stats_mutex_);
   return publish_seconds_;
 }
 
@@ -90,7 +90,7 @@ void OutboxRelay::run() {
     }
     if (stop_) break;
     if (!nats_.connected() || !nats_.ensure_streams()) {
-      backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000));
+      backoff = grown(backoff);
       continue;
     }
     try {
@@ -108,13 +108,12 @@ void OutboxRelay::run() {
         delete_old_rows(*conn);
         last_cleanup = std::chrono::steady_clock::now();
       }
-      backoff = failed ? std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000))
-                       : std::chrono::milliseconds(0);
+      backoff = failed ? grown(backoff) : std::chrono::milliseconds(0);
       if (more) wake();
     } catch (const std::exception& e) {
       log::warn("events", std::string("outbox relay: ") + e.what(), {});
       conn.reset();
-      backoff = std::min(std::max(backoff * 2, std::chrono::milliseconds(250)), std::chrono::milliseconds(5000));
+      backoff = grown(backoff);
     }
   }
 }
@@ -132,8 +131,6 @@ int OutboxRelay::relay_batch(storage::PgConnection& conn, const std::string& plu
     const int n = rows.rows();
     if (n == 0) {
       conn.exec("rollback");
-      std::lock_guard lock(pending_mutex_);
-      pending_[plugin] = 0;
       return 0;
     }
 
@@ -175,13 +172,11 @@ int OutboxRelay::relay_batch(storage::PgConnection& conn, const std::string& plu
       const char* p[] = {ids.c_str()};
       conn.query("update " + schema + ".crm_outbox set published_at = now() where id = any($1::uuid[])", p, 1);
     }
-    auto left = conn.query("select count(*) from " + schema + ".crm_outbox where published_at is null", nullptr, 0);
     conn.exec("commit");
 
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     {
-      std::lock_guard lock(pending_mutex_);
-      pending_[plugin] = std::stoll(left.value(0, 0));
+      std::lock_guard lock(stats_mutex_);
       publish_seconds_[plugin] = seconds;
       published_[plugin] += static_cast<long long>(done.size());
     }

@@ -38,8 +38,6 @@ public:
   void start();
   // Called by NatsClient for every async publish.
   void on_publish_result(const std::string& msg_id, bool ok);
-  // Rows not yet published, per plugin (for /metrics); empty when unknown.
-  std::map<std::string, long long> pending() const;
   // How long the last batch of each plugin took to publish and confirm.
   std::map<std::string, double> publish_seconds() const;
   // Events published since start, per plugin.
@@ -68,8 +66,7 @@ private:
   std::condition_variable acks_cv_;
   std::set<std::string> acked_, failed_; // msg ids of the batch in flight
 
-  mutable std::mutex pending_mutex_;
-  std::map<std::string, long long> pending_;
+  mutable std::mutex stats_mutex_;
   std::map<std::string, double> publish_seconds_;
   std::map<std::string, long long> published_;
 };

@@ -63,6 +63,21 @@ std::optional<security::Principal> ApiRequestHandler::authenticate(const Poco::N
   return s_.tokens->verify(std::string_view(auth).substr(7));
 }
 
+bool ApiRequestHandler::admit_admin(const Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply,
+                                    const char* forbidden_detail) const {
+  auto p = authenticate(request);
+  if (!p) {
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+    return false;
+  }
+  if (p->role != "ADMIN") {
+    problem(reply, Problem{403, "", forbidden_detail, "", {}}, path);
+    return false;
+  }
+  return true;
+}
+
 ApiRequestHandler::PrincipalVerdict ApiRequestHandler::complete_principal(security::Principal& p) const {
   if (!s_.principals || !s_.principals->enabled()) return PrincipalVerdict::Known;
   auto lookup = s_.principals->resolve(p.id, p.role);
@@ -244,16 +259,7 @@ bool ApiRequestHandler::dead_letter_endpoint(Poco::Net::HTTPServerRequest& reque
     problem(reply, Problem{405, "", method + " is not allowed here", "", {}}, path);
     return true;
   }
-  auto p = authenticate(request);
-  if (!p) {
-    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
-    return true;
-  }
-  if (p->role != "ADMIN") {
-    problem(reply, Problem{403, "", "only an ADMIN may manage dead letters", "", {}}, path);
-    return true;
-  }
+  if (!admit_admin(request, path, reply, "only an ADMIN may manage dead letters")) return true;
   if (!s_.dead_letters) {
     problem(reply, Problem{503, "", "events are not configured on this host", "", {}}, path);
     return true;
@@ -331,13 +337,7 @@ bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std
   }
   if (path == "/metrics") {
     reply.operation = "host.metrics";
-    if (!s_.metrics_public) {
-      auto p = authenticate(request);
-      if (!p || p->role != "ADMIN") {
-        problem(reply, Problem{p ? 403 : 401, "", "metrics need an ADMIN token", "", {}}, path);
-        return true;
-      }
-    }
+    if (!s_.metrics_public && !admit_admin(request, path, reply, "metrics need an ADMIN token")) return true;
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
     reply.body = s_.metrics->render();
     return true;
@@ -349,15 +349,8 @@ bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std
   }
   if (path == "/api/plugins") {
     reply.operation = "host.plugins";
-    auto p = authenticate(request);
-    if (!p) {
-      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-      problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
-    } else if (p->role != "ADMIN") {
-      problem(reply, Problem{403, "", "only an ADMIN may list plugins", "", {}}, path);
-    } else {
+    if (admit_admin(request, path, reply, "only an ADMIN may list plugins"))
       reply.body = plugins_json(*s_.registry->snapshot());
-    }
     return true;
   }
   problem(reply, Problem{404, "", "no route for GET " + std::string(path), "", {}}, path);

@@ -45,6 +45,10 @@ private:
   // that no longer exists or is inactive.
   PrincipalVerdict complete_principal(security::Principal& p) const;
   std::optional<security::Principal> authenticate(const Poco::Net::HTTPServerRequest& request) const;
+  // For the host's own ADMIN endpoints: true for an ADMIN token; otherwise the
+  // reply is set to 401 (no valid token) or 403 with forbidden_detail.
+  bool admit_admin(const Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply,
+                   const char* forbidden_detail) const;
   static void problem(Reply& reply, Problem p, std::string_view path);
 
   HttpServices& s_;

@@ -37,16 +37,7 @@ bool ApiRequestHandler::workflow_endpoint(Poco::Net::HTTPServerRequest& request,
     problem(reply, Problem{405, "", method + " is not allowed here", "", {}}, path);
     return true;
   }
-  auto p = authenticate(request);
-  if (!p) {
-    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
-    return true;
-  }
-  if (p->role != "ADMIN") {
-    problem(reply, Problem{403, "", "only an ADMIN may manage workflows", "", {}}, path);
-    return true;
-  }
+  if (!admit_admin(request, path, reply, "only an ADMIN may manage workflows")) return true;
   if (validate) return workflow_validate_endpoint(request, name, path, reply);
   if (!s_.workflows) {
     problem(reply, Problem{503, "", "workflows are not configured on this host", "", {}}, path);

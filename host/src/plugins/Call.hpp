@@ -10,6 +10,8 @@
 
 #include <crm/plugin_abi.h>
 
+#include <Poco/Dynamic/Var.h>
+
 #include <memory>
 #include <utility>
 #include <string>
@@ -31,6 +33,7 @@ struct crm_call {
   const crm::plugins::Operation* op = nullptr;
   crm::plugins::PluginInstance* plugin = nullptr;
   std::string_view input;
+  const Poco::Dynamic::Var* parsed_input = nullptr; // the input parsed, when the caller had it
   const crm::security::Principal* principal = nullptr;
   const char* request_id = "";
   const char* trace_id = "";

@@ -337,16 +337,8 @@ crm_status audit(crm_call* call, const char* action, const char* resource_id, co
                  const char* detail) {
   if (!call || !action || !outcome) return CRM_E_INTERNAL;
   if (call->aborted) return CRM_E_INTERNAL;
-  const std::string actor = call->principal->anonymous() ? std::string() : call->principal->id;
-  const char* params[] = {actor.empty() ? nullptr : actor.c_str(),
-                          action,
-                          resource_id,
-                          outcome,
-                          *call->client_ip ? call->client_ip : nullptr,
-                          *call->request_id ? call->request_id : nullptr,
-                          detail};
   try {
-    call->invoker->run_sql(*call, security::AuditLog::kInsert, params, 7);
+    call->invoker->write_audit(*call, action, resource_id, outcome, detail);
     call->audited = true;
     return CRM_OK;
   } catch (const storage::PgError& e) {

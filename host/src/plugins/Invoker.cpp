@@ -8,7 +8,10 @@
 #include "security/PrincipalCache.hpp"
 #include "storage/PgError.hpp"
 
+#include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+
+#include <typeinfo>
 
 namespace crm::plugins {
 
@@ -64,6 +67,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
   call.op = &op;
   call.plugin = op.plugin;
   call.input = inv.input;
+  call.parsed_input = inv.parsed;
   call.principal = inv.principal;
   call.request_id = inv.request_id;
   call.trace_id = inv.trace_id;
@@ -130,24 +134,38 @@ Outcome Invoker::invoke(const Invocation& inv) {
 void Invoker::audit_success(crm_call& call) {
   // The resource: the input's "id" (a path parameter, usually), else the
   // reply's top-level "id" (a create).
-  std::string resource;
-  auto top_level_id = [](std::string_view json) -> std::string {
+  auto id_of = [](const Poco::JSON::Object::Ptr& o) -> std::string {
+    return o && o->has("id") && o->get("id").isString() ? o->getValue<std::string>("id") : std::string();
+  };
+  auto top_level_id = [&id_of](std::string_view json) -> std::string {
     try {
       if (json.empty() || json.front() != '{') return {};
       Poco::JSON::Parser parser;
-      auto o = parser.parse(std::string(json)).extract<Poco::JSON::Object::Ptr>();
-      if (o->has("id") && o->get("id").isString()) return o->getValue<std::string>("id");
+      return id_of(parser.parse(std::string(json)).extract<Poco::JSON::Object::Ptr>());
     } catch (const std::exception&) {
     }
     return {};
   };
-  resource = top_level_id(call.input);
+  // The REST path parsed the input already: read that rather than parse again.
+  std::string resource;
+  if (call.parsed_input && call.parsed_input->type() == typeid(Poco::JSON::Object::Ptr))
+    resource = id_of(call.parsed_input->extract<Poco::JSON::Object::Ptr>());
+  else
+    resource = top_level_id(call.input);
   if (resource.empty() && call.replied) resource = top_level_id(call.reply);
-  const std::string& actor = call.principal->anonymous() ? std::string() : call.principal->id;
-  const char* params[] = {actor.empty() ? nullptr : actor.c_str(), call.op->name.c_str(),
-                          resource.empty() ? nullptr : resource.c_str(), "SUCCESS",
-                          *call.client_ip ? call.client_ip : nullptr, *call.request_id ? call.request_id : nullptr,
-                          nullptr};
+  write_audit(call, call.op->name.c_str(), resource.empty() ? nullptr : resource.c_str(), "SUCCESS", nullptr);
+}
+
+void Invoker::write_audit(crm_call& call, const char* action, const char* resource_id, const char* outcome,
+                          const char* detail) {
+  const std::string actor = call.principal->anonymous() ? std::string() : call.principal->id;
+  const char* params[] = {actor.empty() ? nullptr : actor.c_str(),
+                          action,
+                          resource_id,
+                          outcome,
+                          *call.client_ip ? call.client_ip : nullptr,
+                          *call.request_id ? call.request_id : nullptr,
+                          detail};
   run_sql(call, security::AuditLog::kInsert, params, 7);
 }
 

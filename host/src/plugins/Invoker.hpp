@@ -60,6 +60,10 @@ public:
 
   // For HostApi: an operation called from inside another call, same principal.
   Outcome invoke_nested(crm_call& parent, const std::string& operation, std::string_view input);
+  // For HostApi and the host's own entries: one audit entry (actor, client IP
+  // and request id from the call) in the call's transaction. Throws PgError.
+  void write_audit(crm_call& call, const char* action, const char* resource_id, const char* outcome,
+                   const char* detail);
   // For HostApi: runs a statement in the call's transaction, opening it first.
   storage::PgResult run_sql(crm_call& call, const char* sql, const char* const* params, int n_params);
 

@@ -21,14 +21,6 @@ void SecuritySubsystem::initialize(Poco::Util::Application& app) {
     log::error("security", std::string("cannot prepare schema platform now: ") + e.what(), {});
   }
 
-  storage::PoolConfig pc;
-  pc.conninfo = storage.conninfo();
-  pc.password = storage.password();
-  pc.setup_sql = "set time zone 'UTC'";
-  pc.max_size = 4;
-  pc.acquire_timeout = std::chrono::milliseconds(config.getInt("db.acquire_timeout", 5) * 1000);
-  pool_ = std::make_unique<storage::ConnectionPool>(pc);
-
   TokenConfig tc;
   tc.keys = TokenVerifier::parse_keys(config.getString("jwt.keys", ""));
   tc.issuer = config.getString("jwt.issuer", "crm-host");
@@ -36,10 +28,10 @@ void SecuritySubsystem::initialize(Poco::Util::Application& app) {
   tokens_ = std::make_unique<TokenVerifier>(tc);
   access_ttl_ = config.getInt("jwt.access_ttl", 900);
 
-  revocations_ = std::make_unique<RevocationList>(*pool_);
+  revocations_ = std::make_unique<RevocationList>(storage.platform_pool());
   tokens_->set_revocation_check([list = revocations_.get()](const std::string& jti) { return list->is_revoked(jti); });
   principals_ = std::make_unique<PrincipalCache>(std::chrono::seconds(config.getInt("security.principal_cache_seconds", 60)));
-  audit_ = std::make_unique<AuditLog>(*pool_);
+  audit_ = std::make_unique<AuditLog>(storage.platform_pool());
 
   listener_ = std::make_unique<storage::PgListener>(
       storage.conninfo(), storage.password(), std::vector<std::string>{"crm_revoked", "crm_principal"},
@@ -61,7 +53,6 @@ void SecuritySubsystem::uninitialize() {
   principals_.reset();
   revocations_.reset();
   tokens_.reset();
-  pool_.reset();
 }
 
 } // namespace crm::security

@@ -7,7 +7,6 @@
 #include "security/PrincipalCache.hpp"
 #include "security/RevocationList.hpp"
 #include "security/TokenVerifier.hpp"
-#include "storage/ConnectionPool.hpp"
 #include "storage/PgListener.hpp"
 
 #include <Poco/Util/Subsystem.h>
@@ -30,7 +29,6 @@ protected:
   void uninitialize() override;
 
 private:
-  std::unique_ptr<storage::ConnectionPool> pool_; // platform schema, as the host's own user
   std::unique_ptr<TokenVerifier> tokens_;
   std::unique_ptr<RevocationList> revocations_;
   std::unique_ptr<PrincipalCache> principals_;

@@ -14,9 +14,20 @@ void StorageSubsystem::initialize(Poco::Util::Application& app) {
   health.max_size = 2;
   health.acquire_timeout = std::chrono::milliseconds(1000);
   health_pool_ = std::make_unique<ConnectionPool>(std::move(health));
+
+  PoolConfig platform;
+  platform.conninfo = conninfo_;
+  platform.password = password_;
+  platform.setup_sql = "set time zone 'UTC'";
+  platform.max_size = 8;
+  platform.acquire_timeout = std::chrono::milliseconds(app.config().getInt("db.acquire_timeout", 5) * 1000);
+  platform_pool_ = std::make_unique<ConnectionPool>(std::move(platform));
 }
 
-void StorageSubsystem::uninitialize() { health_pool_.reset(); }
+void StorageSubsystem::uninitialize() {
+  platform_pool_.reset();
+  health_pool_.reset();
+}
 
 bool StorageSubsystem::postgres_ready() {
   try {

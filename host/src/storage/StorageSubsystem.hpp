@@ -1,5 +1,6 @@
-// StorageSubsystem: the platform database as configuration names it, and the
-// host's own small pool used to answer /health/ready.
+// StorageSubsystem: the platform database as configuration names it, the
+// host's own small pool used to answer /health/ready, and the pool the
+// subsystems share for schema `platform`.
 #pragma once
 
 #include "storage/ConnectionPool.hpp"
@@ -19,6 +20,9 @@ public:
   const std::string& password() const { return password_; }
   // True when PostgreSQL answers a trivial query now.
   bool postgres_ready();
+  // Connections as the host's own user for schema `platform` (revocations,
+  // audit log, dead letters, workflow definitions), shared by the subsystems.
+  ConnectionPool& platform_pool() { return *platform_pool_; }
 
 protected:
   void initialize(Poco::Util::Application& app) override;
@@ -27,7 +31,8 @@ protected:
 private:
   std::string conninfo_;
   std::string password_;
-  std::unique_ptr<ConnectionPool> health_pool_;
+  std::unique_ptr<ConnectionPool> health_pool_;   // the readiness probe's own, so a busy host still answers it
+  std::unique_ptr<ConnectionPool> platform_pool_;
 };
 
 } // namespace crm::storage

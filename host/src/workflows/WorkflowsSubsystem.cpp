@@ -13,22 +13,13 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
   auto& config = app.config();
   auto& storage = app.getSubsystem<storage::StorageSubsystem>();
   auto& plugins = app.getSubsystem<plugins::PluginSubsystem>();
-  storage::PoolConfig pc;
-  pc.conninfo = storage.conninfo();
-  pc.password = storage.password();
-  pc.setup_sql = "set time zone 'UTC'";
-  pc.max_size = 2;
-  pool_ = std::make_unique<storage::ConnectionPool>(pc);
   const std::string dir = Poco::Path(config.getString("workflows.dir", "workflows")).absolute().toString();
-  catalog_ = std::make_unique<WorkflowCatalog>(dir, plugins.registry(), *pool_);
+  catalog_ = std::make_unique<WorkflowCatalog>(dir, plugins.registry(), storage.platform_pool());
   catalog_->scan();
   const int interval = config.getInt("workflows.watch_interval_ms", 1000);
   if (interval > 0) catalog_->start(std::chrono::milliseconds(interval));
 }
 
-void WorkflowsSubsystem::uninitialize() {
-  catalog_.reset();
-  pool_.reset();
-}
+void WorkflowsSubsystem::uninitialize() { catalog_.reset(); }
 
 } // namespace crm::workflows

@@ -3,7 +3,6 @@
 // built yet.
 #pragma once
 
-#include "storage/ConnectionPool.hpp"
 #include "workflows/WorkflowCatalog.hpp"
 
 #include <Poco/Util/Subsystem.h>
@@ -22,7 +21,6 @@ protected:
   void uninitialize() override;
 
 private:
-  std::unique_ptr<storage::ConnectionPool> pool_;
   std::unique_ptr<WorkflowCatalog> catalog_;
 };
 
