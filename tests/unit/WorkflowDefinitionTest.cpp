@@ -15,7 +15,7 @@ DefinitionContext platform() {
                                                 "sales.reassign_meetings"};
   static const std::set<std::string> events{"user.deleted", "approval.requested"};
   return {[](const std::string& op) { return operations.count(op) > 0; },
-          [](const std::string& type) { return events.count(type) > 0; }};
+          [](const std::string& type) { return events.count(type) > 0; }, {}};
 }
 
 std::vector<std::string> messages(const DefinitionCheck& c) {

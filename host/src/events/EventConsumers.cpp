@@ -24,6 +24,8 @@ struct EventConsumers::Consumer {
   std::string event_type; // e.g. item.created
   std::string operation;
   std::string subject;    // crm.item.created
+  Handler handler;        // the host's own consumers; else the operation runs
+  bool deliver_new = false;
   natsSubscription* sub = nullptr;
   std::thread thread;
   std::atomic<long long> deliveries{0}, duplicates{0}, dead_lettered{0};
@@ -73,6 +75,23 @@ void EventConsumers::sync_with_plugins() {
   }
 }
 
+bool EventConsumers::add_consumer(const std::string& durable, const std::string& subject, const std::string& label,
+                                  Handler handler) {
+  std::lock_guard lock(mutex_);
+  if (stop_ || !started_.insert(durable).second) return false;
+  auto c = std::make_unique<Consumer>();
+  c->durable = durable;
+  c->operation = label;
+  c->subject = subject;
+  c->handler = std::move(handler);
+  c->deliver_new = true;
+  Consumer* raw = c.get();
+  c->thread = std::thread([this, raw] { run(*raw); });
+  consumers_.push_back(std::move(c));
+  log::info("events", "consuming " + subject + " for " + label, {{"consumer", durable}});
+  return true;
+}
+
 void EventConsumers::run(Consumer& c) {
   while (!stop_) {
     if (!c.sub) {
@@ -90,7 +109,7 @@ void EventConsumers::run(Consumer& c) {
       // server's limit is a backstop for a host that dies on every attempt.
       so.Config.MaxDeliver = config_.max_deliver + 3;
       so.Config.FilterSubject = c.subject.c_str();
-      so.Config.DeliverPolicy = js_DeliverAll;
+      so.Config.DeliverPolicy = c.deliver_new ? js_DeliverNew : js_DeliverAll;
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = js_PullSubscribe(&c.sub, nats_.jetstream(), c.subject.c_str(), c.durable.c_str(), nullptr, &so,
                                       &jerr);
@@ -149,9 +168,16 @@ void EventConsumers::handle(Consumer& c, natsMsg* msg) {
     return;
   }
 
-  const plugins::Operation* op = registry_.find_operation(c.operation);
+  const plugins::Operation* op = c.handler ? nullptr : registry_.find_operation(c.operation);
   plugins::Outcome outcome;
-  if (!op) {
+  if (c.handler) {
+    try {
+      outcome = c.handler(envelope, event_id, event_type);
+    } catch (const std::exception& e) {
+      outcome.status = CRM_E_UNAVAILABLE;
+      outcome.message = e.what();
+    }
+  } else if (!op) {
     outcome.status = CRM_E_UNAVAILABLE; // its plugin is not loaded here (yet)
     outcome.message = "operation " + c.operation + " is not loaded";
   } else {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,16 @@ public:
   // Starts a consumer for every subscription of the loaded plugins that has
   // none yet. Called at start and whenever plugins may have been added.
   void sync_with_plugins();
+
+  // The host's own consumers (workflow triggers and waits): `handler` gets the
+  // envelope, its id and type, and answers like an operation would (CRM_OK
+  // acks; a failure is retried, then dead-lettered under `label`). A consumer
+  // created here starts with the events published from now on. Returns false
+  // when `durable` exists already.
+  using Handler = std::function<plugins::Outcome(const std::string& envelope, const std::string& event_id,
+                                                 const std::string& event_type)>;
+  bool add_consumer(const std::string& durable, const std::string& subject, const std::string& label,
+                    Handler handler);
 
   struct Stats {
     std::string consumer;

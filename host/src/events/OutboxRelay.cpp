@@ -104,6 +104,10 @@ void OutboxRelay::run() {
         if (published < 0) failed = true;
         if (published >= config_.batch_size) more = true;
       }
+      // What workflows emitted, from the platform's own outbox.
+      const int published = relay_batch(*conn, "platform", "platform");
+      if (published < 0) failed = true;
+      if (published >= config_.batch_size) more = true;
       if (std::chrono::steady_clock::now() - last_cleanup > std::chrono::minutes(5)) {
         delete_old_rows(*conn);
         last_cleanup = std::chrono::steady_clock::now();
@@ -193,8 +197,10 @@ int OutboxRelay::relay_batch(storage::PgConnection& conn, const std::string& plu
 
 void OutboxRelay::delete_old_rows(storage::PgConnection& conn) {
   const std::string hours = std::to_string(config_.retention_hours);
-  for (const auto& plugin : registry_.snapshot()->plugins) {
-    const std::string schema = plugins::SchemaProvisioner::quote_ident(plugin->schema);
+  std::vector<std::string> schemas{"platform"};
+  for (const auto& plugin : registry_.snapshot()->plugins)
+    schemas.push_back(plugins::SchemaProvisioner::quote_ident(plugin->schema));
+  for (const auto& schema : schemas) {
     const char* p[] = {hours.c_str()};
     conn.query("delete from " + schema +
                    ".crm_outbox where published_at < now() - make_interval(hours => $1::int)",

@@ -315,7 +315,9 @@ bool ApiRequestHandler::dead_letter_endpoint(Poco::Net::HTTPServerRequest& reque
 
 bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
   if (path.rfind("/api/events/dlq", 0) == 0) return dead_letter_endpoint(request, path, reply);
-  if (path == "/api/workflows" || path.rfind("/api/workflows/", 0) == 0) return workflow_endpoint(request, path, reply);
+  if (path == "/api/workflows" || path.rfind("/api/workflows/", 0) == 0 || path == "/api/workflow-instances" ||
+      path.rfind("/api/workflow-instances/", 0) == 0)
+    return workflow_endpoint(request, path, reply);
   if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins" && path != "/api/openapi.json")
     return false;
   if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {

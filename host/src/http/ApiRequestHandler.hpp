@@ -39,6 +39,8 @@ private:
   bool workflow_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, const std::string& name,
                                   std::string_view path, Reply& reply);
+  bool workflow_put(Poco::Net::HTTPServerRequest& request, const std::string& name, std::string body,
+                    std::string_view path, Reply& reply);
   bool dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   // Adds what the principal provider knows (team, ...); Unknown for a user

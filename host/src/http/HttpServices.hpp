@@ -12,6 +12,7 @@
 #include "security/PrincipalCache.hpp"
 #include "security/TokenVerifier.hpp"
 #include "workflows/WorkflowCatalog.hpp"
+#include "workflows/WorkflowEngine.hpp"
 
 #include <atomic>
 #include <functional>
@@ -32,6 +33,7 @@ struct HttpServices {
   RateLimiter* rate_limiter = nullptr;            // null: no limits
   events::DeadLetters* dead_letters = nullptr;
   workflows::WorkflowCatalog* workflows = nullptr;
+  workflows::WorkflowEngine* engine = nullptr;
   const ResponsePolicy* policy = nullptr;
   metrics::Registry* metrics = nullptr;
   ReadinessCheck readiness;

@@ -58,7 +58,10 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
                                         {"redis", cache.redis().ping(), false}};
   };
   services_.dead_letters = &events.dead_letters();
-  services_.workflows = &app.getSubsystem<workflows::WorkflowsSubsystem>().catalog();
+  auto& workflows = app.getSubsystem<workflows::WorkflowsSubsystem>();
+  services_.workflows = &workflows.catalog();
+  services_.engine = &workflows.engine();
+  register_workflow_metrics(workflows.engine());
   register_event_metrics(events);
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);
@@ -75,6 +78,17 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   server_ = std::make_unique<HttpServer>(sc, services_);
   server_->start();
   log::info("http", "listening on http://" + sc.host + ":" + std::to_string(server_->port()), {});
+}
+
+void HttpSubsystem::register_workflow_metrics(workflows::WorkflowEngine& engine) {
+  metrics_.add_gauge_callback("crm_workflow_instances", "Workflow instances, by workflow and status.",
+                              [&engine] { return engine.instance_counts(); });
+  metrics_.add_gauge_callback("crm_workflow_step_seconds",
+                              "Step (or state) latency on this host, by workflow: upper bound of the bucket "
+                              "holding the quantile.",
+                              [&engine] { return engine.step_latency(); });
+  metrics_.add_gauge_callback("crm_workflow_steps", "Steps (and states) this host ran, by workflow.",
+                              [&engine] { return engine.steps_run(); });
 }
 
 void HttpSubsystem::register_event_metrics(events::EventsSubsystem& events) {

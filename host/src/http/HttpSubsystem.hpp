@@ -31,6 +31,7 @@ protected:
   void uninitialize() override;
 
 private:
+  void register_workflow_metrics(workflows::WorkflowEngine& engine);
   void register_event_metrics(events::EventsSubsystem& events);
 
   metrics::Registry metrics_;

@@ -98,6 +98,30 @@ Outcome Invoker::invoke(const Invocation& inv) {
     }
   }
 
+  const bool keyed = inv.idempotency_key && *inv.idempotency_key && !op.read_only;
+  if (keyed) {
+    // The key row is written first: a concurrent call with the same key waits
+    // on it, then sees the conflict and reads the reply the first one kept.
+    const char* params[] = {inv.idempotency_key};
+    try {
+      auto r = run_sql(call, "insert into crm_idempotency (key) values ($1) on conflict do nothing", params, 1);
+      if (std::string_view(PQcmdTuples(r.get())) == "0") {
+        auto kept = run_sql(call, "select reply from crm_idempotency where key = $1", params, 1);
+        Outcome o;
+        o.duplicate = true;
+        if (kept.rows() == 1 && !kept.is_null(0, 0)) o.body.assign(kept.value(0, 0), kept.length(0, 0));
+        o.http_status = o.body.empty() && op.http_status == 200 ? 204 : op.http_status;
+        crm_status nothing_to_keep = CRM_E_CONFLICT;
+        finish_transaction(call, nothing_to_keep);
+        return o;
+      }
+    } catch (const storage::PgError& e) {
+      crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
+      finish_transaction(call, st);
+      return failed(st, std::string("cannot record the idempotency key: ") + e.what());
+    }
+  }
+
   crm_status status;
   try {
     status = op.handler(&call, op.plugin->state);
@@ -114,6 +138,22 @@ Outcome Invoker::invoke(const Invocation& inv) {
     } catch (const storage::PgError& e) {
       status = e.status() == CRM_E_CONFLICT ? CRM_E_CONFLICT : CRM_E_UNAVAILABLE;
       call.failure_message = "the change could not be audited, so it was not made";
+    }
+  }
+  if (keyed && status == CRM_OK && !call.aborted) {
+    const char* params[] = {inv.idempotency_key, call.replied ? call.reply.c_str() : nullptr};
+    try {
+      run_sql(call, "update crm_idempotency set reply = $2 where key = $1", params, 2);
+    } catch (const storage::PgError&) {
+      status = CRM_E_UNAVAILABLE;
+      call.failure_message = "the reply could not be kept for the idempotency key, so the change was not made";
+    }
+  } else if (keyed && status != CRM_OK && call.commit_on_failure && !call.aborted) {
+    // What the handler keeps on failure stays; the key does not, so a retry runs.
+    const char* params[] = {inv.idempotency_key};
+    try {
+      run_sql(call, "delete from crm_idempotency where key = $1", params, 1);
+    } catch (const storage::PgError&) {
     }
   }
   finish_transaction(call, status);

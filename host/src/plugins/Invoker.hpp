@@ -36,6 +36,9 @@ struct Invocation {
   const char* client_ip = "";
   const char* event_id = nullptr;
   const char* consumer = nullptr; // with event_id: record it in the inbox, skip a duplicate
+  // A mutating call with a key runs at most once: a repeat returns the first
+  // call's reply (duplicate = true) without running the handler.
+  const char* idempotency_key = nullptr;
   int depth = 0;
 };
 
@@ -46,7 +49,7 @@ struct Outcome {
   std::string message; // why it failed, safe to show
   std::vector<http::FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers; // set by the handler (Retry-After, ...)
-  bool duplicate = false; // the event was handled before: nothing ran
+  bool duplicate = false; // the event (or the idempotency key) was handled before: nothing ran
 };
 
 class Invoker {

@@ -37,6 +37,14 @@ create table if not exists crm_inbox (
   handled_at timestamptz not null default now(),
   primary key (event_id, consumer)
 );
+-- Calls made with an idempotency key (workflow steps): the key and the reply,
+-- written in the call's transaction, so a repeated call returns the first
+-- reply and has no second effect.
+create table if not exists crm_idempotency (
+  key text primary key,
+  reply text,
+  created_at timestamptz not null default now()
+);
 )SQL";
 
 

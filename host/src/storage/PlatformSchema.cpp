@@ -56,6 +56,93 @@ create table if not exists platform.workflow_definitions (
   created_at timestamptz not null default now(),
   primary key (name, version)
 );
+-- The version of each workflow new instances start on (the last that went
+-- live on any host).
+create table if not exists platform.workflow_live (
+  name text primary key,
+  version text not null,
+  kind text not null,   -- saga | state_machine
+  start text,           -- state machine: the first state
+  updated_at timestamptz not null default now()
+);
+-- Workflow instances: where each one is, what it holds, when it wakes. A
+-- host works on an instance only while it holds its lease.
+create table if not exists platform.workflow_instances (
+  id uuid primary key,
+  name text not null,
+  version text not null,
+  kind text not null,                      -- saga | state_machine
+  status text not null,                    -- RUNNING WAITING COMPLETED FAILED COMPENSATED CANCELLED
+  state text,                              -- state machine: the current state
+  step integer not null default 0,         -- saga: the current step (index)
+  phase text not null default 'forward',   -- saga: forward | compensating
+  run integer not null default 1,          -- retries of a finished saga start a new run
+  attempt integer not null default 0,      -- failed attempts of the current step or state
+  seq integer not null default 0,          -- transitions so far
+  input jsonb not null,
+  vars jsonb not null default '{}',
+  trigger_event_id uuid,
+  parent_id uuid,
+  wait_events text[],
+  wait_key text,
+  wait_path text[],
+  wait_since timestamptz,
+  event jsonb,                             -- the event that ended the last wait
+  wake_at timestamptz,
+  cancel_requested boolean not null default false,
+  error jsonb,
+  lease_owner text,
+  lease_until timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  finished_at timestamptz
+);
+create unique index if not exists workflow_instances_trigger
+  on platform.workflow_instances (name, trigger_event_id) where trigger_event_id is not null;
+create index if not exists workflow_instances_due
+  on platform.workflow_instances (wake_at) where status in ('RUNNING', 'WAITING');
+create index if not exists workflow_instances_waiting
+  on platform.workflow_instances (wait_key) where status = 'WAITING';
+create index if not exists workflow_instances_recent on platform.workflow_instances (created_at desc, id desc);
+create index if not exists workflow_instances_parent on platform.workflow_instances (parent_id) where parent_id is not null;
+-- Every step, state and attempt of every instance.
+create table if not exists platform.workflow_steps (
+  id bigserial primary key,
+  instance_id uuid not null,
+  name text not null,
+  phase text not null,                     -- forward | compensate | state
+  run integer not null,
+  attempt integer not null,
+  status text not null,                    -- COMPLETED | FAILED
+  started_at timestamptz not null,
+  duration_ms double precision not null,
+  result jsonb,
+  error text
+);
+create index if not exists workflow_steps_instance on platform.workflow_steps (instance_id, id);
+-- Events of the types workflows wait on, kept a while so a wait that begins
+-- just after its event still sees it.
+create table if not exists platform.workflow_mailbox (
+  event_id uuid primary key,
+  type text not null,
+  envelope jsonb not null,
+  received_at timestamptz not null default now()
+);
+create index if not exists workflow_mailbox_type on platform.workflow_mailbox (type, received_at);
+-- Events workflows emit, relayed like a plugin's outbox.
+create table if not exists platform.crm_outbox (
+  seq bigserial primary key,
+  id uuid not null unique,
+  type text not null,
+  source text not null,
+  subject text,
+  actor text not null,
+  traceparent text,
+  data jsonb not null,
+  created_at timestamptz not null default now(),
+  published_at timestamptz
+);
+create index if not exists crm_outbox_unpublished on platform.crm_outbox (seq) where published_at is null;
 -- Access tokens revoked before their expiry; every host keeps them in memory.
 create table if not exists platform.revoked_tokens (
   jti text primary key,

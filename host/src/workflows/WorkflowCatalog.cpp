@@ -24,17 +24,6 @@ std::string sha256_hex(const std::string& text) {
   return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
-void append_errors(std::string& out, const std::vector<DefinitionError>& errors) {
-  out += '[';
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"line\":" + std::to_string(errors[i].line) + ",\"message\":";
-    http::append_json_string(out, errors[i].message);
-    out += '}';
-  }
-  out += ']';
-}
-
 void append_summary(std::string& out, const CatalogEntry& e) {
   out += "{\"name\":";
   http::append_json_string(out, e.name);
@@ -54,7 +43,7 @@ void append_summary(std::string& out, const CatalogEntry& e) {
   // was refused; the previous version (if any) stays live.
   out += e.errors.empty() ? ",\"status\":\"LIVE\"" : ",\"status\":\"INVALID\"";
   out += ",\"errors\":";
-  append_errors(out, e.errors);
+  append_errors_json(out, e.errors);
 }
 
 } // namespace
@@ -95,7 +84,11 @@ void WorkflowCatalog::scan() {
       if (seen != seen_.end() && seen->second == hash) continue;
       seen_[file] = hash;
     }
-    load_file(item.path(), source);
+    try {
+      load_file(item.path(), source, true);
+    } catch (const std::exception&) {
+      // logged; the next scan tries again
+    }
   }
   std::lock_guard lock(mutex_);
   for (auto it = entries_.begin(); it != entries_.end();) {
@@ -108,35 +101,39 @@ void WorkflowCatalog::scan() {
   }
 }
 
-void WorkflowCatalog::load_file(const fs::path& path, const std::string& source) {
+std::vector<DefinitionError> WorkflowCatalog::load_file(const fs::path& path, const std::string& source,
+                                                        bool log_errors) {
   const std::string file = path.filename().string();
   const std::string name = path.stem().string();
   auto snapshot = registry_.snapshot();
   const std::set<std::string> events = known_event_types(*snapshot);
   DefinitionContext context{[&snapshot](const std::string& op) { return snapshot->operations.count(op) > 0; },
-                            [&events](const std::string& type) { return events.count(type) > 0; }};
+                            [&events](const std::string& type) { return events.count(type) > 0; }, lib_dir()};
   DefinitionCheck check = check_definition(source, file, context);
 
   if (!check.errors.empty()) {
-    for (const auto& e : check.errors)
-      log::error("workflows", file + ":" + std::to_string(e.line) + ": " + e.message + " (the previous version stays live)",
-                 {{"workflow", name}});
-    std::lock_guard lock(mutex_);
-    CatalogEntry& entry = entries_[name];
-    entry.name = name;
-    entry.file = file;
-    entry.errors = std::move(check.errors);
-    return;
+    if (log_errors) {
+      for (const auto& e : check.errors)
+        log::error("workflows",
+                   file + ":" + std::to_string(e.line) + ": " + e.message + " (the previous version stays live)",
+                   {{"workflow", name}});
+      std::lock_guard lock(mutex_);
+      CatalogEntry& entry = entries_[name];
+      entry.name = name;
+      entry.file = file;
+      entry.errors = check.errors;
+    }
+    return check.errors;
   }
   const std::string version = sha256_hex(source).substr(0, 16);
   try {
-    store_version(name, version, source);
+    store_version(name, version, source, check.definition);
   } catch (const std::exception& e) {
     // Not stored, not live: the next scan tries again.
     log::warn("workflows", std::string("cannot store the definition: ") + e.what(), {{"workflow", name}});
     std::lock_guard lock(mutex_);
     seen_.erase(file);
-    return;
+    throw;
   }
   log::info("workflows", "workflow " + name + " version " + version + " is live", {{"workflow", name}});
   std::lock_guard lock(mutex_);
@@ -147,14 +144,58 @@ void WorkflowCatalog::load_file(const fs::path& path, const std::string& source)
   entry.live_version = version;
   entry.live_source = source;
   entry.errors.clear();
+  return {};
 }
 
-void WorkflowCatalog::store_version(const std::string& name, const std::string& version, const std::string& source) {
-  const char* params[] = {name.c_str(), version.c_str(), source.c_str()};
+std::vector<DefinitionError> WorkflowCatalog::put(const std::string& name, const std::string& source,
+                                                  std::string& version, bool& created) {
+  const fs::path path = dir_ / (name + ".lua");
+  {
+    std::lock_guard lock(mutex_);
+    created = !entries_.count(name);
+  }
+  auto errors = load_file(path, source, false);
+  if (!errors.empty()) return errors;
+  // Into the folder too, so the version survives a restart; the watcher sees
+  // the same content and leaves it be.
+  const fs::path tmp = dir_ / ("." + name + ".lua.tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << source;
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+  std::lock_guard lock(mutex_);
+  seen_[path.filename().string()] = sha256_hex(source);
+  version = entries_[name].live_version;
+  return {};
+}
+
+void WorkflowCatalog::store_version(const std::string& name, const std::string& version, const std::string& source,
+                                    const WorkflowDefinition& definition) {
+  const std::string kind = definition.kind == WorkflowDefinition::Kind::Saga ? "saga" : "state_machine";
+  const char* params[] = {name.c_str(), version.c_str(), source.c_str(), kind.c_str(),
+                          definition.start.empty() ? nullptr : definition.start.c_str()};
   auto conn = pool_.acquire();
-  conn->query("insert into platform.workflow_definitions (name, version, source) values ($1, $2, $3) "
-              "on conflict do nothing",
-              params, 3);
+  conn->query("with v as (insert into platform.workflow_definitions (name, version, source) values ($1, $2, $3) "
+              "on conflict do nothing) "
+              "insert into platform.workflow_live (name, version, kind, start) values ($1, $2, $4, $5) "
+              "on conflict (name) do update set version = excluded.version, kind = excluded.kind, "
+              "start = excluded.start, updated_at = now()",
+              params, 5);
+}
+
+bool WorkflowCatalog::is_live(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  return it != entries_.end() && !it->second.live_version.empty();
+}
+
+std::optional<CatalogEntry> WorkflowCatalog::live(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.live_version.empty()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<CatalogEntry> WorkflowCatalog::entries() const {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,14 +42,27 @@ public:
   void start(std::chrono::milliseconds interval);
 
   std::vector<CatalogEntry> entries() const;
+  // The entry of `name` when it has a live version.
+  std::optional<CatalogEntry> live(const std::string& name) const;
+  bool is_live(const std::string& name) const;
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path lib_dir() const { return dir_ / "lib"; }
+
+  // PUT /api/workflows/{name}: checks `source`; when valid, writes it to the
+  // folder (so it survives a restart) and makes it live at once. Returns the
+  // errors (empty: live) and sets `version`.
+  std::vector<DefinitionError> put(const std::string& name, const std::string& source, std::string& version,
+                                   bool& created);
   // {"items": [{name, kind, trigger, version, status, errors}]}
   std::string list_json() const;
   // {name, file, status, version, source, errors, versions: [{version, createdAt}]}; empty when unknown.
   std::string detail_json(const std::string& name);
 
 private:
-  void load_file(const std::filesystem::path& path, const std::string& source);
-  void store_version(const std::string& name, const std::string& version, const std::string& source);
+  // Returns the errors; empty: it went live.
+  std::vector<DefinitionError> load_file(const std::filesystem::path& path, const std::string& source, bool log_errors);
+  void store_version(const std::string& name, const std::string& version, const std::string& source,
+                     const WorkflowDefinition& definition);
 
   std::filesystem::path dir_;
   plugins::PluginRegistry& registry_;

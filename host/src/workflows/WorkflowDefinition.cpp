@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <set>
 
@@ -39,7 +41,44 @@ local function declaration(kind)
 end
 saga = declaration("saga")
 workflow = declaration("workflow")
+function wait(spec)
+  if type(spec) ~= "table" then error("wait needs a table: wait { event = ..., on_event = ... }", 2) end
+  spec.__wait, spec.__line = true, line()
+  return spec
+end
 )LUA";
+
+// require("name") for workflows: only workflows/lib/<name>.lua, loaded once
+// per sandbox, run with the sandbox's environment.
+int confined_require(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  for (const char* c = name; *c; ++c)
+    if (!std::islower(static_cast<unsigned char>(*c)) && !std::isdigit(static_cast<unsigned char>(*c)) && *c != '_')
+      return luaL_error(L, "require: '%s' is not a module of workflows/lib (lower_case letters, digits, _)", name);
+  if (!*name) return luaL_error(L, "require: a module name is needed");
+  lua_getfield(L, LUA_REGISTRYINDEX, "crm.lib.loaded");
+  lua_getfield(L, -1, name);
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  const std::string path = std::string(lua_tostring(L, lua_upvalueindex(1))) + "/" + name + ".lua";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return luaL_error(L, "require: no module '%s' in workflows/lib", name);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string source = text.str();
+  const std::string chunk = std::string("@lib/") + name + ".lua";
+  if (luaL_loadbufferx(L, source.data(), source.size(), chunk.c_str(), "t") != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, lua_upvalueindex(2)); // the environment
+  if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+  lua_call(L, 0, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, name);
+  return 1;
+}
 
 int caller_line(lua_State* L) {
   lua_Debug ar;
@@ -174,7 +213,74 @@ void read_saga(lua_State* L, int decl_line, WorkflowDefinition& d, const Definit
   lua_pop(L, 1);
 }
 
-void read_state_machine(lua_State* L, int decl_line, WorkflowDefinition& d, std::vector<DefinitionError>& errors) {
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = path.find('.', start);
+    out.push_back(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+// The wait table at the top of the stack.
+WaitSpec read_wait(lua_State* L, const std::string& state, int decl_line, const DefinitionContext& ctx,
+                   std::vector<DefinitionError>& errors) {
+  WaitSpec w;
+  w.line = int_field(L, "__line", decl_line);
+  const std::string where = "state '" + state + "': ";
+  lua_getfield(L, -1, "event");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    w.events.emplace_back(lua_tostring(L, -1));
+  } else if (lua_istable(L, -1)) {
+    for (lua_Integer i = 1; i <= luaL_len(L, -1); ++i) {
+      lua_geti(L, -1, i);
+      if (lua_type(L, -1) == LUA_TSTRING) w.events.emplace_back(lua_tostring(L, -1));
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  if (w.events.empty()) errors.push_back({w.line, where + "wait needs event = \"<type>\" or a list of types"});
+  for (const auto& type : w.events)
+    if (ctx.event_type_known && !ctx.event_type_known(type))
+      errors.push_back({w.line, where + "no plugin emits or subscribes to event type '" + type + "'"});
+  const int key_type = field_type(L, "key");
+  if (key_type == LUA_TSTRING) w.key_var = *string_field(L, "key");
+  else if (key_type != LUA_TFUNCTION)
+    errors.push_back({w.line, where + "wait needs key = \"<variable>\" or key = function(ctx) ... end"});
+  const std::string match = string_field(L, "match").value_or("subject");
+  w.match_path = split_path(match);
+  if (match != "subject" && (w.match_path.size() < 2 || w.match_path[0] != "data"))
+    errors.push_back({w.line, where + "match must be \"subject\" or \"data.<field>\""});
+  lua_getfield(L, -1, "on_event");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    for (const auto& type : w.events) w.on_event[type] = lua_tostring(L, -1);
+  } else if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING)
+        w.on_event[lua_tostring(L, -2)] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  for (const auto& type : w.events)
+    if (!w.on_event.count(type)) errors.push_back({w.line, where + "on_event names no next state for '" + type + "'"});
+  if (auto timeout = string_field(L, "timeout")) {
+    w.timeout_seconds = parse_duration(*timeout);
+    if (w.timeout_seconds < 0) errors.push_back({w.line, where + "timeout must look like 30s, 15m, 48h or 2d"});
+    w.on_timeout = string_field(L, "on_timeout").value_or("");
+    if (w.on_timeout.empty()) errors.push_back({w.line, where + "a timeout needs on_timeout = \"<state>\""});
+  } else if (field_type(L, "on_timeout") != LUA_TNIL) {
+    errors.push_back({w.line, where + "on_timeout needs timeout = \"<duration>\""});
+  }
+  return w;
+}
+
+void read_state_machine(lua_State* L, int decl_line, WorkflowDefinition& d, const DefinitionContext& ctx,
+                        std::vector<DefinitionError>& errors) {
   lua_getfield(L, -1, "states");
   if (!lua_istable(L, -1)) {
     errors.push_back({decl_line, "a workflow needs states = { <name> = function(ctx) ... end, ... }"});
@@ -187,7 +293,10 @@ void read_state_machine(lua_State* L, int decl_line, WorkflowDefinition& d, std:
       errors.push_back({decl_line, "state names must be strings"});
     } else {
       std::string name = lua_tostring(L, -2);
-      if (!lua_isfunction(L, -1)) errors.push_back({decl_line, "state '" + name + "' must be a function(ctx)"});
+      if (lua_istable(L, -1) && field_type(L, "__wait") == LUA_TBOOLEAN)
+        d.waits[name] = read_wait(L, name, decl_line, ctx, errors);
+      else if (!lua_isfunction(L, -1))
+        errors.push_back({decl_line, "state '" + name + "' must be a function(ctx) or wait { ... }"});
       d.states.push_back(std::move(name));
     }
     lua_pop(L, 1);
@@ -198,6 +307,14 @@ void read_state_machine(lua_State* L, int decl_line, WorkflowDefinition& d, std:
   else if (std::find(d.states.begin(), d.states.end(), *start) == d.states.end())
     errors.push_back({decl_line, "start state '" + *start + "' is not among the states"});
   else d.start = *start;
+  std::sort(d.states.begin(), d.states.end());
+  auto known = [&d](const std::string& state) { return std::binary_search(d.states.begin(), d.states.end(), state); };
+  for (const auto& [name, w] : d.waits) {
+    for (const auto& [type, next] : w.on_event)
+      if (!known(next)) errors.push_back({w.line, "state '" + name + "': on_event goes to unknown state '" + next + "'"});
+    if (!w.on_timeout.empty() && !known(w.on_timeout))
+      errors.push_back({w.line, "state '" + name + "': on_timeout goes to unknown state '" + w.on_timeout + "'"});
+  }
 }
 
 } // namespace
@@ -216,18 +333,32 @@ long long parse_duration(const std::string& text) {
   return -1;
 }
 
+std::string install_dsl(LuaSandbox& box, const std::filesystem::path& lib_dir) {
+  lua_State* L = box.state();
+  box.push_environment();
+  lua_pushcfunction(L, &caller_line);
+  lua_setfield(L, -2, "__line");
+  if (!lib_dir.empty()) {
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "crm.lib.loaded");
+    lua_pushstring(L, lib_dir.string().c_str());
+    lua_pushvalue(L, -2);
+    lua_pushcclosure(L, &confined_require, 2);
+    lua_setfield(L, -2, "require");
+  }
+  lua_pop(L, 1);
+  if (auto prelude = box.run(kPrelude, "=prelude"); !prelude.ok) return "internal: " + prelude.error;
+  return {};
+}
+
 DefinitionCheck check_definition(const std::string& source, const std::string& file, const DefinitionContext& context,
                                  SandboxLimits limits) {
   DefinitionCheck check;
   auto& errors = check.errors;
   LuaSandbox box(limits);
   lua_State* L = box.state();
-  box.push_environment();
-  lua_pushcfunction(L, &caller_line);
-  lua_setfield(L, -2, "__line");
-  lua_pop(L, 1);
-  if (auto prelude = box.run(kPrelude, "=prelude"); !prelude.ok) {
-    errors.push_back({0, "internal: " + prelude.error});
+  if (auto failed = install_dsl(box, context.lib_dir); !failed.empty()) {
+    errors.push_back({0, failed});
     return check;
   }
 
@@ -254,7 +385,7 @@ DefinitionCheck check_definition(const std::string& source, const std::string& f
   if (d.runs_as != "system") errors.push_back({decl_line, "runs_as must be \"system\""});
   read_trigger(L, decl_line, d, context, errors);
   if (d.kind == WorkflowDefinition::Kind::Saga) read_saga(L, decl_line, d, context, errors);
-  else read_state_machine(L, decl_line, d, errors);
+  else read_state_machine(L, decl_line, d, context, errors);
   return check;
 }
 

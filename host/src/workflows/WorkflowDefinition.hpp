@@ -22,7 +22,9 @@
 
 #include "workflows/LuaSandbox.hpp"
 
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,20 @@ struct SagaStep {
   std::string delay = "0s";
 };
 
+// A state that waits: `wait { event = "approval.approved" (or a list), key =
+// "approvalId" (a variable's name, or function(ctx)), match = "subject" (or
+// "data.<field>"), on_event = "next" (or {[type] = state}), timeout = "48h",
+// on_timeout = "escalate" }`.
+struct WaitSpec {
+  int line = 0;
+  std::vector<std::string> events;
+  std::string key_var;                 // empty: key is a function(ctx)
+  std::vector<std::string> match_path; // in the envelope, e.g. {"subject"} or {"data", "approvalId"}
+  std::map<std::string, std::string> on_event; // event type -> next state
+  long long timeout_seconds = -1;      // -1: none
+  std::string on_timeout;
+};
+
 struct WorkflowDefinition {
   enum class Kind { StateMachine, Saga };
   std::string name;
@@ -50,6 +66,7 @@ struct WorkflowDefinition {
   std::string runs_as = "system";
   std::string start;                // state machine: the first state
   std::vector<std::string> states;  // state machine: state names
+  std::map<std::string, WaitSpec> waits; // state machine: the states that wait
   std::vector<SagaStep> steps;      // saga
 };
 
@@ -62,7 +79,13 @@ struct DefinitionCheck {
 struct DefinitionContext {
   std::function<bool(const std::string& operation)> operation_exists;
   std::function<bool(const std::string& event_type)> event_type_known;
+  std::filesystem::path lib_dir; // workflows/lib for require; empty: no require
 };
+
+// Readies a sandbox for definitions: the DSL (saga, workflow, step, on_event,
+// manual, wait) and a `require` confined to `lib_dir` (when not empty).
+// Returns an error text, empty on success.
+std::string install_dsl(LuaSandbox& box, const std::filesystem::path& lib_dir);
 
 // Reads `source` (file name `file`, e.g. "reassignment.lua": the workflow's
 // name must match it) and checks its shape, its trigger and the operations it

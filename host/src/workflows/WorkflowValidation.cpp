@@ -26,30 +26,41 @@ std::set<std::string> known_event_types(const plugins::PluginRegistry::Snapshot&
   return events;
 }
 
+void append_errors_json(std::string& out, const std::vector<DefinitionError>& errors) {
+  out += '[';
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"line\":" + std::to_string(errors[i].line) + ",\"message\":";
+    http::append_json_string(out, errors[i].message);
+    out += '}';
+  }
+  out += ']';
+}
+
+std::string errors_problem(const std::string& detail, const std::string& instance,
+                           const std::vector<DefinitionError>& errors) {
+  std::string out = R"({"type":"about:blank","title":"Unprocessable Content","status":422,"detail":)";
+  http::append_json_string(out, detail);
+  out += ",\"instance\":";
+  http::append_json_string(out, instance);
+  out += ",\"errors\":";
+  append_errors_json(out, errors);
+  return out + "}";
+}
+
 ValidationReply validate_workflow(const std::string& name, const std::string& source,
-                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance) {
+                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance,
+                                  const std::filesystem::path& lib_dir) {
   const std::set<std::string> events = known_event_types(platform);
   DefinitionContext context{
       [&platform](const std::string& op) { return platform.operations.count(op) > 0; },
-      [&events](const std::string& type) { return events.count(type) > 0; }};
+      [&events](const std::string& type) { return events.count(type) > 0; }, lib_dir};
   auto check = check_definition(source, name + ".lua", context);
 
   ValidationReply reply;
   if (!check.errors.empty()) {
     reply.status = 422;
-    std::string& out = reply.body;
-    out = R"({"type":"about:blank","title":"Unprocessable Content","status":422,"detail":)";
-    http::append_json_string(out, "the workflow " + name + " is not valid");
-    out += ",\"instance\":";
-    http::append_json_string(out, instance);
-    out += ",\"errors\":[";
-    for (size_t i = 0; i < check.errors.size(); ++i) {
-      if (i) out += ',';
-      out += "{\"line\":" + std::to_string(check.errors[i].line) + ",\"message\":";
-      http::append_json_string(out, check.errors[i].message);
-      out += '}';
-    }
-    out += "]}";
+    reply.body = errors_problem("the workflow " + name + " is not valid", instance, check.errors);
     return reply;
   }
   const WorkflowDefinition& d = check.definition;

@@ -1,9 +1,11 @@
 // WorkflowsSubsystem: see the header.
 #include "workflows/WorkflowsSubsystem.hpp"
 
+#include "events/EventsSubsystem.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
+#include <Poco/Environment.h>
 #include <Poco/Path.h>
 #include <Poco/Util/Application.h>
 
@@ -18,8 +20,28 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
   catalog_->scan();
   const int interval = config.getInt("workflows.watch_interval_ms", 1000);
   if (interval > 0) catalog_->start(std::chrono::milliseconds(interval));
+
+  EngineConfig ec;
+  ec.host_id = config.getString("workflows.host_id", "");
+  if (ec.host_id.empty())
+    ec.host_id = Poco::Environment::nodeName() + ":" + std::to_string(config.getInt("http.port", 8080));
+  ec.workers = config.getInt("workflows.workers", 4);
+  ec.lease_seconds = std::max(2, config.getInt("workflows.lease_seconds", 30));
+  ec.poll_ms = std::max(20, config.getInt("workflows.poll_ms", 500));
+  ec.limits.max_memory_bytes = static_cast<size_t>(std::max(1, config.getInt("workflows.max_memory_mb", 16))) << 20;
+  ec.limits.max_instructions = static_cast<std::uint64_t>(config.getInt64("workflows.max_instructions", 50000000));
+  ec.lib_dir = catalog_->lib_dir();
+  ec.conninfo = storage.conninfo();
+  ec.password = storage.password();
+  engine_ = std::make_unique<WorkflowEngine>(ec, *catalog_, plugins.registry(), plugins.invoker(),
+                                             storage.platform_pool());
+  auto& events = app.getSubsystem<events::EventsSubsystem>();
+  engine_->start(&events.consumers(), events.nats().config().subject_prefix);
 }
 
-void WorkflowsSubsystem::uninitialize() { catalog_.reset(); }
+void WorkflowsSubsystem::uninitialize() {
+  engine_.reset(); // before the catalog it reads
+  catalog_.reset();
+}
 
 } // namespace crm::workflows

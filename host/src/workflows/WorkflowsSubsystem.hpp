@@ -1,9 +1,9 @@
 // WorkflowsSubsystem: the workflow definitions of the workflows folder
-// (checked, versioned, hot reloaded). Instances and their engine are not
-// built yet.
+// (checked, versioned, hot reloaded) and the engine running their instances.
 #pragma once
 
 #include "workflows/WorkflowCatalog.hpp"
+#include "workflows/WorkflowEngine.hpp"
 
 #include <Poco/Util/Subsystem.h>
 
@@ -15,6 +15,7 @@ class WorkflowsSubsystem : public Poco::Util::Subsystem {
 public:
   const char* name() const override { return "workflows"; }
   WorkflowCatalog& catalog() { return *catalog_; }
+  WorkflowEngine& engine() { return *engine_; }
 
 protected:
   void initialize(Poco::Util::Application& app) override;
@@ -22,6 +23,7 @@ protected:
 
 private:
   std::unique_ptr<WorkflowCatalog> catalog_;
+  std::unique_ptr<WorkflowEngine> engine_;
 };
 
 } // namespace crm::workflows

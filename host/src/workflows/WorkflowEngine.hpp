@@ -1,0 +1,148 @@
+// WorkflowEngine: runs workflow instances, durably. An instance is a row of
+// platform.workflow_instances; any host may work on it while it holds its
+// lease, so a host that dies (even by SIGKILL) leaves nothing stuck: its
+// instances are taken up again when it restarts (same host id) or when the
+// lease runs out (any host).
+//
+// - Sagas run their steps in order through the invoker, each call with an
+//   idempotency key (instance, run, phase, step), so a step repeated after a
+//   crash returns its first reply and has no second effect. A failing step is
+//   retried by its policy; when it finally fails, the completed steps are
+//   compensated in reverse and the instance ends COMPENSATED (FAILED when a
+//   compensation fails: retry resumes the compensation). Cancel compensates.
+// - State machines run a state's function, then move to the state it returns
+//   (nil: COMPLETED). A wait state parks the instance (WAITING) until an event
+//   of its types whose subject (or data field) equals its key arrives, or its
+//   timeout passes. Calls made in a state carry keys too (instance, transition,
+//   call number): a state run again after a crash repeats none of them.
+// - A definition runs on the version the instance started with, read back from
+//   platform.workflow_definitions.
+// - Triggers: one durable consumer per event-triggered workflow starts an
+//   instance per event (unique per workflow and event id). One consumer for
+//   the events waits name ends waits.
+#pragma once
+
+#include "events/EventConsumers.hpp"
+#include "metrics/Metrics.hpp"
+#include "plugins/Invoker.hpp"
+#include "plugins/PluginRegistry.hpp"
+#include "storage/ConnectionPool.hpp"
+#include "storage/PgListener.hpp"
+#include "workflows/LuaSandbox.hpp"
+#include "workflows/WorkflowCatalog.hpp"
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crm::workflows {
+
+struct EngineConfig {
+  std::string host_id;     // lease owner; a restarted host with the same id takes its instances back at once
+  int workers = 4;
+  int lease_seconds = 30;  // another host takes over an instance whose lease ran out
+  int poll_ms = 500;       // due timers and retries are looked for this often
+  int claim_batch = 16;
+  SandboxLimits limits;
+  std::filesystem::path lib_dir;
+  std::string conninfo, password; // for LISTEN crm_workflow
+};
+
+// What an endpoint answers.
+struct EngineReply {
+  int status = 200;
+  std::string body;    // JSON on success
+  std::string message; // problem detail otherwise
+  std::vector<std::pair<std::string, std::string>> errors; // field, message
+};
+
+class WorkflowEngine {
+public:
+  WorkflowEngine(EngineConfig config, WorkflowCatalog& catalog, plugins::PluginRegistry& registry,
+                 plugins::Invoker& invoker, storage::ConnectionPool& pool);
+  ~WorkflowEngine(); // stops the workers; instances in hand stay leased to this host id
+
+  // Starts the workers and the notification listener; with `consumers`, the
+  // trigger and wait consumers too (kept in sync with the catalog).
+  void start(events::EventConsumers* consumers, std::string subject_prefix);
+
+  // POST /api/workflows/{name}/instances with {input}: 201 {id, ...}.
+  EngineReply start_manual(const std::string& name, const std::string& body);
+  // GET /api/workflow-instances?name=&status=&limit=&cursor=
+  EngineReply list(const std::string& name, const std::string& status, const std::string& limit,
+                   const std::string& cursor);
+  // GET /api/workflow-instances/{id}
+  EngineReply detail(const std::string& id);
+  // POST /api/workflow-instances/{id}/retry and /cancel
+  EngineReply retry(const std::string& id);
+  EngineReply cancel(const std::string& id);
+
+  // For /metrics.
+  std::vector<std::pair<metrics::Labels, double>> instance_counts();
+  std::vector<std::pair<metrics::Labels, double>> step_latency();
+  std::vector<std::pair<metrics::Labels, double>> steps_run();
+
+  // For the crm.* functions of running scripts.
+  plugins::PluginRegistry& registry_ref() { return registry_; }
+  plugins::Invoker& invoker_ref() { return invoker_; }
+
+  struct Instance;
+  struct Compiled;
+  struct Run;
+
+private:
+  struct Worker;
+  void work(Worker& w);
+  std::vector<Instance> claim(int limit);
+  void advance(Worker& w, Instance& inst);
+  bool advance_saga(Worker& w, Compiled& c, Instance& inst);
+  bool advance_state_machine(Worker& w, Compiled& c, Instance& inst);
+  Compiled* compiled(Worker& w, const std::string& name, const std::string& version);
+  std::string insert_instance(storage::PgConnection& conn, const std::string& name, const std::string& input,
+                              const std::string* parent_id, const std::string* trigger_event_id,
+                              const std::string* id);
+  plugins::Outcome on_trigger(const std::string& workflow, const std::string& envelope, const std::string& event_id);
+  plugins::Outcome on_event(const std::string& envelope, const std::string& event_id, const std::string& type);
+  void sync_consumers();
+  void wake_workers();
+  void record_latency(const std::string& workflow, double seconds);
+
+  EngineConfig config_;
+  WorkflowCatalog& catalog_;
+  plugins::PluginRegistry& registry_;
+  plugins::Invoker& invoker_;
+  storage::ConnectionPool& pool_;
+  events::EventConsumers* consumers_ = nullptr;
+  std::string subject_prefix_;
+
+  std::atomic<bool> stop_{false};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::thread housekeeping_;
+  std::unique_ptr<storage::PgListener> listener_;
+
+  std::mutex sources_mutex_;
+  std::map<std::string, std::string> sources_; // version -> source
+  std::mutex waits_mutex_;
+  std::set<std::string> waited_types_;          // event types some wait names
+
+  struct Latency {
+    std::array<std::atomic<std::uint64_t>, metrics::Registry::kBuckets.size() + 1> buckets{};
+    std::atomic<std::uint64_t> count{0};
+  };
+  std::mutex latency_mutex_;
+  std::map<std::string, std::unique_ptr<Latency>> latency_;
+};
+
+} // namespace crm::workflows

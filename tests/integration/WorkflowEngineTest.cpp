@@ -1,0 +1,418 @@
+// The workflow engine against a running host: sagas (retry, compensation in
+// reverse, exactly once each, retry and cancel from the API), a state machine
+// with an event wait and a timer, triggers, runaway and escaping scripts, hot
+// reload with an old instance finishing on its version, and SIGKILL of the
+// host in the middle of sagas. Steps call fixture_flow, whose ledger shows
+// every effect: one row per effect, so a doubled effect shows as two rows.
+#include "support/Checks.hpp"
+#include "support/HostUnderTest.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+using namespace itest;
+namespace fs = std::filesystem;
+
+namespace {
+
+Headers admin() { return {{"Authorization", bearer(HostUnderTest::admin_token())}}; }
+Headers admin_lua() {
+  return {{"Authorization", bearer(HostUnderTest::admin_token())}, {"Content-Type", "text/x-lua"}};
+}
+
+// A host with fixture_flow and the given workflow files in its folder.
+struct FlowHost {
+  explicit FlowHost(const std::map<std::string, std::string>& files, std::map<std::string, std::string> env = {})
+      : host({"fixture_flow"}, with_defaults(std::move(env)), HostUnderTest::Start::Later) {
+    fs::create_directories(dir());
+    for (const auto& [name, source] : files) std::ofstream(dir() / (name + ".lua")) << source;
+    host.start();
+  }
+  static std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> env) {
+    env.emplace("CRM_WORKFLOWS_POLL_MS", "100");
+    env.emplace("CRM_WORKFLOWS_WATCH_INTERVAL_MS", "100");
+    env.emplace("CRM_WORKFLOWS_HOST_ID", "itest-" + random_uuid().substr(0, 8));
+    return env;
+  }
+  fs::path dir() const { return host.dir() / "workflows"; }
+
+  std::string start(const std::string& workflow, const std::string& input) {
+    auto r = host.http().post("/api/workflows/" + workflow + "/instances", "{\"input\":" + input + "}",
+                              {{"Authorization", bearer(HostUnderTest::admin_token())},
+                               {"Content-Type", "application/json"}});
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return text_of(r.json(), "id");
+  }
+  Poco::JSON::Object::Ptr instance(const std::string& id) {
+    auto r = host.http().get("/api/workflow-instances/" + id, admin());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return r.json();
+  }
+  // Waits for the instance to reach `status`; returns its detail.
+  Poco::JSON::Object::Ptr wait_for(const std::string& id, const std::string& status,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    Poco::JSON::Object::Ptr last;
+    const bool reached = eventually(
+        [&] {
+          std::optional<Response> r;
+          try {
+            Http http(host.port(), std::chrono::seconds(2));
+            r = http.get("/api/workflow-instances/" + id, admin());
+          } catch (const std::exception&) {
+          }
+          if (!r || r->status != 200) return false;
+          last = r->json();
+          return text_of(last, "status") == status;
+        },
+        timeout, std::chrono::milliseconds(50));
+    INFO("instance " << id << ": " << (last ? json_of(*last) : std::string("never read")) << "\n"
+                     << host.process().log_tail(40));
+    REQUIRE(reached);
+    return last;
+  }
+  // The ledger kinds of `key`, in the order written.
+  std::vector<std::string> ledger(const std::string& key) {
+    auto r = host.http().get("/api/fixture-flow/ledger?key=" + key);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    std::vector<std::string> kinds;
+    auto items = r.json()->getArray("items");
+    for (size_t i = 0; i < items->size(); ++i)
+      kinds.push_back(items->getObject(static_cast<unsigned>(i))->getValue<std::string>("kind"));
+    return kinds;
+  }
+  void fail(const std::string& kind, int times) {
+    auto r = host.http().post("/api/fixture-flow/failures",
+                              "{\"kind\":\"" + kind + "\",\"times\":" + std::to_string(times) + "}",
+                              {{"Content-Type", "application/json"}});
+    REQUIRE(r.status == 200);
+  }
+  void signal(const std::string& type, const std::string& subject) {
+    auto r = host.http().post("/api/fixture-flow/signal", "{\"type\":\"" + type + "\",\"subject\":\"" + subject + "\"}",
+                              {{"Content-Type", "application/json"}});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+
+  HostUnderTest host;
+};
+
+// A saga of three recording steps, each undone by fixture_flow.undo.
+std::string three_steps(const std::string& name, const std::string& extra_input = "", const std::string& retry = "") {
+  auto step = [&](const std::string& s) {
+    return "    step \"" + s + "\" { call = \"fixture_flow.record\", compensate = \"fixture_flow.undo\",\n" +
+           "      input = function(ctx) return { key = ctx.input.key, kind = \"" + s + "\"" + extra_input +
+           " } end" + (retry.empty() ? "" : ", retry = " + retry) + " },\n";
+  };
+  return "return saga \"" + name + "\" {\n  trigger = manual,\n  steps = {\n" + step("one") + step("two") +
+         step("three") + "  },\n}\n";
+}
+
+std::vector<std::string> step_names(const Poco::JSON::Object::Ptr& detail, const std::string& status) {
+  std::vector<std::string> out;
+  auto steps = detail->getArray("steps");
+  for (size_t i = 0; i < steps->size(); ++i) {
+    auto s = steps->getObject(static_cast<unsigned>(i));
+    if (text_of(s, "status") == status) out.push_back(text_of(s, "phase") + ":" + text_of(s, "name"));
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a saga runs its steps in order, each once, and records them", "[workflows][saga]") {
+  FlowHost f({{"three", three_steps("three")}});
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  auto done = f.wait_for(id, "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "three"});
+  CHECK(step_names(done, "COMPLETED") == std::vector<std::string>{"forward:one", "forward:two", "forward:three"});
+  CHECK(text_of(done, "kind") == "saga");
+  CHECK(!text_of(done, "version").empty());
+  // Each step's reply is kept for the later steps and compensations.
+  CHECK(done->getObject("vars")->getObject("results")->getObject("two")->getValue<std::string>("kind") == "two");
+
+  auto list = f.host.http().get("/api/workflow-instances?name=three&status=COMPLETED", admin());
+  REQUIRE(list.status == 200);
+  REQUIRE(list.json()->getArray("items")->size() == 1);
+  CHECK(text_of(list.json()->getArray("items")->getObject(0), "id") == id);
+  auto none = f.host.http().get("/api/workflow-instances?name=three&status=FAILED", admin());
+  CHECK(none.json()->getArray("items")->size() == 0);
+  auto bad = require_problem(f.host.http().get("/api/workflow-instances?status=DONE", admin()), 422);
+  CHECK(error_fields(bad) == std::vector<std::string>{"status"});
+  require_problem(f.host.http().get("/api/workflow-instances/" + random_uuid(), admin()), 404);
+  require_problem(f.host.http().get("/api/workflow-instances"), 401);
+  require_problem(f.host.http().get("/api/workflow-instances", {{"Authorization", bearer(mint_token("SALES", random_uuid()))}}), 403);
+
+  auto metrics = f.host.http().get("/metrics").body;
+  CHECK(metric_value(metrics, "crm_workflow_instances", {{"workflow", "three"}, {"status", "COMPLETED"}}) == 1.0);
+  CHECK(metric_value(metrics, "crm_workflow_steps", {{"workflow", "three"}}) >= 3.0);
+}
+
+TEST_CASE("a saga whose third step fails retries it, then compensates in reverse, each once; retry completes it",
+          "[workflows][saga]") {
+  FlowHost f({{"three", three_steps("three", "", "{ attempts = 3, delay = \"100ms\" }")}});
+  f.fail("three", -1);
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  auto compensated = f.wait_for(id, "COMPENSATED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "undo:two", "undo:one"});
+  CHECK(step_names(compensated, "FAILED") ==
+        std::vector<std::string>{"forward:three", "forward:three", "forward:three"});
+  CHECK(contains(json_of(*compensated->getObject("error")), "injected failure of three"));
+
+  // Fixed: retry runs the saga again from its first step, to the end.
+  f.fail("three", 0);
+  auto r = f.host.http().post("/api/workflow-instances/" + id + "/retry", "", admin());
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  f.wait_for(id, "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "undo:two", "undo:one", "one", "two", "three"});
+  require_problem(f.host.http().post("/api/workflow-instances/" + id + "/retry", "", admin()), 409);
+  require_problem(f.host.http().post("/api/workflow-instances/" + id + "/cancel", "", admin()), 409);
+}
+
+TEST_CASE("a failing compensation leaves the saga FAILED with the step and error; retry resumes the compensation",
+          "[workflows][saga]") {
+  FlowHost f({{"three", three_steps("three")}});
+  f.fail("three", -1);
+  f.fail("undo:one", -1);
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  auto failed = f.wait_for(id, "FAILED");
+  CHECK(text_of(failed->getObject("error"), "step") == "one");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "undo:two"});
+
+  f.fail("undo:one", 0);
+  REQUIRE(f.host.http().post("/api/workflow-instances/" + id + "/retry", "", admin()).status == 200);
+  f.wait_for(id, "COMPENSATED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "undo:two", "undo:one"});
+}
+
+TEST_CASE("cancelling a saga waiting to retry a step compensates what it completed", "[workflows][saga]") {
+  FlowHost f({{"three", three_steps("three", "", "{ attempts = 5, delay = \"30s\" }")}});
+  f.fail("two", -1);
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  REQUIRE(eventually([&] { return step_names(f.instance(id), "FAILED").size() == 1; }, std::chrono::seconds(10)));
+  auto r = f.host.http().post("/api/workflow-instances/" + id + "/cancel", "", admin());
+  INFO(r.body);
+  REQUIRE(r.status == 202);
+  f.wait_for(id, "CANCELLED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "undo:one"});
+}
+
+TEST_CASE("a state machine waits for its event by key, and its timer escalates when none comes",
+          "[workflows][state-machine]") {
+  const std::string source = R"(return workflow "approve" {
+  trigger = manual,
+  start = "ask",
+  states = {
+    ask = function(ctx)
+      ctx.vars.id = ctx.input.key
+      ctx.vars.escalations = 0
+      crm.call("fixture_flow.record", { key = ctx.input.key, kind = "asked" })
+      return "waiting"
+    end,
+    waiting = wait {
+      event = { "approval.approved", "approval.rejected" },
+      key = "id",
+      timeout = "2s",
+      on_event = { ["approval.approved"] = "approved", ["approval.rejected"] = "rejected" },
+      on_timeout = "escalate",
+    },
+    escalate = function(ctx)
+      ctx.vars.escalations = ctx.vars.escalations + 1
+      crm.call("fixture_flow.record", { key = ctx.vars.id, kind = "escalated" })
+      return "waiting_long"
+    end,
+    waiting_long = wait {
+      event = { "approval.approved", "approval.rejected" },
+      key = function(ctx) return ctx.vars.id end,
+      on_event = { ["approval.approved"] = "approved", ["approval.rejected"] = "rejected" },
+    },
+    approved = function(ctx)
+      crm.call("fixture_flow.record", { key = ctx.vars.id, kind = "approved:" .. ctx.event.data.comment })
+    end,
+    rejected = function(ctx)
+      crm.call("fixture_flow.record", { key = ctx.vars.id, kind = "rejected" })
+      crm.emit("approval.cancelled", { approvalId = ctx.vars.id }, ctx.vars.id)
+    end,
+  },
+})";
+  FlowHost f({{"approve", source}});
+  const std::string quick = random_uuid(), slow = random_uuid();
+  const std::string a = f.start("approve", "{\"key\":\"" + quick + "\"}");
+  const std::string b = f.start("approve", "{\"key\":\"" + slow + "\"}");
+  auto waiting = f.wait_for(a, "WAITING");
+  CHECK(text_of(waiting, "state") == "waiting");
+  CHECK(text_of(waiting->getObject("wait"), "key") == quick);
+
+  // An event for another key ends nothing.
+  f.signal("approval.approved", random_uuid());
+  auto r = f.host.http().post("/api/fixture-flow/signal",
+                              "{\"type\":\"approval.approved\",\"subject\":\"" + quick + "\",\"comment\":\"ok\"}",
+                              {{"Content-Type", "application/json"}});
+  REQUIRE(r.status == 200);
+  f.wait_for(a, "COMPLETED");
+  CHECK(f.ledger(quick) == std::vector<std::string>{"asked", "approved:ok"});
+
+  // No event for b: its timer fires, it escalates once and waits again (no timeout).
+  REQUIRE(eventually([&] { return text_of(f.instance(b), "state") == "waiting_long"; }, std::chrono::seconds(15)));
+  CHECK(text_of(f.instance(b), "status") == "WAITING");
+  f.signal("approval.rejected", slow);
+  auto done = f.wait_for(b, "COMPLETED");
+  CHECK(f.ledger(slow) == std::vector<std::string>{"asked", "escalated", "rejected"});
+  CHECK(done->getObject("vars")->getValue<int>("escalations") == 1);
+  // What the workflow emitted went out as an event like any other.
+  CHECK(f.host.sql().count("select count(*) from platform.crm_outbox where type = 'approval.cancelled'") == 1);
+}
+
+TEST_CASE("an event trigger starts one instance per event", "[workflows][trigger]") {
+  const std::string source = R"(return saga "on_approved" {
+  trigger = on_event "approval.approved",
+  steps = {
+    step "note" { call = "fixture_flow.record",
+                  input = function(ctx) return { key = ctx.input.data.approvalId, kind = "triggered" } end },
+  },
+})";
+  FlowHost f({{"on_approved", source}});
+  // The trigger's consumer starts with events published from its creation on.
+  REQUIRE(eventually([&] {
+    return f.host.process().log().find("workflow__on_approved") != std::string::npos;
+  }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::string key = random_uuid();
+  f.signal("approval.approved", key);
+  REQUIRE(eventually([&] { return f.ledger(key).size() == 1; }, std::chrono::seconds(15)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(f.ledger(key) == std::vector<std::string>{"triggered"});
+  auto list = f.host.http().get("/api/workflow-instances?name=on_approved", admin());
+  REQUIRE(list.json()->getArray("items")->size() == 1);
+  auto started = list.json()->getArray("items")->getObject(0);
+  CHECK(!text_of(started, "triggerEventId").empty());
+  // The same event again (a redelivery) starts nothing more.
+  const std::string event_id = text_of(started, "triggerEventId");
+  auto again = f.host.sql().query("insert into platform.workflow_instances (id, name, version, kind, status, input, "
+                                  "trigger_event_id) values (gen_random_uuid(), 'on_approved', 'x', 'saga', "
+                                  "'COMPLETED', '{}', $1::uuid) on conflict do nothing returning id",
+                                  {event_id});
+  CHECK(again.empty());
+}
+
+TEST_CASE("runaway and escaping scripts fail their own instance with a clear error; the host carries on",
+          "[workflows][sandbox]") {
+  auto machine = [](const std::string& name, const std::string& body) {
+    return "return workflow \"" + name + "\" {\n  trigger = manual,\n  start = \"go\",\n  states = {\n    go = function(ctx)\n" +
+           body + "\n    end,\n  },\n}\n";
+  };
+  FlowHost f({{"spin", machine("spin", "while true do end")},
+              {"hog", machine("hog", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end")},
+              {"bomb", machine("bomb", "local s = string.rep('x', 1e10)")},
+              {"shell", machine("shell", "os.execute('touch /tmp/pwned')")},
+              {"files", machine("files", "io.open('/etc/passwd')")},
+              {"loader", machine("loader", "load('return 1')()")},
+              {"debugger", machine("debugger", "debug.getregistry()")},
+              {"meta", machine("meta", "getmetatable('').__index = { upper = function() return 'pwned' end }")},
+              {"fine", machine("fine", "crm.call('fixture_flow.record', { key = ctx.input.key, kind = 'fine' })")}},
+             {{"CRM_WORKFLOWS_MAX_INSTRUCTIONS", "5000000"}, {"CRM_WORKFLOWS_MAX_MEMORY_MB", "8"}});
+  std::map<std::string, std::string> expected{{"spin", "instruction budget"},
+                                              {"hog", "memory cap"},
+                                              {"bomb", "memory cap"},
+                                              {"shell", "'os'"},
+                                              {"files", "'io'"},
+                                              {"loader", "'load'"},
+                                              {"debugger", "'debug'"},
+                                              {"meta", "__index"}};
+  std::map<std::string, std::string> ids;
+  for (const auto& [name, why] : expected) ids[name] = f.start(name, "{}");
+  for (const auto& [name, why] : expected) {
+    auto failed = f.wait_for(ids[name], "FAILED", std::chrono::seconds(30));
+    INFO(name << ": " << json_of(*failed->getObject("error")));
+    CHECK(contains(text_of(failed->getObject("error"), "message"), why));
+    CHECK(text_of(failed->getObject("error"), "state") == "go");
+  }
+  CHECK_FALSE(fs::exists("/tmp/pwned"));
+  // The host is fine and runs the next instance; strings still behave.
+  REQUIRE(f.host.http().get("/health/live").status == 200);
+  const std::string key = random_uuid();
+  f.wait_for(f.start("fine", "{\"key\":\"" + key + "\"}"), "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"fine"});
+}
+
+TEST_CASE("PUT deploys a version at once; a running instance finishes on its own version; an invalid PUT changes "
+          "nothing",
+          "[workflows][hot-reload]") {
+  FlowHost f({{"three", three_steps("three", ", sleepMs = 700")}});
+  const std::string old_key = random_uuid();
+  const std::string old_id = f.start("three", "{\"key\":\"" + old_key + "\"}");
+  const std::string v1 = text_of(f.instance(old_id), "version");
+
+  // Version 2 writes other kinds; it goes live while the old instance runs.
+  std::string v2_source = three_steps("three");
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"kind = \"one\"", "kind = \"v2-one\""}, {"kind = \"two\"", "kind = \"v2-two\""},
+           {"kind = \"three\"", "kind = \"v2-three\""}})
+    v2_source.replace(v2_source.find(from), from.size(), to);
+  auto put = f.host.http().request("PUT", "/api/workflows/three", v2_source, admin_lua());
+  INFO(put.body);
+  REQUIRE(put.status == 200);
+  const std::string v2 = text_of(put.json(), "version");
+  CHECK(v2 != v1);
+  CHECK(text_of(f.instance(old_id), "status") == "RUNNING");
+
+  const std::string new_key = random_uuid();
+  const std::string new_id = f.start("three", "{\"key\":\"" + new_key + "\"}");
+  f.wait_for(old_id, "COMPLETED");
+  f.wait_for(new_id, "COMPLETED");
+  CHECK(f.ledger(old_key) == std::vector<std::string>{"one", "two", "three"});
+  CHECK(f.ledger(new_key) == std::vector<std::string>{"v2-one", "v2-two", "v2-three"});
+  CHECK(text_of(f.instance(old_id), "version") == v1);
+  CHECK(text_of(f.instance(new_id), "version") == v2);
+  // The folder holds what was deployed, so a restart keeps it.
+  std::ifstream in(f.dir() / "three.lua");
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str() == v2_source);
+
+  auto refused = f.host.http().request(
+      "PUT", "/api/workflows/three",
+      "return saga \"three\" {\n  trigger = manual,\n  steps = {\n    step \"x\" { call = \"fixture_flow.nope\" },\n  },\n}\n",
+      admin_lua());
+  auto problem = require_problem(refused, 422);
+  CHECK(problem->getArray("errors")->getObject(0)->getValue<int>("line") == 4);
+  auto detail = f.host.http().get("/api/workflows/three", admin());
+  CHECK(text_of(detail.json(), "version") == v2);
+  // A new workflow through PUT is created (201) and startable at once.
+  auto created = f.host.http().request("PUT", "/api/workflows/fresh", three_steps("fresh"), admin_lua());
+  INFO(created.body);
+  CHECK(created.status == 201);
+  f.wait_for(f.start("fresh", "{\"key\":\"" + random_uuid() + "\"}"), "COMPLETED");
+}
+
+TEST_CASE("a host killed with SIGKILL in the middle of sagas resumes them on restart; each effect exists once",
+          "[workflows][crash]") {
+  FlowHost f({{"three", three_steps("three", ", sleepMs = 400")}}, {{"CRM_WORKFLOWS_HOST_ID", "itest-crash-host"}});
+  std::vector<std::pair<std::string, std::string>> started; // id, key
+  for (int i = 0; i < 6; ++i) {
+    const std::string key = random_uuid();
+    started.emplace_back(f.start("three", "{\"key\":\"" + key + "\"}"), key);
+  }
+  // Killed at three different points of the sagas' progress, restarted each time.
+  for (int delay_ms : {250, 650, 1100}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    f.host.process().kill();
+    f.host.process().wait_for_exit(std::chrono::seconds(10));
+    f.host.start();
+  }
+  for (const auto& [id, key] : started) {
+    f.wait_for(id, "COMPLETED", std::chrono::seconds(30));
+    CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "three"});
+  }
+}
