@@ -314,7 +314,7 @@ TEST_CASE("runaway and escaping scripts fail their own instance with a clear err
   };
   FlowHost f({{"spin", machine("spin", "while true do end")},
               {"hog", machine("hog", "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end")},
-              {"bomb", machine("bomb", "local s = string.rep('x', 1e10)")},
+              {"bomb", machine("bomb", "local s = string.rep('x', 100000000)")},
               {"shell", machine("shell", "os.execute('touch /tmp/pwned')")},
               {"files", machine("files", "io.open('/etc/passwd')")},
               {"loader", machine("loader", "load('return 1')()")},
@@ -329,7 +329,7 @@ TEST_CASE("runaway and escaping scripts fail their own instance with a clear err
                                               {"files", "'io'"},
                                               {"loader", "'load'"},
                                               {"debugger", "'debug'"},
-                                              {"meta", "__index"}};
+                                              {"meta", "boolean"}}; // the metatable is locked: getmetatable gives false
   std::map<std::string, std::string> ids;
   for (const auto& [name, why] : expected) ids[name] = f.start(name, "{}");
   for (const auto& [name, why] : expected) {

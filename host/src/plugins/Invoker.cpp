@@ -38,7 +38,27 @@ Outcome failed(crm_status s, std::string message) {
   return o;
 }
 
+// The reply kept for an idempotency key (a one-row, one-column result).
+Outcome kept_reply(const Operation& op, const storage::PgResult& kept) {
+  Outcome o;
+  o.duplicate = true;
+  if (!kept.is_null(0, 0)) o.body.assign(kept.value(0, 0), static_cast<size_t>(kept.length(0, 0)));
+  o.http_status = o.body.empty() && op.http_status == 200 ? 204 : op.http_status;
+  return o;
+}
+
 } // namespace
+
+Outcome Invoker::keyed_repeat(crm_call& call, const Operation& op, const char* key) {
+  const char* params[] = {key};
+  try {
+    auto conn = call.plugin->pool->acquire();
+    auto kept = conn->query("select reply from crm_idempotency where key = $1", params, 1);
+    if (kept.rows() == 1) return kept_reply(op, kept);
+  } catch (const storage::PgError&) {
+  }
+  return failed(CRM_E_UNAVAILABLE, "the first call with this idempotency key could not be read back");
+}
 
 Outcome Invoker::invoke(const Invocation& inv) {
   const Operation& op = *inv.op;
@@ -98,19 +118,17 @@ Outcome Invoker::invoke(const Invocation& inv) {
     }
   }
 
+  // A keyed call: the key and the reply are written after the handler, in its
+  // transaction. A concurrent call with the same key waits there on the first
+  // one's row, then finds the key taken: its own work is rolled back and the
+  // first reply returned. (A repeat after the first committed finds the key at once.)
   const bool keyed = inv.idempotency_key && *inv.idempotency_key && !op.read_only;
   if (keyed) {
-    // The key row is written first: a concurrent call with the same key waits
-    // on it, then sees the conflict and reads the reply the first one kept.
     const char* params[] = {inv.idempotency_key};
     try {
-      auto r = run_sql(call, "insert into crm_idempotency (key) values ($1) on conflict do nothing", params, 1);
-      if (std::string_view(PQcmdTuples(r.get())) == "0") {
-        auto kept = run_sql(call, "select reply from crm_idempotency where key = $1", params, 1);
-        Outcome o;
-        o.duplicate = true;
-        if (kept.rows() == 1 && !kept.is_null(0, 0)) o.body.assign(kept.value(0, 0), kept.length(0, 0));
-        o.http_status = o.body.empty() && op.http_status == 200 ? 204 : op.http_status;
+      auto kept = run_sql(call, "select reply from crm_idempotency where key = $1", params, 1);
+      if (kept.rows() == 1) {
+        Outcome o = kept_reply(op, kept);
         crm_status nothing_to_keep = CRM_E_CONFLICT;
         finish_transaction(call, nothing_to_keep);
         return o;
@@ -118,7 +136,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
     } catch (const storage::PgError& e) {
       crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
       finish_transaction(call, st);
-      return failed(st, std::string("cannot record the idempotency key: ") + e.what());
+      return failed(st, std::string("cannot read the idempotency key: ") + e.what());
     }
   }
 
@@ -143,17 +161,16 @@ Outcome Invoker::invoke(const Invocation& inv) {
   if (keyed && status == CRM_OK && !call.aborted) {
     const char* params[] = {inv.idempotency_key, call.replied ? call.reply.c_str() : nullptr};
     try {
-      run_sql(call, "update crm_idempotency set reply = $2 where key = $1", params, 2);
+      auto r = run_sql(call, "insert into crm_idempotency (key, reply) values ($1, $2) on conflict do nothing", params, 2);
+      if (std::string_view(PQcmdTuples(r.get())) == "0") {
+        // Another call with this key committed first: keep its effect, not ours.
+        crm_status undo = CRM_E_CONFLICT;
+        finish_transaction(call, undo);
+        return keyed_repeat(call, op, inv.idempotency_key);
+      }
     } catch (const storage::PgError&) {
       status = CRM_E_UNAVAILABLE;
       call.failure_message = "the reply could not be kept for the idempotency key, so the change was not made";
-    }
-  } else if (keyed && status != CRM_OK && call.commit_on_failure && !call.aborted) {
-    // What the handler keeps on failure stays; the key does not, so a retry runs.
-    const char* params[] = {inv.idempotency_key};
-    try {
-      run_sql(call, "delete from crm_idempotency where key = $1", params, 1);
-    } catch (const storage::PgError&) {
     }
   }
   finish_transaction(call, status);

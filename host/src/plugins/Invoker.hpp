@@ -74,6 +74,8 @@ public:
 
 private:
   void finish_transaction(crm_call& call, crm_status& status);
+  // The first call's reply for `key`, after this call lost the race to it.
+  Outcome keyed_repeat(crm_call& call, const Operation& op, const char* key);
   // The host's own audit entry for a successful mutating call, in its transaction.
   void audit_success(crm_call& call);
   // NOTIFY crm_principal for each principal_changed(), in the call's transaction.

@@ -378,10 +378,12 @@ std::string WorkflowEngine::insert_instance(storage::PgConnection& conn, const s
   const char* p[] = {new_id.c_str(), name.c_str(), input.c_str(), parent_id ? parent_id->c_str() : nullptr,
                      trigger_event_id ? trigger_event_id->c_str() : nullptr};
   // New instances start on the version last made live on any host.
-  auto r = conn.query("insert into platform.workflow_instances "
+  // Other hosts' workers hear of it through the NOTIFY, sent with the insert.
+  auto r = conn.query("with started as (insert into platform.workflow_instances "
                       "(id, name, version, kind, status, state, input, parent_id, trigger_event_id, wake_at) "
                       "select $1::uuid, l.name, l.version, l.kind, 'RUNNING', l.start, $3::jsonb, $4::uuid, $5::uuid, "
-                      "now() from platform.workflow_live l where l.name = $2 on conflict do nothing returning version",
+                      "now() from platform.workflow_live l where l.name = $2 on conflict do nothing returning version) "
+                      "select version, pg_notify('crm_workflow', '') from started",
                       p, 5);
   return r.rows() == 1 ? new_id + " " + r.value(0, 0) : std::string();
 }
@@ -415,7 +417,6 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
     auto conn = pool_.acquire();
     const std::string started = insert_instance(*conn, workflow, input, nullptr, &event_id, nullptr);
     if (started.empty()) out.duplicate = true;
-    else conn->exec("notify crm_workflow");
   } catch (const storage::PgError& e) {
     out.status = CRM_E_UNAVAILABLE;
     out.message = e.what();
@@ -439,11 +440,12 @@ plugins::Outcome WorkflowEngine::on_event(const std::string& envelope, const std
     conn->query("insert into platform.workflow_mailbox (event_id, type, envelope) values ($2::uuid, $1, $3::jsonb) "
                 "on conflict do nothing",
                 p, 3);
+    const char* q[] = {type.c_str(), envelope.c_str()};
     auto r = conn->query(
-        "update platform.workflow_instances set status = 'RUNNING', event = $3::jsonb, wake_at = now(), "
-        "updated_at = now() where status = 'WAITING' and $1 = any(wait_events) and wait_key = ($3::jsonb #>> wait_path) "
-        "and ($3::jsonb ->> 'time')::timestamptz >= date_trunc('milliseconds', wait_since)",
-        p, 3);
+        "update platform.workflow_instances set status = 'RUNNING', event = $2::jsonb, wake_at = now(), "
+        "updated_at = now() where status = 'WAITING' and $1 = any(wait_events) and wait_key = ($2::jsonb #>> wait_path) "
+        "and ($2::jsonb ->> 'time')::timestamptz >= date_trunc('milliseconds', wait_since)",
+        q, 2);
     const bool woke = std::string_view(PQcmdTuples(r.get())) != "0";
     if (woke) conn->exec("notify crm_workflow");
     conn->exec("commit");
@@ -502,7 +504,6 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
     reply.message = "the workflow " + name + " is not stored yet; try again";
     return reply;
   }
-  conn->exec("notify crm_workflow");
   wake_workers();
   const size_t space = started.find(' ');
   reply.status = 201;
@@ -940,8 +941,17 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
       inst.attempt = 0;
       inst.seq += 1;
       inst.wake_in_ms = 0;
+      // The last step done: the end is saved with it.
+      if (forward && inst.step >= static_cast<int>(steps.size()) && !inst.cancel_requested) {
+        inst.status = "COMPLETED";
+        inst.error.clear();
+        inst.wake_in_ms = -1;
+      } else if (!forward && inst.step < 0) {
+        inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
+        inst.wake_in_ms = -1;
+      }
       auto saved = save(pool_, config_, inst, &rec, nullptr);
-      if (!saved.held) return false;
+      if (!saved.held || inst.status != "RUNNING") return saved.held;
       inst.cancel_requested = inst.cancel_requested || saved.cancel_requested;
       continue;
     }
@@ -1115,9 +1125,10 @@ bool WorkflowEngine::advance_state_machine(Worker&, Compiled& c, Instance& inst)
       try {
         lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
         lua_getfield(L, -1, "states");
-        lua_getfield(L, -1, inst.state.c_str());
+        const int states = lua_gettop(L);
         push_context(L, inst, inst.input, "vars", inst.vars);
         const int ctx = lua_gettop(L);
+        lua_getfield(L, states, inst.state.c_str());
         lua_pushvalue(L, ctx);
         auto o = c.box.call(1);
         if (!o.ok) {
