@@ -416,3 +416,95 @@ TEST_CASE("a host killed with SIGKILL in the middle of sagas resumes them on res
     CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "three"});
   }
 }
+
+TEST_CASE("a workflow starts another as its child and uses helpers from workflows/lib", "[workflows][child]") {
+  const std::string parent = R"(local keys = require("keys")
+return workflow "parent" {
+  trigger = manual,
+  start = "spawn",
+  states = {
+    spawn = function(ctx)
+      ctx.vars.child = crm.start("three", { key = keys.child_of(ctx.input.key) })
+      crm.log("started child " .. ctx.vars.child)
+      return "note"
+    end,
+    note = function(ctx)
+      crm.call("fixture_flow.record", { key = ctx.input.key, kind = "parent" })
+    end,
+  },
+})";
+  FlowHost f({{"three", three_steps("three")}, {"parent", parent}});
+  fs::create_directories(f.dir() / "lib");
+  std::ofstream(f.dir() / "lib" / "keys.lua") << "return { child_of = function(key) return key .. '-child' end }\n";
+  // The lib appeared after the start: deploy parent again so it is checked with it.
+  auto put = f.host.http().request("PUT", "/api/workflows/parent", parent + "\n-- with lib\n", admin_lua());
+  INFO(put.body);
+  REQUIRE(put.status == 200);
+
+  const std::string key = random_uuid();
+  auto done = f.wait_for(f.start("parent", "{\"key\":\"" + key + "\"}"), "COMPLETED");
+  REQUIRE(done->getArray("children")->size() == 1);
+  const std::string child = done->getArray("children")->getElement<std::string>(0);
+  CHECK(done->getObject("vars")->getValue<std::string>("child") == child);
+  auto child_detail = f.wait_for(child, "COMPLETED");
+  CHECK(text_of(child_detail, "parentId") == text_of(done, "id"));
+  CHECK(f.ledger(key + "-child") == std::vector<std::string>{"one", "two", "three"});
+  CHECK(f.ledger(key) == std::vector<std::string>{"parent"});
+}
+
+TEST_CASE("instances are listed newest first, a page at a time", "[workflows][list]") {
+  FlowHost f({{"three", three_steps("three")}});
+  std::set<std::string> started;
+  for (int i = 0; i < 5; ++i) started.insert(f.start("three", "{\"key\":\"" + random_uuid() + "\"}"));
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto r = f.host.http().get("/api/workflow-instances?name=three&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
+                               admin());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    auto items = r.json()->getArray("items");
+    CHECK(items->size() <= 2);
+    for (size_t i = 0; i < items->size(); ++i) seen.insert(text_of(items->getObject(static_cast<unsigned>(i)), "id"));
+    cursor = r.json()->isNull("nextCursor") ? "" : text_of(r.json(), "nextCursor");
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  CHECK(pages == 3);
+  CHECK(seen == started);
+  require_problem(f.host.http().get("/api/workflow-instances?cursor=nonsense", admin()), 422);
+  require_problem(f.host.http().get("/api/workflow-instances?limit=0", admin()), 422);
+}
+
+TEST_CASE("a due timer fires on whichever host is up", "[workflows][timer]") {
+  const std::string source = R"(return workflow "reminder" {
+  trigger = manual,
+  start = "sleep",
+  states = {
+    sleep = wait { event = "approval.approved", key = function(ctx) return ctx.input.key end,
+                   on_event = "noted", timeout = "3s", on_timeout = "remind" },
+    remind = function(ctx) crm.call("fixture_flow.record", { key = ctx.input.key, kind = "reminded" }) end,
+    noted = function(ctx) end,
+  },
+})";
+  FlowHost f({{"reminder", source}});
+  auto other = f.host.another_host("crm-host-b", FlowHost::with_defaults({}));
+  other->start();
+  other->wait_until_live();
+  const std::string key = random_uuid();
+  const std::string id = f.start("reminder", "{\"key\":\"" + key + "\"}");
+  f.wait_for(id, "WAITING");
+  f.host.process().kill(); // the host that started it is gone before the timer is due
+  Http b(other->port());
+  Poco::JSON::Object::Ptr last;
+  REQUIRE(eventually(
+      [&] {
+        auto r = b.get("/api/workflow-instances/" + id, admin());
+        last = r.json();
+        return text_of(last, "status") == "COMPLETED";
+      },
+      std::chrono::seconds(20)));
+  auto ledger = b.get("/api/fixture-flow/ledger?key=" + key);
+  CHECK(contains(ledger.body, "\"reminded\""));
+  CHECK(ledger.json()->getArray("items")->size() == 1);
+}

@@ -4,7 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
+
+#include <unistd.h>
 
 using namespace crm::workflows;
 
@@ -140,4 +145,85 @@ TEST_CASE("durations read as seconds", "[workflow-definition]") {
   CHECK(parse_duration("soon") == -1);
   CHECK(parse_duration("10") == -1);
   CHECK(parse_duration("-5s") == -1);
+}
+
+TEST_CASE("a wait state is read with its events, key, match, next states and timeout", "[workflow-definition]") {
+  const char* source = R"(return workflow "deal_approval" {
+  trigger = on_event "approval.requested",
+  start = "route",
+  states = {
+    route = function(ctx) return "decide" end,
+    decide = wait {
+      event = { "user.deleted", "approval.requested" },
+      key = "approvalId",
+      match = "data.approvalId",
+      on_event = { ["user.deleted"] = "route", ["approval.requested"] = "done" },
+      timeout = "48h",
+      on_timeout = "route",
+    },
+    done = function(ctx) end,
+  },
+})";
+  auto c = check_definition(source, "deal_approval.lua", platform());
+  INFO(Catch::Detail::stringify(messages(c)));
+  REQUIRE(c.errors.empty());
+  REQUIRE(c.definition.waits.count("decide") == 1);
+  const WaitSpec& w = c.definition.waits.at("decide");
+  CHECK(w.line == 6);
+  CHECK(w.events == std::vector<std::string>{"user.deleted", "approval.requested"});
+  CHECK(w.key_var == "approvalId");
+  CHECK(w.match_path == std::vector<std::string>{"data", "approvalId"});
+  CHECK(w.on_event.at("approval.requested") == "done");
+  CHECK(w.timeout_seconds == 48 * 3600);
+  CHECK(w.on_timeout == "route");
+}
+
+TEST_CASE("a wait's mistakes are reported on its line", "[workflow-definition]") {
+  const char* source = R"(return workflow "deal_approval" {
+  trigger = manual,
+  start = "route",
+  states = {
+    route = function(ctx) return "decide" end,
+    decide = wait {
+      event = "approval.unknown",
+      match = "body.id",
+      on_event = "nowhere",
+      timeout = "soon",
+    },
+  },
+})";
+  auto c = check_definition(source, "deal_approval.lua", platform());
+  const auto m = messages(c);
+  INFO(Catch::Detail::stringify(m));
+  auto has = [&m](const std::string& text) {
+    return std::any_of(m.begin(), m.end(), [&](const std::string& s) { return s.find(text) != std::string::npos; });
+  };
+  CHECK(has("6: state 'decide': no plugin emits or subscribes to event type 'approval.unknown'"));
+  CHECK(has("6: state 'decide': wait needs key"));
+  CHECK(has("6: state 'decide': match must be"));
+  CHECK(has("6: state 'decide': timeout must look like"));
+  CHECK(has("6: state 'decide': a timeout needs on_timeout"));
+  CHECK(has("6: state 'decide': on_event goes to unknown state 'nowhere'"));
+}
+
+TEST_CASE("require loads helpers from workflows/lib only", "[workflow-definition]") {
+  namespace fs = std::filesystem;
+  const fs::path lib = fs::temp_directory_path() / ("crm-lib-" + std::to_string(::getpid()));
+  fs::create_directories(lib);
+  std::ofstream(lib / "money.lua") << "return { cap = function(n) return math.min(n, 100) end }\n";
+  DefinitionContext ctx = platform();
+  ctx.lib_dir = lib;
+  auto ok = check_definition(R"(local money = require("money")
+assert(money.cap(500) == 100)
+return saga "reassignment" { trigger = manual, steps = { step "a" { call = "sales.reassign_tasks" } } })",
+                             "reassignment.lua", ctx);
+  INFO(Catch::Detail::stringify(messages(ok)));
+  CHECK(ok.errors.empty());
+  for (const char* name : {"../money", "os", "nothere"}) {
+    auto refused = check_definition(std::string("local m = require(\"") + name + "\")\nreturn nil", "reassignment.lua",
+                                    ctx);
+    REQUIRE(!refused.errors.empty());
+    CHECK(refused.errors.front().message.find("require") != std::string::npos);
+  }
+  fs::remove_all(lib);
 }
