@@ -65,6 +65,9 @@ std::map<std::string, long long> EventsSubsystem::outbox_pending() {
                             nullptr, 0);
     out[plugin->name] = std::stoll(rows.value(0, 0));
   }
+  // What workflows emitted.
+  auto rows = conn->query("select count(*) from platform.crm_outbox where published_at is null", nullptr, 0);
+  out["platform"] = std::stoll(rows.value(0, 0));
   return out;
 }
 
