@@ -4,6 +4,8 @@
 #include "log/Log.hpp"
 
 #include <Poco/Util/Application.h>
+
+#include <algorithm>
 #include <libpq-fe.h>
 
 namespace crm::cache {
@@ -34,12 +36,16 @@ void CacheSubsystem::initialize(Poco::Util::Application& app) {
   std::string prefix = config.getString("redis.prefix", "");
   if (prefix.empty()) prefix = default_prefix(config.getString("db.dsn", ""));
   counters_ = std::make_unique<SharedCounters>(*redis_, prefix);
+  plugin_cache_ = std::make_unique<PluginCache>(
+      *redis_, prefix, static_cast<unsigned>(std::max(1, config.getInt("cache.default_ttl_seconds", 300))),
+      static_cast<unsigned>(std::max(1, config.getInt("cache.max_ttl_seconds", 3600))));
   if (!redis_->ping())
     log::warn("cache", "redis does not answer at start; the host runs without it until it does",
               {{"redis", rc.host + ":" + std::to_string(rc.port)}});
 }
 
 void CacheSubsystem::uninitialize() {
+  plugin_cache_.reset();
   counters_.reset();
   redis_.reset();
 }

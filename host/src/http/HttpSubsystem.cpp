@@ -62,6 +62,7 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   services_.workflows = &workflows.catalog();
   services_.engine = &workflows.engine();
   register_workflow_metrics(workflows.engine());
+  register_cache_metrics(app.getSubsystem<cache::CacheSubsystem>().plugin_cache());
   register_event_metrics(events);
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);
@@ -78,6 +79,19 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   server_ = std::make_unique<HttpServer>(sc, services_);
   server_->start();
   log::info("http", "listening on http://" + sc.host + ":" + std::to_string(server_->port()), {});
+}
+
+void HttpSubsystem::register_cache_metrics(cache::PluginCache& cache) {
+  metrics_.add_gauge_callback("crm_cache_requests", "Cache reads by plugin and result (hit, miss, unavailable).",
+                              [&cache] {
+                                std::vector<std::pair<metrics::Labels, double>> out;
+                                for (const auto& [plugin, s] : cache.stats()) {
+                                  out.push_back({{{"plugin", plugin}, {"result", "hit"}}, double(s.hits)});
+                                  out.push_back({{{"plugin", plugin}, {"result", "miss"}}, double(s.misses)});
+                                  out.push_back({{{"plugin", plugin}, {"result", "unavailable"}}, double(s.unavailable)});
+                                }
+                                return out;
+                              });
 }
 
 void HttpSubsystem::register_workflow_metrics(workflows::WorkflowEngine& engine) {

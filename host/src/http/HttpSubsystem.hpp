@@ -14,6 +14,9 @@
 
 #include <memory>
 
+namespace crm::cache {
+class PluginCache;
+}
 namespace crm::events {
 class EventsSubsystem;
 }
@@ -32,6 +35,7 @@ protected:
 
 private:
   void register_workflow_metrics(workflows::WorkflowEngine& engine);
+  void register_cache_metrics(cache::PluginCache& cache);
   void register_event_metrics(events::EventsSubsystem& events);
 
   metrics::Registry metrics_;

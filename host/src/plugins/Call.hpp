@@ -61,4 +61,7 @@ struct crm_call {
   bool audited = false; // the plugin wrote its own audit entry: the host adds none
   std::vector<std::pair<std::string, std::string>> headers; // response headers for a REST call
   std::vector<std::string> principals_changed; // "" means everyone; announced on commit
+  std::string cache_value; // what the last cache_get() found, borrowed by the plugin
+  std::vector<std::pair<std::string, std::string>> cache_generations; // key -> generation seen on a miss
+  std::vector<std::string> cache_invalidations; // cache_del() keys, applied after the commit
 };

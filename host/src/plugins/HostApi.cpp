@@ -2,6 +2,7 @@
 // of each function; this file only keeps it.
 #include "plugins/HostApi.hpp"
 
+#include "cache/PluginCache.hpp"
 #include "cache/SharedCounters.hpp"
 #include "http/JsonText.hpp"
 #include "log/Log.hpp"
@@ -263,13 +264,50 @@ crm_status invoke(crm_call* call, const char* operation, const char* input_json,
   return o.status;
 }
 
-crm_status cache_get(crm_call*, const char*, const char** value, size_t* len) {
+crm_status cache_get(crm_call* call, const char* key, const char** value, size_t* len) {
   if (value) *value = nullptr;
   if (len) *len = 0;
-  return CRM_E_UNAVAILABLE; // no cache configured yet
+  if (!call || !key || !*key) return CRM_E_INVALID;
+  cache::PluginCache* cache = call->invoker->platform().cache;
+  if (!cache) return CRM_E_UNAVAILABLE;
+  std::string generation;
+  switch (cache->get(call->plugin->name, key, call->cache_value, generation)) {
+  case cache::PluginCache::Result::Hit:
+    if (value) *value = call->cache_value.c_str();
+    if (len) *len = call->cache_value.size();
+    return CRM_OK;
+  case cache::PluginCache::Result::Miss:
+    for (auto& [k, g] : call->cache_generations)
+      if (k == key) {
+        g = std::move(generation);
+        return CRM_E_NOT_FOUND;
+      }
+    call->cache_generations.emplace_back(key, std::move(generation));
+    return CRM_E_NOT_FOUND;
+  default: return CRM_E_UNAVAILABLE;
+  }
 }
-crm_status cache_set(crm_call*, const char*, const char*, size_t, unsigned) { return CRM_E_UNAVAILABLE; }
-crm_status cache_del(crm_call*, const char*) { return CRM_E_UNAVAILABLE; }
+
+crm_status cache_set(crm_call* call, const char* key, const char* value, size_t len, unsigned ttl_seconds) {
+  if (!call || !key || !*key || !value) return CRM_E_INVALID;
+  cache::PluginCache* cache = call->invoker->platform().cache;
+  if (!cache) return CRM_E_UNAVAILABLE;
+  // A key this call changed must not be cached from inside the same call.
+  for (const auto& k : call->cache_invalidations)
+    if (k == key) return CRM_OK;
+  std::string generation;
+  for (const auto& [k, g] : call->cache_generations)
+    if (k == key) generation = g;
+  cache->set(call->plugin->name, key, generation, std::string_view(value, len), ttl_seconds);
+  return CRM_OK;
+}
+
+crm_status cache_del(crm_call* call, const char* key) {
+  if (!call || !key || !*key) return CRM_E_INVALID;
+  if (!call->invoker->platform().cache) return CRM_E_UNAVAILABLE;
+  call->cache_invalidations.emplace_back(key);
+  return CRM_OK;
+}
 
 void log_message(crm_call* call, int level, const char* message) {
   if (message) log_for(call, level, message);

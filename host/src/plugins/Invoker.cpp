@@ -1,6 +1,7 @@
 // Invoker: see the header.
 #include "plugins/Invoker.hpp"
 
+#include "cache/PluginCache.hpp"
 #include "log/Log.hpp"
 #include "plugins/Call.hpp"
 #include "plugins/PluginRegistry.hpp"
@@ -174,6 +175,10 @@ Outcome Invoker::invoke(const Invocation& inv) {
     }
   }
   finish_transaction(call, status);
+  // After the commit: a reader between our change and this sees the new
+  // generation too late only to miss once, never to keep the old value.
+  if (status == CRM_OK && !call.cache_invalidations.empty() && platform_.cache)
+    platform_.cache->invalidate(op.plugin->name, call.cache_invalidations);
 
   if (status == CRM_OK) {
     Outcome o;

@@ -7,7 +7,8 @@
 
 namespace crm::cache {
 class SharedCounters;
-}
+class PluginCache;
+} // namespace crm::cache
 namespace crm::security {
 class TokenVerifier;
 class RevocationList;
@@ -23,6 +24,7 @@ struct PlatformServices {
   security::AuditLog* audit = nullptr;
   security::PrincipalCache* principals = nullptr;
   cache::SharedCounters* counters = nullptr;
+  cache::PluginCache* cache = nullptr;
   int access_ttl_seconds = 900;
 };
 

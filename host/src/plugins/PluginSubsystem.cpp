@@ -7,6 +7,8 @@
 #include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
+#include <Poco/Environment.h>
+
 #include <Poco/JSON/Parser.h>
 #include <Poco/Path.h>
 #include <Poco/Util/Application.h>
@@ -61,6 +63,7 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   ps.audit = &security.audit();
   ps.principals = &security.principals();
   ps.counters = &cache.counters();
+  ps.cache = &cache.plugin_cache();
   ps.access_ttl_seconds = security.access_ttl_seconds();
   invoker_.set_platform(ps);
 
@@ -86,6 +89,12 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   watcher_ = std::make_unique<PluginWatcher>(*loader_, dir, config.getInt("plugins.watch_interval_ms", 1000));
   watcher_->load_initial();
   watcher_->start();
+
+  // Schedules: the claimer's name is only for the record (last_host).
+  scheduler_ = std::make_unique<Scheduler>(registry_, invoker_, storage.platform_pool(),
+                                           Poco::Environment::nodeName() + ":" +
+                                               std::to_string(config.getInt("http.port", 8080)));
+  if (config.getBool("schedules.enabled", true)) scheduler_->start();
 }
 
 void PluginSubsystem::on_admitted(const PluginInstance& plugin) {
@@ -147,6 +156,7 @@ void PluginSubsystem::use_principal_provider(const Operation& op) {
 }
 
 void PluginSubsystem::uninitialize() {
+  scheduler_.reset();
   if (watcher_) watcher_->stop();
   if (loader_) loader_->shutdown_all();
 }

@@ -6,6 +6,7 @@
 #include "plugins/PluginLoader.hpp"
 #include "plugins/PluginRegistry.hpp"
 #include "plugins/PluginWatcher.hpp"
+#include "plugins/Scheduler.hpp"
 #include "security/PrincipalCache.hpp"
 
 #include <Poco/Util/Subsystem.h>
@@ -34,6 +35,7 @@ private:
   Invoker invoker_{registry_};
   std::unique_ptr<PluginLoader> loader_;
   std::unique_ptr<PluginWatcher> watcher_;
+  std::unique_ptr<Scheduler> scheduler_;
   security::PrincipalCache* principals_ = nullptr;
   std::string start_input_; // {"admin": {...}} for CRM_OP_ON_START operations
 };

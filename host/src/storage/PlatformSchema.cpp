@@ -9,6 +9,9 @@ namespace {
 
 const char* kPlatformTables = R"SQL(
 create schema if not exists platform;
+-- Trigram indexes for plugins' case-insensitive search (a trusted extension:
+-- the database owner may create it; plugins' roles may not).
+create extension if not exists pg_trgm with schema public;
 create table if not exists platform.plugin_migrations (
   plugin text not null,
   version integer not null,
@@ -143,6 +146,16 @@ create table if not exists platform.crm_outbox (
   published_at timestamptz
 );
 create index if not exists crm_outbox_unpublished on platform.crm_outbox (seq) where published_at is null;
+-- The plugins' schedules: each occurrence is claimed (next_run_at moved on)
+-- and run by one host.
+create table if not exists platform.schedules (
+  operation text primary key,
+  plugin text not null,
+  every_seconds integer not null,
+  next_run_at timestamptz not null,
+  last_run_at timestamptz,
+  last_host text
+);
 -- Access tokens revoked before their expiry; every host keeps them in memory.
 create table if not exists platform.revoked_tokens (
   jti text primary key,

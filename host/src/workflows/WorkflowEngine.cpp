@@ -260,6 +260,17 @@ static int lua_crm_now(lua_State* L) {
   return 1;
 }
 
+// crm.iso(unix seconds) -> "2026-11-23T12:00:00.000Z"
+static int lua_crm_iso(lua_State* L) {
+  const double seconds = luaL_checknumber(L, 1);
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0)
+    return luaL_error(L, "crm.iso: %f is not a time", seconds);
+  const Poco::Timestamp t(static_cast<Poco::Timestamp::TimeVal>(seconds * 1e6));
+  const std::string text = Poco::DateTimeFormatter::format(t, "%Y-%m-%dT%H:%M:%S.%iZ");
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
 static int lua_crm_log(lua_State* L) {
   auto& run = current_run(L);
   size_t len = 0;
@@ -616,6 +627,8 @@ WorkflowEngine::Compiled* WorkflowEngine::compiled(Worker& w, const std::string&
   }
   lua_pushcfunction(L, lua_crm_now);
   lua_setfield(L, -2, "now");
+  lua_pushcfunction(L, lua_crm_iso);
+  lua_setfield(L, -2, "iso");
   lua_setfield(L, -2, "crm");
   lua_pop(L, 1);
   DefinitionCheck check = check_definition(source, name + ".lua", DefinitionContext{{}, {}, config_.lib_dir},
