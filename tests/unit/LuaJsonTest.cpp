@@ -22,7 +22,8 @@ TEST_CASE("JSON comes back as the same JSON, objects with sorted keys", "[lua-js
   CHECK(round_trip(R"([1,2.5,"three",{"four":[4]}])") == R"([1,2.5,"three",{"four":[4]}])");
   CHECK(round_trip(R"({"text":"quote \" and \\ and \n and é"})") == R"({"text":"quote \" and \\ and \n and é"})");
   CHECK(round_trip("{}") == "{}");
-  CHECK(round_trip("[]") == "{}"); // an empty table cannot tell: an object
+  CHECK(round_trip("[]") == "[]");
+  CHECK(round_trip(R"({"moved":[],"none":{}})") == R"({"moved":[],"none":{}})");
   CHECK(round_trip(R"({"gone":null,"kept":0})") == R"({"kept":0})");
 }
 

@@ -18,6 +18,16 @@ namespace crm::workflows {
 
 namespace {
 
+constexpr const char* kArrayMark = "crm.json.array";
+
+bool marked_array(lua_State* L, int index) {
+  if (!lua_getmetatable(L, index)) return false;
+  luaL_getmetatable(L, kArrayMark);
+  const bool same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same;
+}
+
 void push_var(lua_State* L, const Poco::Dynamic::Var& v, int depth) {
   if (depth > 64) throw std::invalid_argument("JSON nested too deeply");
   luaL_checkstack(L, 4, "JSON nested too deeply");
@@ -37,6 +47,9 @@ void push_var(lua_State* L, const Poco::Dynamic::Var& v, int depth) {
       push_var(L, a->get(i), depth + 1);
       lua_rawseti(L, -2, static_cast<lua_Integer>(i) + 1);
     }
+    // Marked, so that an empty one goes back as [] rather than {}.
+    luaL_newmetatable(L, kArrayMark);
+    lua_setmetatable(L, -2);
   } else if (v.isBoolean()) {
     lua_pushboolean(L, v.extract<bool>());
   } else if (v.isString()) {
@@ -90,7 +103,7 @@ void write(lua_State* L, int index, std::string& out, int depth) {
     lua_pop(L, 1);
   }
   if (keys == 0) {
-    out += "{}";
+    out += marked_array(L, index) ? "[]" : "{}";
   } else if (n > 0 && keys == n) {
     out += '[';
     for (lua_Integer i = 1; i <= n; ++i) {

@@ -1,7 +1,8 @@
 // LuaJson: JSON text <-> Lua values for workflow scripts. Objects become
-// tables with string keys, arrays sequences (1-based), null becomes nil. Back
-// to JSON: a table whose keys are exactly
-// 1..n is an array, any other table an object, an empty table {}.
+// tables with string keys, arrays sequences (1-based, marked as arrays), null
+// becomes nil. Back to JSON: a table whose keys are exactly 1..n is an array,
+// any other table an object; an empty table is [] when it came from a JSON
+// array, {} otherwise.
 #pragma once
 
 #include <lua.hpp>

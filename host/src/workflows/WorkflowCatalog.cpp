@@ -154,6 +154,7 @@ std::vector<DefinitionError> WorkflowCatalog::put(const std::string& name, const
     std::lock_guard lock(mutex_);
     created = !entries_.count(name);
   }
+  fs::create_directories(dir_);
   auto errors = load_file(path, source, false);
   if (!errors.empty()) return errors;
   // Into the folder too, so the version survives a restart; the watcher sees

@@ -8,8 +8,10 @@
 #include "support/Environment.hpp"
 #include "support/Sql.hpp"
 
+#include <chrono>
 #include <iostream>
 #include <string>
+#include <thread>
 
 namespace itest {
 
@@ -24,11 +26,20 @@ public:
     dsn_ = conninfo_with(base_dsn_, {{"dbname", name_}});
   }
   ~TestDatabase() {
-    try {
-      Sql admin(admin_conninfo());
-      admin.exec("drop database if exists " + name_ + " with (force)");
-    } catch (const std::exception& e) {
-      std::cerr << "TestDatabase: could not drop " << name_ << ": " << e.what() << '\n';
+    // FORCE cannot end an autovacuum worker's session (it belongs to the
+    // superuser): such a drop fails, and a moment later succeeds.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        Sql admin(admin_conninfo());
+        admin.exec("drop database if exists " + name_ + " with (force)");
+        return;
+      } catch (const std::exception& e) {
+        if (attempt == 5) {
+          std::cerr << "TestDatabase: could not drop " << name_ << ": " << e.what() << '\n';
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+      }
     }
   }
   TestDatabase(const TestDatabase&) = delete;

@@ -1,0 +1,120 @@
+// ReassignOwnerHandler: customer.reassign_owner, for workflows only (the
+// reassignment saga and its compensation, user offboarding).
+//
+// {fromUserId, toUserId, ids?} moves the live customers owned by fromUserId
+// (only those listed in ids, when given; an empty list moves none) to
+// toUserId, and replies {moved: [ids], fromUserId, toUserId}. Idempotent: a
+// second call finds nothing owned by fromUserId any more and moves nothing.
+// The compensation is the same operation with the users swapped and
+// ids = moved.
+//
+// One call is one transaction, but an owner may have many thousands of
+// customers: rows move in statements of at most kBatch, each locking only the
+// rows it moves (in id order, so two reassignments cannot deadlock), and
+// customer.reassigned is emitted per batch so no event outgrows a message.
+#include "Handlers.hpp"
+
+#include "CacheKeys.hpp"
+#include "InputRules.hpp"
+#include "SqlStatement.hpp"
+
+#include <Poco/JSON/Array.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace customer {
+
+namespace {
+
+constexpr size_t kBatch = 1000;
+
+// Moves at most kBatch customers; `ids` (a uuid[] literal) narrows the choice.
+std::vector<std::string> move_batch(crm::Call& call, const std::string& from, const std::string& to,
+                                    const std::optional<std::string>& ids) {
+  SqlStatement s;
+  s << "with batch as (select id from customers where owner_id = " << s.bind(from) << "::uuid and deleted_at is null";
+  if (ids) s << " and id = any (" << s.bind(ids) << "::uuid[])";
+  s << " order by id limit " << s.bind(std::to_string(kBatch)) << "::int for update) "
+    << "update customers c set owner_id = " << s.bind(to)
+    << "::uuid, updated_at = now() from batch where c.id = batch.id returning c.id";
+  const auto rows = s.run(call);
+  std::vector<std::string> moved;
+  moved.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) moved.emplace_back(*rows.at(i, 0));
+  return moved;
+}
+
+// Workflows hand over Lua tables, and Lua cannot tell an empty list from an
+// empty object: `ids = {}` (or the `moved` of a call that moved nothing)
+// arrives as {}, and means "none".
+std::vector<std::string> requested_ids(const crm::Input& in) {
+  std::vector<std::string> ids;
+  if (auto object = in.object().getObject("ids"); object && object->size() == 0) return ids;
+  auto array = in.object().getArray("ids");
+  if (!array) throw crm::invalid("ids", "must be an array of customer ids");
+  ids.reserve(array->size());
+  for (size_t i = 0; i < array->size(); ++i) {
+    const auto v = array->get(static_cast<unsigned>(i));
+    if (!v.isString() || !is_uuid(v.extract<std::string>()))
+      throw crm::invalid("ids[" + std::to_string(i) + "]", "must be a UUID");
+    ids.push_back(lower_ascii(v.extract<std::string>()));
+  }
+  return ids;
+}
+
+std::string uuid_array(std::vector<std::string>::const_iterator begin, std::vector<std::string>::const_iterator end) {
+  std::string out = "{";
+  for (auto it = begin; it != end; ++it) {
+    if (out.size() > 1) out.push_back(',');
+    out += *it;
+  }
+  return out + "}";
+}
+
+std::string json_array(const std::vector<std::string>& ids) {
+  std::string out = "[";
+  for (const auto& id : ids) {
+    if (out.size() > 1) out.push_back(',');
+    crm::append_json_string(out, id);
+  }
+  return out + "]";
+}
+
+} // namespace
+
+void reassign_owner(crm::Call& call) {
+  const auto& in = call.input();
+  const std::string from = required_uuid(in, "fromUserId");
+  const std::string to = required_uuid(in, "toUserId");
+  if (from == to) throw crm::invalid("toUserId", "must be another user than fromUserId");
+
+  std::vector<std::string> moved;
+  auto record = [&](std::vector<std::string> batch) {
+    if (batch.empty()) return false;
+    call.emit("customer.reassigned", from,
+              crm::JsonObject().field("fromUserId", from).field("toUserId", to).raw("ids", json_array(batch)).str());
+    for (const auto& id : batch) call.cache_del(customer_cache_key(id));
+    moved.insert(moved.end(), batch.begin(), batch.end());
+    return true;
+  };
+
+  if (in.object().has("ids")) {
+    const std::vector<std::string> ids = requested_ids(in);
+    for (size_t at = 0; at < ids.size(); at += kBatch) {
+      const auto end = ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), at + kBatch));
+      record(move_batch(call, from, to, uuid_array(ids.begin() + static_cast<std::ptrdiff_t>(at), end)));
+    }
+  } else {
+    // Until a batch comes back empty: a short one may only mean that a
+    // concurrent change took some rows out of it.
+    while (record(move_batch(call, from, to, std::nullopt))) {
+    }
+  }
+
+  call.reply(crm::JsonObject().raw("moved", json_array(moved)).field("fromUserId", from).field("toUserId", to).str());
+}
+
+} // namespace customer
