@@ -1,0 +1,205 @@
+// EngineLua: what workflow scripts see of the platform (crm.call, emit,
+// start, now, iso, log) and how the engine hands them their ctx.
+#include "workflows/EngineParts.hpp"
+
+#include "log/Log.hpp"
+#include "workflows/LuaJson.hpp"
+
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace crm::workflows::engine {
+
+namespace {
+
+WorkflowEngine::Run& current_run(lua_State* L) {
+  auto* c = static_cast<WorkflowEngine::Compiled*>(lua_touserdata(L, lua_upvalueindex(1)));
+  if (!c->run) luaL_error(L, "crm functions are only available while an instance runs");
+  return *c->run;
+}
+
+} // namespace
+
+// crm.call(operation, args) -> the reply as a table; raises "<op>: <message>" on failure.
+static int lua_crm_call(lua_State* L);
+static int lua_crm_emit(lua_State* L);
+static int lua_crm_start(lua_State* L);
+static int lua_crm_now(lua_State* L);
+static int lua_crm_log(lua_State* L);
+
+plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_name, const std::string& input) {
+  plugins::Outcome out;
+  const plugins::Operation* op = run.engine->registry_ref().find_operation(op_name);
+  if (!op) {
+    out.status = CRM_E_NOT_FOUND;
+    out.message = "no operation " + op_name + " is loaded";
+    return out;
+  }
+  const std::string key = run.key_base + ":" + std::to_string(++run.calls);
+  plugins::Invocation inv;
+  inv.op = op;
+  inv.input = input;
+  inv.principal = &security::Principal::system_caller();
+  inv.request_id = run.instance->id.c_str();
+  inv.trace_id = run.instance->id.c_str();
+  inv.idempotency_key = key.c_str();
+  return run.engine->invoker_ref().invoke(inv);
+}
+
+static int lua_crm_call(lua_State* L) {
+  auto& run = current_run(L);
+  const std::string op = luaL_checkstring(L, 1);
+  std::string input = "{}";
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    try {
+      input = to_json(L, 2);
+    } catch (const std::exception& e) {
+      return luaL_error(L, "crm.call(%s): %s", op.c_str(), e.what());
+    }
+  }
+  plugins::Outcome o = call_operation(run, op, input);
+  if (o.status != CRM_OK) {
+    std::string message = op + ": " + o.message;
+    for (const auto& e : o.errors) message += "; " + e.field + ": " + e.message;
+    lua_pushstring(L, message.c_str());
+    return lua_error(L);
+  }
+  if (o.body.empty()) {
+    lua_newtable(L);
+    return 1;
+  }
+  try {
+    push_json(L, o.body);
+  } catch (const std::exception& e) {
+    return luaL_error(L, "crm.call(%s): the reply is not JSON", op.c_str());
+  }
+  return 1;
+}
+
+static int lua_crm_emit(lua_State* L) {
+  auto& run = current_run(L);
+  WorkflowEngine::Run::Emit e;
+  e.type = luaL_checkstring(L, 1);
+  if (e.type.empty() || e.type.find_first_of(" *>") != std::string::npos)
+    return luaL_error(L, "crm.emit: '%s' is not an event type", e.type.c_str());
+  e.data = "{}";
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    try {
+      e.data = to_json(L, 2);
+    } catch (const std::exception& ex) {
+      return luaL_error(L, "crm.emit(%s): %s", e.type.c_str(), ex.what());
+    }
+  }
+  if (!lua_isnoneornil(L, 3)) e.subject = luaL_checkstring(L, 3);
+  e.id = derived_uuid(run.key_base + ":emit:" + std::to_string(run.emits.size() + 1));
+  run.emits.push_back(std::move(e));
+  return 0;
+}
+
+static int lua_crm_start(lua_State* L) {
+  auto& run = current_run(L);
+  WorkflowEngine::Run::Child child;
+  child.name = luaL_checkstring(L, 1);
+  child.input = "{}";
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    try {
+      child.input = to_json(L, 2);
+    } catch (const std::exception& ex) {
+      return luaL_error(L, "crm.start(%s): %s", child.name.c_str(), ex.what());
+    }
+  }
+  child.id = derived_uuid(run.key_base + ":start:" + std::to_string(run.children.size() + 1));
+  lua_pushstring(L, child.id.c_str());
+  run.children.push_back(std::move(child));
+  return 1;
+}
+
+static int lua_crm_now(lua_State* L) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  lua_pushnumber(L, std::chrono::duration<double>(now).count());
+  return 1;
+}
+
+// crm.iso(unix seconds) -> "2026-11-23T12:00:00.000Z"
+static int lua_crm_iso(lua_State* L) {
+  const double seconds = luaL_checknumber(L, 1);
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0)
+    return luaL_error(L, "crm.iso: %f is not a time", seconds);
+  const Poco::Timestamp t(static_cast<Poco::Timestamp::TimeVal>(seconds * 1e6));
+  const std::string text = Poco::DateTimeFormatter::format(t, "%Y-%m-%dT%H:%M:%S.%iZ");
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
+}
+
+static int lua_crm_log(lua_State* L) {
+  auto& run = current_run(L);
+  size_t len = 0;
+  const char* text = luaL_tolstring(L, 1, &len);
+  log::info("workflow", std::string(text, std::min<size_t>(len, 2000)),
+            {{"workflow", run.instance->name}, {"instance", run.instance->id}});
+  return 0;
+}
+
+void install_crm_api(WorkflowEngine::Compiled& compiled) {
+  WorkflowEngine::Compiled* c = &compiled;
+  lua_State* L = c->box.state();
+  c->box.push_environment();
+  lua_newtable(L);
+  const std::pair<const char*, lua_CFunction> functions[] = {
+      {"call", lua_crm_call}, {"emit", lua_crm_emit}, {"start", lua_crm_start}, {"log", lua_crm_log}};
+  for (const auto& [fname, fn] : functions) {
+    lua_pushlightuserdata(L, c);
+    lua_pushcclosure(L, fn, 1);
+    lua_setfield(L, -2, fname);
+  }
+  lua_pushcfunction(L, lua_crm_now);
+  lua_setfield(L, -2, "now");
+  lua_pushcfunction(L, lua_crm_iso);
+  lua_setfield(L, -2, "iso");
+  lua_setfield(L, -2, "crm");
+  lua_pop(L, 1);
+}
+
+// Pushes ctx {instance, input, vars|results, event} for a Lua function.
+void push_context(lua_State* L, const WorkflowEngine::Instance& inst, const std::string& input,
+                  const char* data_key, const std::string& data) {
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, inst.id.c_str());
+  lua_setfield(L, -2, "instance");
+  push_json(L, input);
+  lua_setfield(L, -2, "input");
+  push_json(L, data.empty() ? "{}" : data);
+  lua_setfield(L, -2, data_key);
+  if (!inst.event.empty()) {
+    push_json(L, inst.event);
+    lua_setfield(L, -2, "event");
+  }
+}
+
+// ctx.results[name] = reply (JSON text) in the saga's vars {"results": {...}}.
+std::string with_result(lua_State* L, const std::string& vars, const std::string& step, const std::string& reply) {
+  push_json(L, vars.empty() ? "{}" : vars);
+  lua_getfield(L, -1, "results");
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "results");
+  }
+  if (reply.empty()) lua_newtable(L);
+  else push_json(L, reply);
+  lua_setfield(L, -2, step.c_str());
+  lua_pop(L, 1);
+  std::string out = to_json(L, -1);
+  lua_pop(L, 1);
+  return out;
+}
+
+} // namespace crm::workflows::engine

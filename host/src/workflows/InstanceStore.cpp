@@ -1,0 +1,202 @@
+// InstanceStore: how the engine reads and writes platform.workflow_instances
+// (see EngineParts.hpp).
+#include "workflows/EngineParts.hpp"
+
+#include "http/JsonText.hpp"
+#include "storage/PgError.hpp"
+
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Timestamp.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+
+namespace crm::workflows::engine {
+
+// {"a","b"} for a text[] parameter.
+std::string pg_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// PostgreSQL's text form of a text[] ({a,"b c"}) back to strings.
+std::vector<std::string> parse_pg_array(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.size() < 2) return out;
+  text = text.substr(1, text.size() - 2);
+  size_t i = 0;
+  while (i < text.size()) {
+    std::string item;
+    if (text[i] == '"') {
+      ++i;
+      while (i < text.size() && text[i] != '"') {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        item += text[i++];
+      }
+      ++i; // closing quote
+    } else {
+      while (i < text.size() && text[i] != ',') item += text[i++];
+    }
+    out.push_back(std::move(item));
+    if (i < text.size() && text[i] == ',') ++i;
+  }
+  return out;
+}
+
+std::string now_rfc3339() {
+  return Poco::DateTimeFormatter::format(Poco::Timestamp(), "%Y-%m-%dT%H:%M:%S.%iZ");
+}
+
+std::string error_json(const std::string& where_key, const std::string& where, const std::string& message) {
+  std::string out = "{";
+  http::append_json_string(out, where_key);
+  out += ':';
+  http::append_json_string(out, where);
+  out += ",\"message\":";
+  http::append_json_string(out, message);
+  return out + "}";
+}
+
+// A name-based UUID: the same instance, transition and number always give the
+// same id, so an event or child emitted twice after a crash is one row.
+std::string derived_uuid(const std::string& name) {
+  static const Poco::UUID space("6f1c3c2e-3a55-4c3b-9d1e-6b0d0f4a7c11");
+  return Poco::UUIDGenerator::defaultGenerator().createFromName(space, name).toString();
+}
+
+const char* const kInstanceColumns =
+    "i.id::text, i.name, i.version, i.kind, i.status, coalesce(i.state, ''), i.step, i.phase, i.run, i.attempt, "
+    "i.seq, i.input::text, i.vars::text, coalesce(i.event::text, ''), i.cancel_requested, coalesce(i.error::text, ''), "
+    "now()::text, coalesce(i.wait_events::text, '')";
+
+double ms_since(Clock::time_point started) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+}
+
+SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, WorkflowEngine::Instance& inst,
+                const StepRecord* rec, const WorkflowEngine::Run* run) {
+  SaveResult result;
+  auto conn = pool.acquire();
+  const bool waiting = inst.status == "WAITING";
+  const bool effects = run && (!run->emits.empty() || !run->children.empty());
+  const bool transaction = waiting || effects;
+  try {
+    if (transaction) conn->exec("begin");
+    if (waiting) {
+      std::vector<std::string> types = inst.wait_events;
+      std::sort(types.begin(), types.end());
+      const std::string types_array = pg_array(types), path = pg_array(inst.wait_path);
+      const char* p[] = {types_array.c_str(), inst.claimed_at.c_str(), path.c_str(), inst.wait_key.c_str()};
+      conn->query("select pg_advisory_xact_lock(hashtext('crm.wait:' || t)) from unnest($1::text[]) t order by t", p, 1);
+      auto found = conn->query("select envelope::text from platform.workflow_mailbox where type = any($1::text[]) "
+                               "and received_at >= $2::timestamptz and envelope #>> $3::text[] = $4 "
+                               "and (envelope ->> 'time')::timestamptz >= date_trunc('milliseconds', $2::timestamptz) "
+                               "order by received_at limit 1",
+                               p, 4);
+      if (found.rows() == 1) {
+        // The event came before the wait began: the wait is over already.
+        inst.status = "RUNNING";
+        inst.event = found.value(0, 0);
+        result.event = inst.event;
+        inst.wake_in_ms = 0;
+      }
+    }
+    if (effects) {
+      for (const auto& e : run->emits) {
+        const char* p[] = {e.id.c_str(), e.type.c_str(), e.subject.empty() ? nullptr : e.subject.c_str(),
+                           e.data.c_str(), inst.id.c_str()};
+        conn->query("insert into platform.crm_outbox (id, type, source, subject, actor, traceparent, data) "
+                    "values ($1::uuid, $2, 'workflow', $3, 'system', $5, $4::jsonb) on conflict (id) do nothing",
+                    p, 5);
+      }
+      if (!run->emits.empty()) conn->exec("notify crm_outbox");
+      if (!run->children.empty()) conn->exec("notify crm_workflow");
+    }
+    const std::string step = std::to_string(inst.step), run_no = std::to_string(inst.run),
+                      attempt = std::to_string(inst.attempt), seq = std::to_string(inst.seq),
+                      lease = std::to_string(config.lease_seconds);
+    const std::string wake = inst.wake_in_ms < 0 ? std::string() : std::to_string(inst.wake_in_ms);
+    const std::string wait_events = inst.status == "WAITING" ? pg_array(inst.wait_events) : std::string();
+    const std::string wait_path = inst.status == "WAITING" ? pg_array(inst.wait_path) : std::string();
+    const bool release = inst.release || inst.status != "RUNNING" || inst.wake_in_ms != 0;
+    const std::string rec_attempt = rec ? std::to_string(rec->attempt) : std::string();
+    const std::string rec_ms = rec ? std::to_string(rec->ms) : std::string();
+    const char* p[] = {inst.id.c_str(),
+                       inst.status.c_str(),
+                       inst.state.empty() ? nullptr : inst.state.c_str(),
+                       step.c_str(),
+                       inst.phase.c_str(),
+                       run_no.c_str(),
+                       attempt.c_str(),
+                       seq.c_str(),
+                       inst.vars.c_str(),
+                       inst.error.empty() ? nullptr : inst.error.c_str(),
+                       inst.event.empty() ? nullptr : inst.event.c_str(),
+                       wait_events.empty() ? nullptr : wait_events.c_str(),
+                       inst.status == "WAITING" ? inst.wait_key.c_str() : nullptr,
+                       wait_path.empty() ? nullptr : wait_path.c_str(),
+                       inst.claimed_at.c_str(),
+                       wake.empty() ? nullptr : wake.c_str(),
+                       release ? "t" : "f",
+                       lease.c_str(),
+                       config.host_id.c_str(),
+                       rec ? rec->name.c_str() : nullptr,
+                       rec ? rec->phase.c_str() : nullptr,
+                       rec ? rec_attempt.c_str() : nullptr,
+                       rec ? rec->status.c_str() : nullptr,
+                       rec ? rec->started_at.c_str() : nullptr,
+                       rec ? rec_ms.c_str() : nullptr,
+                       rec && !rec->result.empty() ? rec->result.c_str() : nullptr,
+                       rec && !rec->error.empty() ? rec->error.c_str() : nullptr};
+    auto r = conn->query(
+        "with step as (insert into platform.workflow_steps (instance_id, name, phase, run, attempt, status, "
+        "started_at, duration_ms, result, error) select $1::uuid, $20, $21, $6::int, $22::int, $23, $24::timestamptz, "
+        "$25::float8, $26::jsonb, $27 where $20::text is not null and exists (select 1 from "
+        "platform.workflow_instances where id = $1::uuid and lease_owner = $19)) "
+        "update platform.workflow_instances set status = $2, state = $3, step = $4::int, phase = $5, run = $6::int, "
+        "attempt = $7::int, seq = $8::int, vars = $9::jsonb, error = $10::jsonb, event = $11::jsonb, "
+        "wait_events = $12::text[], wait_key = $13, wait_path = $14::text[], "
+        "wait_since = case when $2 = 'WAITING' then $15::timestamptz else null end, "
+        "wake_at = case when $16::bigint is null then null else now() + make_interval(secs => $16::bigint / 1000.0) end, "
+        "finished_at = case when $2 in ('COMPLETED', 'COMPENSATED', 'CANCELLED', 'FAILED') then now() else null end, "
+        "lease_owner = case when $17::bool then null else lease_owner end, "
+        "lease_until = case when $17::bool then null else now() + make_interval(secs => $18::int) end, "
+        "updated_at = now() where id = $1::uuid and lease_owner = $19 returning cancel_requested, now()::text",
+        p, 27);
+    result.held = r.rows() == 1;
+    result.cancel_requested = result.held && std::string_view(r.value(0, 0)) == "t";
+    // Events from here on are newer than this transition: a later wait looks no further back.
+    if (result.held) inst.claimed_at = r.value(0, 1);
+    if (result.held && effects) {
+      for (const auto& child : run->children) {
+        const char* cp[] = {child.id.c_str(), child.name.c_str(), child.input.c_str(), inst.id.c_str()};
+        conn->query("insert into platform.workflow_instances (id, name, version, kind, status, state, input, "
+                    "parent_id, wake_at) select $1::uuid, l.name, l.version, l.kind, 'RUNNING', l.start, $3::jsonb, "
+                    "$4::uuid, now() from platform.workflow_live l where l.name = $2 on conflict (id) do nothing",
+                    cp, 4);
+      }
+    }
+    if (transaction) conn->exec(result.held ? "commit" : "rollback");
+  } catch (const storage::PgError&) {
+    if (transaction) {
+      try {
+        conn->exec("rollback");
+      } catch (...) {
+        conn->mark_broken();
+      }
+    }
+    throw;
+  }
+  return result;
+}
+
+} // namespace crm::workflows::engine

@@ -1,0 +1,179 @@
+// SagaRun: how the engine advances a saga (see WorkflowEngine.hpp).
+#include "workflows/EngineParts.hpp"
+
+#include "http/JsonText.hpp"
+#include "log/Log.hpp"
+#include "workflows/LuaJson.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+
+namespace crm::workflows {
+
+using namespace engine;
+
+bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
+  lua_State* L = c.box.state();
+  const auto& steps = c.def.steps;
+  while (!stop_) {
+    if (inst.cancel_requested && inst.phase == "forward") {
+      inst.phase = "compensating";
+      inst.step -= 1;
+      inst.attempt = 0;
+    }
+    if (inst.phase == "forward" && inst.step >= static_cast<int>(steps.size())) {
+      inst.status = "COMPLETED";
+      inst.error.clear();
+      inst.wake_in_ms = -1;
+      save(pool_, config_, inst, nullptr, nullptr);
+      return true;
+    }
+    if (inst.phase == "compensating" && inst.step < 0) {
+      inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
+      inst.wake_in_ms = -1;
+      save(pool_, config_, inst, nullptr, nullptr);
+      return true;
+    }
+    const bool forward = inst.phase == "forward";
+    const SagaStep& step = steps[static_cast<size_t>(inst.step)];
+    if (!forward && step.compensate.empty()) {
+      inst.step -= 1;
+      continue;
+    }
+    // The step's input, from the saga's data.
+    Run run;
+    run.engine = this;
+    run.instance = &inst;
+    run.key_base = "wf:" + inst.id + ":" + std::to_string(inst.run) + (forward ? ":f:" : ":c:") +
+                   std::to_string(inst.step);
+    StepRecord rec;
+    rec.name = step.name;
+    rec.phase = forward ? "forward" : "compensate";
+    rec.attempt = inst.attempt + 1;
+    rec.started_at = now_rfc3339();
+    const auto started = Clock::now();
+    std::string input, failure;
+    {
+      const int top = lua_gettop(L);
+      c.run = &run;
+      try {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+        lua_getfield(L, -1, "steps");
+        lua_geti(L, -1, inst.step + 1);
+        lua_getfield(L, -1, forward ? "input" : "compensate_input");
+        if (lua_isfunction(L, -1)) {
+          push_context(L, inst, inst.input, "results", "");
+          // ctx.results from the saga's vars
+          push_json(L, inst.vars.empty() ? "{}" : inst.vars);
+          lua_getfield(L, -1, "results");
+          lua_setfield(L, -3, "results");
+          lua_pop(L, 1);
+          auto o = c.box.call(1);
+          if (!o.ok) {
+            failure = o.error;
+            if (o.error.find("memory cap") != std::string::npos) c.broken = true;
+          } else {
+            if (o.results > 1) lua_pop(L, o.results - 1);
+            input = o.results == 0 || lua_isnil(L, -1) ? "{}" : to_json(L, -1);
+          }
+        } else if (lua_istable(L, -1)) {
+          input = to_json(L, -1);
+        } else if (forward) {
+          input = inst.input;
+        } else {
+          // Undo with what the step answered.
+          push_json(L, inst.vars.empty() ? "{}" : inst.vars);
+          lua_getfield(L, -1, "results");
+          if (lua_istable(L, -1)) lua_getfield(L, -1, step.name.c_str());
+          else lua_pushnil(L);
+          input = lua_istable(L, -1) ? to_json(L, -1) : "{}";
+        }
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      c.run = nullptr;
+      lua_settop(L, top);
+    }
+    plugins::Outcome outcome;
+    if (failure.empty()) {
+      const std::string& op_name = forward ? step.call : step.compensate;
+      outcome = call_operation(run, op_name, input);
+      run.calls = 0;
+      if (outcome.status != CRM_OK) {
+        failure = op_name + ": " + outcome.message;
+        for (const auto& e : outcome.errors) failure += "; " + e.field + ": " + e.message;
+      }
+    }
+    rec.ms = ms_since(started);
+    record_latency(inst.name, rec.ms / 1000.0);
+    if (failure.empty()) {
+      rec.status = "COMPLETED";
+      rec.result = outcome.body;
+      if (forward) {
+        inst.vars = with_result(L, inst.vars, step.name, outcome.body);
+        inst.step += 1;
+      } else {
+        inst.step -= 1;
+      }
+      inst.attempt = 0;
+      inst.seq += 1;
+      inst.wake_in_ms = 0;
+      // The last step done: the end is saved with it.
+      if (forward && inst.step >= static_cast<int>(steps.size()) && !inst.cancel_requested) {
+        inst.status = "COMPLETED";
+        inst.error.clear();
+        inst.wake_in_ms = -1;
+      } else if (!forward && inst.step < 0) {
+        inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
+        inst.wake_in_ms = -1;
+      }
+      auto saved = save(pool_, config_, inst, &rec, nullptr);
+      if (!saved.held || inst.status != "RUNNING") return saved.held;
+      inst.cancel_requested = inst.cancel_requested || saved.cancel_requested;
+      continue;
+    }
+    rec.status = "FAILED";
+    rec.error = failure;
+    inst.attempt += 1;
+    inst.error = error_json("step", step.name, failure);
+    log::info("workflows", "step failed: " + failure,
+              {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name},
+               {"attempt", std::to_string(inst.attempt)}});
+    if (inst.attempt < step.attempts) {
+      // Again after the policy's delay; the lease goes back meanwhile.
+      const long long delay_s = parse_duration(step.delay);
+      inst.wake_in_ms = step.delay.size() > 2 && step.delay.compare(step.delay.size() - 2, 2, "ms") == 0
+                            ? std::stoll(step.delay.substr(0, step.delay.size() - 2))
+                            : std::max(0LL, delay_s) * 1000;
+      if (inst.wake_in_ms == 0) inst.wake_in_ms = 1; // released, then taken up again at once
+      auto saved = save(pool_, config_, inst, &rec, nullptr);
+      if (saved.held) wake_workers();
+      return saved.held;
+    }
+    inst.attempt = 0;
+    if (forward) {
+      // Finally failed: undo what was done, last first.
+      inst.phase = "compensating";
+      inst.step -= 1;
+      inst.wake_in_ms = 0;
+      auto saved = save(pool_, config_, inst, &rec, nullptr);
+      if (!saved.held) return false;
+      continue;
+    }
+    // A compensation failed: a person must look (retry resumes here).
+    inst.status = "FAILED";
+    inst.wake_in_ms = -1;
+    save(pool_, config_, inst, &rec, nullptr);
+    log::error("workflows", "compensation failed; the instance is FAILED: " + failure,
+               {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name}});
+    return true;
+  }
+  inst.release = true;
+  inst.wake_in_ms = 0;
+  save(pool_, config_, inst, nullptr, nullptr);
+  return true;
+}
+
+} // namespace crm::workflows

@@ -1,0 +1,218 @@
+// StateMachineRun: how the engine advances a state machine: action states,
+// waits, timers (see WorkflowEngine.hpp).
+#include "workflows/EngineParts.hpp"
+
+#include "http/JsonText.hpp"
+#include "log/Log.hpp"
+#include "workflows/LuaJson.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <algorithm>
+
+namespace crm::workflows {
+
+using namespace engine;
+
+bool WorkflowEngine::advance_state_machine(Worker&, Compiled& c, Instance& inst) {
+  lua_State* L = c.box.state();
+  // Parks the instance in wait state inst.state (its key computed from the
+  // vars), saving `rec` and `run` with it. Returns 1 when parked, 0 when its
+  // event was in the mailbox already (the instance goes on), -1 when the
+  // lease was lost.
+  auto enter_wait = [&](const StepRecord* rec, const Run* run) -> int {
+    const WaitSpec& spec = c.def.waits.at(inst.state);
+    std::string key, failure;
+    if (!spec.key_var.empty()) {
+      try {
+        Poco::JSON::Parser parser;
+        auto vars = parser.parse(inst.vars).extract<Poco::JSON::Object::Ptr>();
+        if (vars->has(spec.key_var) && !vars->get(spec.key_var).isEmpty())
+          key = vars->get(spec.key_var).convert<std::string>();
+      } catch (const std::exception&) {
+      }
+      if (key.empty()) failure = "the wait's key variable '" + spec.key_var + "' is not set";
+    } else {
+      const int top = lua_gettop(L);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+      lua_getfield(L, -1, "states");
+      lua_getfield(L, -1, inst.state.c_str());
+      lua_getfield(L, -1, "key");
+      push_context(L, inst, inst.input, "vars", inst.vars);
+      auto o = c.box.call(1);
+      if (!o.ok) failure = o.error;
+      else if (o.results < 1 || lua_isnil(L, -1)) failure = "the wait's key function returned nothing";
+      else key = luaL_tolstring(L, -1, nullptr);
+      lua_settop(L, top);
+    }
+    inst.event.clear();
+    if (!failure.empty()) {
+      inst.status = "FAILED";
+      inst.error = error_json("state", inst.state, failure);
+      inst.wake_in_ms = -1;
+      return save(pool_, config_, inst, rec, run).held ? 1 : -1;
+    }
+    inst.status = "WAITING";
+    inst.wait_events = spec.events;
+    inst.wait_path = spec.match_path;
+    inst.wait_key = key;
+    inst.wake_in_ms = spec.timeout_seconds < 0 ? -1 : spec.timeout_seconds * 1000;
+    auto saved = save(pool_, config_, inst, rec, run);
+    if (!saved.held) return -1;
+    if (saved.event.empty()) return 1;
+    inst.waited_before = spec.events; // ended by the event found
+    inst.cancel_requested = saved.cancel_requested;
+    return 0;
+  };
+
+  while (!stop_) {
+    if (inst.cancel_requested) {
+      inst.status = "CANCELLED";
+      inst.wake_in_ms = -1;
+      save(pool_, config_, inst, nullptr, nullptr);
+      return true;
+    }
+    auto wait = c.def.waits.find(inst.state);
+    if (wait != c.def.waits.end()) {
+      if (inst.waited_before.empty() && inst.event.empty()) {
+        // Not parked yet (a wait as the start state).
+        const int r = enter_wait(nullptr, nullptr);
+        if (r != 0) return r > 0;
+        continue;
+      }
+      // The wait is over: by its event, or by its timer.
+      StepRecord rec;
+      rec.name = inst.state;
+      rec.phase = "state";
+      rec.started_at = now_rfc3339();
+      rec.status = "COMPLETED";
+      std::string next;
+      if (!inst.event.empty()) {
+        std::string type;
+        try {
+          Poco::JSON::Parser parser;
+          type = parser.parse(inst.event).extract<Poco::JSON::Object::Ptr>()->optValue<std::string>("type", "");
+        } catch (const std::exception&) {
+        }
+        auto to = wait->second.on_event.find(type);
+        if (to != wait->second.on_event.end()) next = to->second;
+        rec.result = "{\"event\":" + inst.event + "}";
+      } else {
+        next = wait->second.on_timeout;
+        rec.result = "{\"timedOut\":true}";
+      }
+      inst.waited_before.clear();
+      inst.seq += 1;
+      if (next.empty()) {
+        inst.status = "FAILED";
+        inst.error = error_json("state", inst.state, "the wait ended with no next state");
+        inst.wake_in_ms = -1;
+        save(pool_, config_, inst, &rec, nullptr);
+        return true;
+      }
+      inst.state = next;
+      if (c.def.waits.count(next)) {
+        const int r = enter_wait(&rec, nullptr);
+        if (r != 0) return r > 0;
+        continue;
+      }
+      inst.wake_in_ms = 0;
+      auto saved = save(pool_, config_, inst, &rec, nullptr);
+      if (!saved.held) return false;
+      inst.cancel_requested = saved.cancel_requested;
+      continue; // ctx.event stays for the next state
+    }
+
+    // An action state: run its function.
+    Run run;
+    run.engine = this;
+    run.instance = &inst;
+    run.key_base = "wf:" + inst.id + ":s:" + std::to_string(inst.seq);
+    StepRecord rec;
+    rec.name = inst.state;
+    rec.phase = "state";
+    rec.attempt = inst.attempt + 1;
+    rec.started_at = now_rfc3339();
+    const auto started = Clock::now();
+    std::string next, vars, failure;
+    bool done = false;
+    {
+      const int top = lua_gettop(L);
+      c.run = &run;
+      try {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+        lua_getfield(L, -1, "states");
+        const int states = lua_gettop(L);
+        push_context(L, inst, inst.input, "vars", inst.vars);
+        const int ctx = lua_gettop(L);
+        lua_getfield(L, states, inst.state.c_str());
+        lua_pushvalue(L, ctx);
+        auto o = c.box.call(1);
+        if (!o.ok) {
+          failure = o.error;
+          if (o.error.find("memory cap") != std::string::npos) c.broken = true;
+        } else {
+          if (o.results == 0 || lua_isnil(L, ctx + 1)) done = true;
+          else if (lua_type(L, ctx + 1) == LUA_TSTRING) next = lua_tostring(L, ctx + 1);
+          else failure = "a state must return the name of the next state, or nil to finish";
+          lua_getfield(L, ctx, "vars");
+          vars = lua_istable(L, -1) ? to_json(L, -1) : "{}";
+        }
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      c.run = nullptr;
+      lua_settop(L, top);
+    }
+    if (failure.empty() && !done && !std::binary_search(c.def.states.begin(), c.def.states.end(), next))
+      failure = "state '" + inst.state + "' went to unknown state '" + next + "'";
+    rec.ms = ms_since(started);
+    record_latency(inst.name, rec.ms / 1000.0);
+    if (!failure.empty()) {
+      rec.status = "FAILED";
+      rec.error = failure;
+      inst.attempt += 1;
+      inst.status = "FAILED";
+      inst.error = error_json("state", inst.state, failure);
+      inst.wake_in_ms = -1;
+      save(pool_, config_, inst, &rec, nullptr);
+      log::warn("workflows", "state failed; the instance is FAILED: " + failure,
+                {{"workflow", inst.name}, {"instance", inst.id}, {"state", inst.state}});
+      return true;
+    }
+    rec.status = "COMPLETED";
+    if (!next.empty()) {
+      rec.result = "{\"next\":";
+      http::append_json_string(rec.result, next);
+      rec.result += '}';
+    }
+    inst.vars = vars;
+    inst.event.clear();
+    inst.error.clear();
+    inst.attempt = 0;
+    inst.seq += 1;
+    if (!run.children.empty()) wake_workers();
+    if (done) {
+      inst.status = "COMPLETED";
+      inst.wake_in_ms = -1;
+      return save(pool_, config_, inst, &rec, &run).held;
+    }
+    inst.state = next;
+    if (c.def.waits.count(next)) {
+      const int r = enter_wait(&rec, &run);
+      if (r != 0) return r > 0;
+      continue;
+    }
+    inst.wake_in_ms = 0;
+    auto saved = save(pool_, config_, inst, &rec, &run);
+    if (!saved.held) return false;
+    inst.cancel_requested = saved.cancel_requested;
+  }
+  inst.release = true;
+  inst.wake_in_ms = 0;
+  save(pool_, config_, inst, nullptr, nullptr);
+  return true;
+}
+
+} // namespace crm::workflows
