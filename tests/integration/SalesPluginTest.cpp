@@ -514,7 +514,7 @@ TEST_CASE("creating a meeting or task records meeting.created / task.created wit
   CHECK(json_of(*task_event) == json_of(*task));
 }
 
-TEST_CASE("completing a task records task.completed once; completing it again is a 409", "[sales]") {
+TEST_CASE("completing a task records task.completed once - completing it again is a 409", "[sales]") {
   SalesHost s;
   Org org = make_org(s.auth());
   const std::string task = text_of(s.create_task(org.sales), "id");
@@ -882,7 +882,7 @@ TEST_CASE("the reassignment operations move future meetings and OPEN tasks in ba
   CHECK(tasks_after[peers] == org.peer.id);
 }
 
-TEST_CASE("deleting a customer's activity hides its future meetings and OPEN tasks; the compensation brings back "
+TEST_CASE("deleting a customer's activity hides its future meetings and OPEN tasks - the compensation brings back "
           "exactly those",
           "[sales]") {
   AuthHostOptions options;

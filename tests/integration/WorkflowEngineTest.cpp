@@ -155,7 +155,7 @@ TEST_CASE("a saga runs its steps in order, each once, and records them", "[workf
   CHECK(metric_value(metrics, "crm_workflow_steps", {{"workflow", "three"}}) >= 3.0);
 }
 
-TEST_CASE("a saga whose third step fails retries it, then compensates in reverse, each once; retry completes it",
+TEST_CASE("a saga whose third step fails retries it, then compensates in reverse, each once - retry completes it",
           "[workflows][saga]") {
   FlowHost f({{"three", three_steps("three", "", "{ attempts = 3, delay = \"100ms\" }")}});
   f.fail("three", -1);
@@ -178,7 +178,7 @@ TEST_CASE("a saga whose third step fails retries it, then compensates in reverse
   require_problem(f.host.http().post("/api/workflow-instances/" + id + "/cancel", "", admin()), 409);
 }
 
-TEST_CASE("a failing compensation leaves the saga FAILED with the step and error; retry resumes the compensation",
+TEST_CASE("a failing compensation leaves the saga FAILED with the step and error - retry resumes the compensation",
           "[workflows][saga]") {
   FlowHost f({{"three", three_steps("three")}});
   f.fail("three", -1);
@@ -306,7 +306,7 @@ TEST_CASE("an event trigger starts one instance per event", "[workflows][trigger
   CHECK(again.empty());
 }
 
-TEST_CASE("runaway and escaping scripts fail their own instance with a clear error; the host carries on",
+TEST_CASE("runaway and escaping scripts fail their own instance with a clear error - the host carries on",
           "[workflows][sandbox]") {
   auto machine = [](const std::string& name, const std::string& body) {
     return "return workflow \"" + name + "\" {\n  trigger = manual,\n  start = \"go\",\n  states = {\n    go = function(ctx)\n" +
@@ -346,7 +346,7 @@ TEST_CASE("runaway and escaping scripts fail their own instance with a clear err
   CHECK(f.ledger(key) == std::vector<std::string>{"fine"});
 }
 
-TEST_CASE("PUT deploys a version at once; a running instance finishes on its own version; an invalid PUT changes "
+TEST_CASE("PUT deploys a version at once - a running instance finishes on its own version - an invalid PUT changes "
           "nothing",
           "[workflows][hot-reload]") {
   FlowHost f({{"three", three_steps("three", ", sleepMs = 700")}});
@@ -396,7 +396,7 @@ TEST_CASE("PUT deploys a version at once; a running instance finishes on its own
   f.wait_for(f.start("fresh", "{\"key\":\"" + random_uuid() + "\"}"), "COMPLETED");
 }
 
-TEST_CASE("a host killed with SIGKILL in the middle of sagas resumes them on restart; each effect exists once",
+TEST_CASE("a host killed with SIGKILL in the middle of sagas resumes them on restart - each effect exists once",
           "[workflows][crash]") {
   FlowHost f({{"three", three_steps("three", ", sleepMs = 400")}}, {{"CRM_WORKFLOWS_HOST_ID", "itest-crash-host"}});
   std::vector<std::pair<std::string, std::string>> started; // id, key
