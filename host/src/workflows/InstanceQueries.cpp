@@ -53,6 +53,25 @@ const char* kSummary =
     "'updatedAt', to_char(i.updated_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
     "'finishedAt', to_char(i.finished_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))";
 
+EngineReply missing(const std::string& id) {
+  EngineReply reply;
+  reply.status = 404;
+  reply.message = "no workflow instance " + id;
+  return reply;
+}
+
+// Why a retry or cancel changed nothing: 404 when there is no such instance,
+// else 409 "the instance is <status><why>".
+EngineReply refused(storage::PgConnection& conn, const std::string& id, const char* why) {
+  const char* p[] = {id.c_str()};
+  auto exists = conn.query("select status from platform.workflow_instances where id = $1::uuid", p, 1);
+  if (exists.rows() == 0) return missing(id);
+  EngineReply reply;
+  reply.status = 409;
+  reply.message = std::string("the instance is ") + exists.value(0, 0) + why;
+  return reply;
+}
+
 } // namespace
 
 EngineReply WorkflowEngine::list(const std::string& name, const std::string& status, const std::string& limit_text,
@@ -119,11 +138,7 @@ EngineReply WorkflowEngine::list(const std::string& name, const std::string& sta
 
 EngineReply WorkflowEngine::detail(const std::string& id) {
   EngineReply reply;
-  if (!valid_uuid(id)) {
-    reply.status = 404;
-    reply.message = "no workflow instance " + id;
-    return reply;
-  }
+  if (!valid_uuid(id)) return missing(id);
   const char* p[] = {id.c_str()};
   auto conn = pool_.acquire();
   auto rows = conn->query(
@@ -136,22 +151,13 @@ EngineReply WorkflowEngine::detail(const std::string& id) {
           "'children', coalesce((select jsonb_agg(c.id order by c.created_at) from platform.workflow_instances c "
           "where c.parent_id = i.id), '[]'::jsonb)))::text from platform.workflow_instances i where i.id = $1::uuid",
       p, 1);
-  if (rows.rows() != 1) {
-    reply.status = 404;
-    reply.message = "no workflow instance " + id;
-    return reply;
-  }
+  if (rows.rows() != 1) return missing(id);
   reply.body.assign(rows.value(0, 0), static_cast<size_t>(rows.length(0, 0)));
   return reply;
 }
 
 EngineReply WorkflowEngine::retry(const std::string& id) {
-  EngineReply reply;
-  if (!valid_uuid(id)) {
-    reply.status = 404;
-    reply.message = "no workflow instance " + id;
-    return reply;
-  }
+  if (!valid_uuid(id)) return missing(id);
   const char* p[] = {id.c_str()};
   auto conn = pool_.acquire();
   // FAILED: go on where it stopped (a saga's compensation, a state machine's
@@ -167,18 +173,7 @@ EngineReply WorkflowEngine::retry(const std::string& id) {
       "updated_at = now() where id = $1::uuid and (status = 'FAILED' or (status = 'COMPENSATED' and kind = 'saga')) "
       "returning status",
       p, 1);
-  if (r.rows() == 0) {
-    auto exists = conn->query("select status from platform.workflow_instances where id = $1::uuid", p, 1);
-    if (exists.rows() == 0) {
-      reply.status = 404;
-      reply.message = "no workflow instance " + id;
-    } else {
-      reply.status = 409;
-      reply.message = std::string("the instance is ") + exists.value(0, 0) +
-                      "; only a FAILED instance (or a COMPENSATED saga) can be retried";
-    }
-    return reply;
-  }
+  if (r.rows() == 0) return refused(*conn, id, "; only a FAILED instance (or a COMPENSATED saga) can be retried");
   conn->exec("notify crm_workflow");
   wake_workers();
   return detail(id);
@@ -186,11 +181,7 @@ EngineReply WorkflowEngine::retry(const std::string& id) {
 
 EngineReply WorkflowEngine::cancel(const std::string& id) {
   EngineReply reply;
-  if (!valid_uuid(id)) {
-    reply.status = 404;
-    reply.message = "no workflow instance " + id;
-    return reply;
-  }
+  if (!valid_uuid(id)) return missing(id);
   const char* p[] = {id.c_str()};
   auto conn = pool_.acquire();
   // The engine does the rest (a saga compensates what it completed) when it
@@ -199,17 +190,7 @@ EngineReply WorkflowEngine::cancel(const std::string& id) {
                        "wake_at = now(), attempt = 0, updated_at = now() "
                        "where id = $1::uuid and status in ('RUNNING', 'WAITING', 'FAILED') returning status",
                        p, 1);
-  if (r.rows() == 0) {
-    auto exists = conn->query("select status from platform.workflow_instances where id = $1::uuid", p, 1);
-    if (exists.rows() == 0) {
-      reply.status = 404;
-      reply.message = "no workflow instance " + id;
-    } else {
-      reply.status = 409;
-      reply.message = std::string("the instance is ") + exists.value(0, 0) + " already";
-    }
-    return reply;
-  }
+  if (r.rows() == 0) return refused(*conn, id, " already");
   conn->exec("notify crm_workflow");
   wake_workers();
   reply.status = 202;
