@@ -62,9 +62,10 @@ void list_users(crm::Call& call) {
   if (limit < 1 || limit > kMaxLimit) throw crm::invalid("limit", "must be from 1 to 200");
   std::optional<Position> after;
   if (auto cursor = in.text("cursor"); cursor && !cursor->empty()) after = decode_cursor(*cursor);
-  // A MANAGER lists its team only; the ADMIN everyone (NULL: no filter).
+  // A MANAGER lists its team only; the ADMIN and the host's own calls (a
+  // workflow looking for an approver) everyone (NULL: no filter).
   const std::optional<std::string> team =
-      caller.is("ADMIN") ? std::nullopt : std::optional<std::string>(uuid_array(caller.team));
+      caller.is("ADMIN") || caller.is("system") ? std::nullopt : std::optional<std::string>(uuid_array(caller.team));
 
   // One row more than asked tells whether there is a next page.
   auto rows = call.sql(R"sql(

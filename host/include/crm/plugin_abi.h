@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define CRM_ABI_MAJOR 1u
-#define CRM_ABI_MINOR 1u
+#define CRM_ABI_MINOR 2u
 #define CRM_ABI_VERSION ((CRM_ABI_MAJOR << 16) | CRM_ABI_MINOR)
 #define CRM_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -108,6 +108,15 @@ typedef struct crm_operation_def {
 #define CRM_OP_NO_AUDIT 8u  /* since 1.1. A mutating operation the host does not
                                audit by itself (it audits what it needs with
                                audit()), e.g. a login. */
+#define CRM_OP_REPLAYABLE 16u /* since 1.2. A subscription's operation that
+                               keeps a read-model: a rebuild
+                               (POST /api/plugins/{name}/rebuild) feeds it
+                               every event of its type still in the stream,
+                               oldest first, without the inbox; it must
+                               therefore be idempotent per event id itself. */
+#define CRM_OP_REPLAY_RESET 32u /* since 1.2. Run as "system" with {} at the
+                               start of a rebuild, before any event is
+                               replayed: empties the read-models. */
 
 /* Deliver events of `event_type` ("customer.created") to `operation`. */
 typedef struct crm_subscription_def {
