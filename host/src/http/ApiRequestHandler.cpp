@@ -340,6 +340,7 @@ bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std
       path.rfind("/api/workflow-instances/", 0) == 0)
     return workflow_endpoint(request, path, reply);
   if (path.rfind("/api/plugins/", 0) == 0) return rebuild_endpoint(request, path, reply);
+  if (path.rfind("/api/sagas/", 0) == 0) return saga_endpoint(request, path, reply);
   if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins" && path != "/api/openapi.json")
     return false;
   if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {

@@ -48,6 +48,8 @@ private:
                    std::string_view path, std::string_view query, Reply& reply);
   // /api/plugins/{name}/rebuild (ReadModelRebuilds).
   bool rebuild_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
+  // POST /api/sagas/{name} (in WorkflowRoutes.cpp).
+  bool saga_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   // Adds what the principal provider knows (team, ...); Unknown for a user
