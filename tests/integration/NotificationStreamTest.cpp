@@ -108,3 +108,28 @@ TEST_CASE("a stream closes when its access token expires", "[streams]") {
   CHECK(stream.closed());
   CHECK(stream.close_code() == 1008);
 }
+
+TEST_CASE("open streams hold no request thread - many idle listeners never starve requests", "[streams]") {
+  // Eight request threads; five times as many open streams, sixteen of them
+  // one user's (the most a user may hold: http.streams.max_per_user).
+  HostUnderTest host({"fixture_cpp"}, {{"CRM_HTTP_MAX_THREADS", "8"}});
+  std::vector<std::unique_ptr<StreamClient>> streams;
+  const std::string user = random_uuid();
+  for (int i = 0; i < 40; ++i) {
+    streams.push_back(std::make_unique<StreamClient>(host.port(), mint_token("SALES", i < 16 ? user : random_uuid())));
+    REQUIRE(streams.back()->ready());
+  }
+  for (int i = 0; i < 20; ++i) {
+    Http fresh(host.port(), std::chrono::seconds(2));
+    REQUIRE(fresh.get("/health/live").status == 200);
+  }
+  StreamClient one_too_many(host.port(), mint_token("SALES", user));
+  CHECK_FALSE(one_too_many.ready());
+  CHECK(one_too_many.close_code() == 1008);
+
+  notify(host.http(), user, "to sixteen tabs");
+  int got = 0;
+  for (int i = 0; i < 16; ++i) got += text_of(pushed(*streams[static_cast<size_t>(i)]), "userId") == user;
+  CHECK(got == 16);
+  CHECK_FALSE(streams[16]->next(std::chrono::milliseconds(300)));
+}
