@@ -76,7 +76,7 @@ std::string derived_uuid(const std::string& name) {
 const char* const kInstanceColumns =
     "i.id::text, i.name, i.version, i.kind, i.status, coalesce(i.state, ''), i.step, i.phase, i.run, i.attempt, "
     "i.seq, i.input::text, i.vars::text, coalesce(i.event::text, ''), i.cancel_requested, coalesce(i.error::text, ''), "
-    "now()::text, coalesce(i.wait_events::text, '')";
+    "now()::text, coalesce(i.wait_events::text, ''), i.batch, coalesce(i.parent_id::text, '')";
 
 double ms_since(Clock::time_point started) {
   return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -88,7 +88,12 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
   auto conn = pool.acquire();
   const bool waiting = inst.status == "WAITING";
   const bool effects = run && (!run->emits.empty() || !run->children.empty());
-  const bool transaction = waiting || effects;
+  // A child that ends tells its parent: workflow.finished {id, name, status,
+  // parentId, error}, subject = its id, once per run and transition.
+  const bool ends = inst.status == "COMPLETED" || inst.status == "COMPENSATED" || inst.status == "CANCELLED" ||
+                    inst.status == "FAILED";
+  const bool tell_parent = ends && !inst.parent_id.empty();
+  const bool transaction = waiting || effects || tell_parent;
   try {
     if (transaction) conn->exec("begin");
     if (waiting) {
@@ -121,8 +126,23 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
       if (!run->emits.empty()) conn->exec("notify crm_outbox");
       if (!run->children.empty()) conn->exec("notify crm_workflow");
     }
+    if (tell_parent) {
+      const std::string id = derived_uuid(inst.id + ":finished:" + std::to_string(inst.run) + ":" + std::to_string(inst.seq));
+      std::string data = "{\"id\":\"" + inst.id + "\",\"name\":";
+      http::append_json_string(data, inst.name);
+      data += ",\"status\":\"" + inst.status + "\",\"parentId\":\"" + inst.parent_id + "\",\"error\":";
+      data += inst.error.empty() ? "null" : inst.error;
+      data += '}';
+      const char* p[] = {id.c_str(), inst.id.c_str(), data.c_str()};
+      conn->query("insert into platform.crm_outbox (id, type, source, subject, actor, traceparent, data) "
+                  "values ($1::uuid, 'workflow.finished', 'workflow', $2, 'system', $2, $3::jsonb) "
+                  "on conflict (id) do nothing",
+                  p, 3);
+      conn->exec("notify crm_outbox");
+    }
     const std::string step = std::to_string(inst.step), run_no = std::to_string(inst.run),
                       attempt = std::to_string(inst.attempt), seq = std::to_string(inst.seq),
+                      batch = std::to_string(inst.batch),
                       lease = std::to_string(config.lease_seconds);
     const std::string wake = inst.wake_in_ms < 0 ? std::string() : std::to_string(inst.wake_in_ms);
     const std::string wait_events = inst.status == "WAITING" ? pg_array(inst.wait_events) : std::string();
@@ -156,14 +176,15 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
                        rec ? rec->started_at.c_str() : nullptr,
                        rec ? rec_ms.c_str() : nullptr,
                        rec && !rec->result.empty() ? rec->result.c_str() : nullptr,
-                       rec && !rec->error.empty() ? rec->error.c_str() : nullptr};
+                       rec && !rec->error.empty() ? rec->error.c_str() : nullptr,
+                       batch.c_str()};
     auto r = conn->query(
         "with step as (insert into platform.workflow_steps (instance_id, name, phase, run, attempt, status, "
         "started_at, duration_ms, result, error) select $1::uuid, $20, $21, $6::int, $22::int, $23, $24::timestamptz, "
         "$25::float8, $26::jsonb, $27 where $20::text is not null and exists (select 1 from "
         "platform.workflow_instances where id = $1::uuid and lease_owner = $19)) "
         "update platform.workflow_instances set status = $2, state = $3, step = $4::int, phase = $5, run = $6::int, "
-        "attempt = $7::int, seq = $8::int, vars = $9::jsonb, error = $10::jsonb, event = $11::jsonb, "
+        "attempt = $7::int, seq = $8::int, batch = $28::int, vars = $9::jsonb, error = $10::jsonb, event = $11::jsonb, "
         "wait_events = $12::text[], wait_key = $13, wait_path = $14::text[], "
         "wait_since = case when $2 = 'WAITING' then $15::timestamptz else null end, "
         "wake_at = case when $16::bigint is null then null else now() + make_interval(secs => $16::bigint / 1000.0) end, "
@@ -171,7 +192,7 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
         "lease_owner = case when $17::bool then null else lease_owner end, "
         "lease_until = case when $17::bool then null else now() + make_interval(secs => $18::int) end, "
         "updated_at = now() where id = $1::uuid and lease_owner = $19 returning cancel_requested, now()::text",
-        p, 27);
+        p, 28);
     result.held = r.rows() == 1;
     result.cancel_requested = result.held && std::string_view(r.value(0, 0)) == "t";
     // Events from here on are newer than this transition: a later wait looks no further back.
