@@ -11,10 +11,12 @@
 
 namespace {
 
+// One write, so the lines of concurrent processes never interleave.
 void report(const std::string& text, const std::string& hint = {}) {
   const bool colour = crmctl::term::colour_enabled(2);
-  std::cerr << crmctl::term::paint("crmctl:", crmctl::term::Style::Red, colour) << ' ' << text << '\n';
-  if (!hint.empty()) std::cerr << crmctl::term::paint("hint:", crmctl::term::Style::Dim, colour) << ' ' << hint << '\n';
+  std::string out = crmctl::term::paint("crmctl:", crmctl::term::Style::Red, colour) + " " + text + "\n";
+  if (!hint.empty()) out += crmctl::term::paint("hint:", crmctl::term::Style::Dim, colour) + " " + hint + "\n";
+  std::cerr << out << std::flush;
 }
 
 } // namespace

@@ -42,6 +42,24 @@ TEST_CASE("a server that is down exits 3 with one line saying so", "[crmctl][err
   CHECK(contains(flag.err, server));
 }
 
+TEST_CASE("colour only on a terminal and never with NO_COLOR", "[crmctl][colour]") {
+  const std::string server = dead_server();
+  const std::string config = make_temp_dir("crmctl-e2e-config-").string();
+  auto coloured = run_on_terminal({"health"}, {{"CRMCTL_SERVER", server}, {"XDG_CONFIG_HOME", config}});
+  INFO(coloured.out);
+  CHECK(coloured.exit_code == 3);
+  CHECK(starts_with(coloured.out, "\033[31mcrmctl:\033[0m cannot reach " + server));
+
+  auto plain = run_on_terminal({"health"}, {{"CRMCTL_SERVER", server}, {"XDG_CONFIG_HOME", config}, {"NO_COLOR", "1"}});
+  INFO(plain.out);
+  CHECK(plain.exit_code == 3);
+  CHECK(starts_with(plain.out, "crmctl: cannot reach " + server));
+  CHECK(plain.out.find('\033') == std::string::npos);
+
+  auto piped = run_crmctl({"health"}, against(server));
+  CHECK(piped.err.find('\033') == std::string::npos);
+}
+
 TEST_CASE("usage errors exit 1 with CLI11's message and no trace", "[crmctl][errors]") {
   const auto o = against(dead_server());
   struct Case {

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -151,6 +152,40 @@ private:
 inline CrmctlResult run_crmctl(const std::vector<std::string>& args, const CrmctlOptions& options = {}) {
   CrmctlProcess p(args, options);
   return p.wait();
+}
+
+// crmctl on a pseudo-terminal (as in an admin's shell): stdout and stderr
+// both go to it, so the result's `out` holds both and `err` is empty.
+// `env` is applied on top of the test's environment, like CrmctlOptions::env.
+inline CrmctlResult run_on_terminal(const std::vector<std::string>& args,
+                                    const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv_strings{CRMCTL_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    for (const char* name : {"CRMCTL_SERVER", "CRMCTL_TOKEN", "NO_COLOR", "XDG_CONFIG_HOME"}) ::unsetenv(name);
+    ::setenv("TERM", "xterm", 1);
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  CrmctlResult r;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(master, buffer, sizeof buffer);
+    if (n <= 0) break; // EIO once the child has closed the terminal
+    r.out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
 }
 
 // What a failed check should show about a run.
