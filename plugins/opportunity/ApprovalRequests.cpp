@@ -63,10 +63,11 @@ void cancel_approval(crm::Call& call) {
     where a.id = $1::uuid
     returning approval_json(a))sql",
                        {id});
+  const std::string cancelled(*rows.at(0, 0)); // rows live until the next sql()
   record_history(call, id,
                  HistoryEntry{"CANCELLED", approval->level, scope.user_id(), comment, approval->current_approver_id,
                               std::nullopt});
-  call.emit("approval.cancelled", id, *rows.at(0, 0));
+  call.emit("approval.cancelled", id, cancelled);
   call.reply(approval_with_history(call, id));
 }
 

@@ -14,7 +14,7 @@
 namespace opportunity {
 
 // Throws crm::invalid(field) unless customer.get answers for `customer_id`;
-// a customer plugin that is down (503) is passed on as 503.
+// a customer plugin that is down or not loaded is a 503.
 void require_visible_customer(crm::Call& call, const std::string& customer_id, const std::string& field);
 
 // Throws crm::invalid(field) unless auth.users_get finds an active user.
