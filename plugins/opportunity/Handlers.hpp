@@ -24,9 +24,13 @@ void reject_approval(crm::Call& call);
 void assign_approver(crm::Call& call);
 void get_for_workflow(crm::Call& call);
 
-// ApprovalTransfers.cpp: the saga steps and their compensations (system only)
+// ApprovalReassignment.cpp: the reassignment saga's steps (system only)
 void reassign_approvals(crm::Call& call);
 void undo_reassign_approvals(crm::Call& call);
+void reassign_back(crm::Call& call);
+void count_owned(crm::Call& call);
+
+// CustomerApprovals.cpp: the customer-deletion saga's steps (system only)
 void cancel_for_customer(crm::Call& call);
 void restore_for_customer(crm::Call& call);
 

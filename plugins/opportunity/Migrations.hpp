@@ -114,6 +114,20 @@ create function visible_to(a approvals, requesters uuid[], viewer uuid) returns 
       or exists (select 1 from approval_history h where h.approval_id = a.id and h.approver_id = viewer)
 $$;
 )sql"},
+    // What each batched reassignment moved (as requester or as approver), so
+    // that its compensation moves back exactly those, where the new holder
+    // still has them.
+    {2, R"sql(
+create table transfers (
+  transfer text not null,
+  kind text not null check (kind in ('requested', 'approving')),
+  id uuid not null,
+  from_user uuid not null,
+  to_user uuid not null,
+  moved_at timestamptz not null default now(),
+  primary key (transfer, kind, id)
+);
+)sql"},
 };
 
 } // namespace opportunity

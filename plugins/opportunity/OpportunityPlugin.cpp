@@ -44,11 +44,20 @@ constexpr const char* kAssignSchema = R"({"type":"object","additionalProperties"
   "approverId":{"type":"string","format":"uuid"},
   "escalated":{"type":"boolean"}}})";
 
-// Lists of ids may also be an empty object: see id_batches() in ApprovalTransfers.cpp.
+// Lists of ids may also be an empty object: see id_batches() in TransferBatches.hpp.
 constexpr const char* kReassignSchema = R"({"type":"object","required":["fromUserId","toUserId"],"properties":{
   "fromUserId":{"type":"string","format":"uuid"},
   "toUserId":{"type":"string","format":"uuid"},
-  "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}}}})";
+  "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}},
+  "transfer":{"type":"string","minLength":1,"maxLength":200},
+  "limit":{"type":"integer","minimum":1,"maximum":10000}}})";
+
+constexpr const char* kReassignBackSchema = R"({"type":"object","required":["transfer"],"properties":{
+  "transfer":{"type":"string","minLength":1,"maxLength":200},
+  "limit":{"type":"integer","minimum":1,"maximum":10000}}})";
+
+constexpr const char* kCountOwnedSchema = R"({"type":"object","required":["userId"],"properties":{
+  "userId":{"type":"string","format":"uuid"}}})";
 
 constexpr const char* kUndoReassignSchema = R"({"type":"object",
   "required":["fromUserId","toUserId","requested","approving"],"properties":{
@@ -93,6 +102,10 @@ const crm_operation_def operations[] = {
     crm::internal_operation("opportunity.reassign", "system", handler<op::reassign_approvals>, kReassignSchema),
     crm::internal_operation("opportunity.reassign_undo", "system", handler<op::undo_reassign_approvals>,
                             kUndoReassignSchema),
+    crm::internal_operation("opportunity.reassign_back", "system", handler<op::reassign_back>, kReassignBackSchema),
+    crm::with_flags(
+        crm::internal_operation("opportunity.count_owned", "system", handler<op::count_owned>, kCountOwnedSchema),
+        CRM_OP_READ_ONLY),
     crm::internal_operation("opportunity.cancel_for_customer", "system", handler<op::cancel_for_customer>,
                             kCustomerSchema),
     crm::internal_operation("opportunity.restore_for_customer", "system", handler<op::restore_for_customer>,

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
 
 using namespace itest;
@@ -26,7 +27,9 @@ std::string saga_source(const std::string& name, const std::string& call, const 
 }
 
 struct SagaRunner {
+  explicit SagaRunner(ApprovalHost& host) : h(host) {}
   ApprovalHost& h;
+  std::string last_instance; // of the last run()
 
   void deploy(const std::string& name, const std::string& source) {
     auto r = h.auth().http().request("PUT", "/api/workflows/" + name, source,
@@ -53,6 +56,7 @@ struct SagaRunner {
         std::chrono::seconds(20));
     INFO("saga " << name << " is " << last << "\n" << h.auth().host().process().log_tail(30));
     REQUIRE(ended);
+    last_instance = id;
     auto result = [&](const std::string& phase) -> Poco::JSON::Object::Ptr {
       auto rows = h.sql().query("select result::text from platform.workflow_steps where instance_id = $1 and name = "
                                 "'approvals' and phase = $2 and status = 'COMPLETED'",
@@ -64,7 +68,47 @@ struct SagaRunner {
     };
     return {result("forward"), result("compensate")};
   }
+  // ctx.results of the last run's instance.
+  Poco::JSON::Object::Ptr results() {
+    auto vars = h.sql().scalar("select vars::text from platform.workflow_instances where id = $1", {last_instance});
+    REQUIRE(vars);
+    Poco::JSON::Parser parser;
+    auto results = parser.parse(*vars).extract<Poco::JSON::Object::Ptr>()->getObject("results");
+    REQUIRE(results);
+    return results;
+  }
 };
+
+// The batched form, as the reassignment saga runs it: a batch of at most 10
+// per call under a transfer named after the instance, moved back exactly by
+// the compensation; then, unless told to fail, a count of what `to` holds.
+constexpr const char* kBatchedSaga = R"lua(
+return saga "batched_approvals" {
+  trigger = manual,
+  steps = {
+    step "approvals" { call = "opportunity.reassign", compensate = "opportunity.reassign_back", batched = true,
+      input = function(ctx)
+        return { fromUserId = ctx.input.fromUserId, toUserId = ctx.input.toUserId,
+                 transfer = ctx.instance .. ":approvals", limit = 10 }
+      end,
+      compensate_input = function(ctx) return { transfer = ctx.instance .. ":approvals", limit = 10 } end },
+    step "count" { call = "opportunity.count_owned",
+      input = function(ctx)
+        if ctx.input.fail then return {} end -- refused: no userId
+        return { userId = ctx.input.toUserId }
+      end },
+  },
+}
+)lua";
+
+// Every approval's (requester, current approver, status).
+std::map<std::string, std::string> holders(Sql sql) {
+  std::map<std::string, std::string> out;
+  for (const auto& row : sql.query("select id::text, requester_id::text || ' ' || coalesce(current_approver_id::text, "
+                                   "'-') || ' ' || status from opportunity.approvals"))
+    out[*row[0]] = *row[1];
+  return out;
+}
 
 std::set<std::string> ids_in(const Poco::JSON::Object::Ptr& reply, const std::string& key) {
   std::set<std::string> out;
@@ -97,7 +141,7 @@ TEST_CASE("reassigning pending approvals moves exactly those per kind - the comp
   // `own` goes to an ADMIN: its requester has no manager.
   h.wait_for_approver(own, h.admin().id, 1);
 
-  SagaRunner sagas{h};
+  SagaRunner sagas(h);
   sagas.deploy("reassign_failing", saga_source("reassign_failing", "opportunity.reassign",
                                                "opportunity.reassign_undo", true));
   sagas.deploy("reassign", saga_source("reassign", "opportunity.reassign", "opportunity.reassign_undo", false));
@@ -147,7 +191,7 @@ TEST_CASE("cancelling a customer's pending approvals is undone by restoring exac
   h.wait_for_approver(elsewhere, manager.id, 1);
   REQUIRE(h.as(seller, "PATCH", "/api/approvals/" + cancelled_before + "/cancel", "{}").status == 200);
 
-  SagaRunner sagas{h};
+  SagaRunner sagas(h);
   sagas.deploy("customer_failing", saga_source("customer_failing", "opportunity.cancel_for_customer",
                                                "opportunity.restore_for_customer", true));
   auto [cancelled, restored] = sagas.run("customer_failing", R"({"customerId":")" + customer + R"("})", "COMPENSATED");
@@ -186,4 +230,54 @@ TEST_CASE("cancelling a customer's pending approvals is undone by restoring exac
                              {pending}) == 2;
       },
       std::chrono::seconds(20)));
+}
+
+TEST_CASE("a batched reassignment moves a user's pending approvals a batch per call - its compensation moves back "
+          "exactly those",
+          "[approvals][saga]") {
+  ApprovalHost h;
+  Account leaving = h.auth().create_user("MANAGER");
+  Account successor = h.auth().create_user("MANAGER");
+  Account seller = h.auth().create_user("SALES", leaving.id);
+  const std::string customer = h.create_customer(seller, "Ada");
+  const std::string own = text_of(h.request(leaving, h.create_customer(leaving, "Bob"), "300"), "id");
+  const std::string decided = text_of(h.request(seller, customer, "200"), "id");
+  h.wait_for_approver(own, h.admin().id, 1);
+  h.wait_for_approver(decided, leaving.id, 1);
+  REQUIRE(h.as(leaving, "PATCH", "/api/approvals/" + decided + "/approve", "{}").status == 200);
+  // 24 more for the leaving manager to decide, and one it both requested and decides.
+  auto sql = h.sql();
+  sql.query("insert into opportunity.approvals (customer_id, requester_id, title, amount, level, required_levels, "
+            "current_approver_id) select $1::uuid, $2::uuid, 'Bulk ' || n, n, 1, 1, $3::uuid from generate_series(1, 24) n",
+            {customer, seller.id, leaving.id});
+  sql.query("insert into opportunity.approvals (customer_id, requester_id, title, amount, level, required_levels, "
+            "current_approver_id) values ($1::uuid, $2::uuid, 'Both', 1, 1, 1, $2::uuid)",
+            {customer, leaving.id});
+  const auto before = holders(h.sql());
+
+  SagaRunner sagas(h);
+  sagas.deploy("batched_approvals", kBatchedSaga);
+  const std::string input = R"({"fromUserId":")" + leaving.id + R"(","toUserId":")" + successor.id + R"(")";
+  sagas.run("batched_approvals", input + R"(,"fail":true})", "COMPENSATED");
+  CHECK(holders(h.sql()) == before);
+  CHECK(h.sql().count("select count(*) from opportunity.transfers") == 0);
+  // 26 approvals, at most 10 a call: 10, 10 and 6.
+  CHECK(h.sql().count("select count(*) from platform.workflow_steps where instance_id = $1 and phase = 'forward' "
+                      "and name like 'approvals%' and status = 'COMPLETED'",
+                      {sagas.last_instance}) == 3);
+
+  sagas.run("batched_approvals", input + R"(,"fail":false})", "COMPLETED");
+  auto results = sagas.results();
+  auto moved = results->getObject("approvals");
+  CHECK(moved->getValue<int>("count") == 26);
+  CHECK(moved->getValue<int>("requested") == 2); // `own` and "Both"
+  CHECK(moved->getValue<int>("approving") == 25);
+  auto owned = results->getObject("count");
+  CHECK(owned->getValue<int>("requested") == 2);
+  CHECK(owned->getValue<int>("approving") == 25);
+  CHECK(h.sql().count("select count(*) from opportunity.approvals where status = 'PENDING' and "
+                      "(requester_id = $1 or current_approver_id = $1)",
+                      {leaving.id}) == 0);
+  CHECK(text_of(h.approval(h.admin(), decided), "status") == "APPROVED");
+  CHECK(text_of(h.approval(successor, own), "requesterId") == successor.id);
 }
