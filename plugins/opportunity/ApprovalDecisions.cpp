@@ -29,8 +29,7 @@ Approval lock_decidable(crm::Call& call, const ApprovalScope& scope, const std::
   const auto approval = lock_approval(call, scope, id);
   if (!approval) throw crm::not_found("approval");
   if (!approval->pending()) throw crm::conflict("the approval is " + approval->status + ", not PENDING");
-  if (!approval->current_approver_id)
-    throw crm::conflict("the approval awaits routing: no approver is assigned yet");
+  if (!approval->current_approver_id) throw crm::conflict("the approval awaits routing: no approver is assigned yet");
   const std::string caller = scope.user_id();
   if (caller.empty() || (caller != *approval->current_approver_id && !scope.is_admin()))
     throw crm::forbidden("only the current approver or an ADMIN may decide this approval");

@@ -215,8 +215,10 @@ void reassign_back(crm::Call& call) {
   for (const auto& [group, ids] : groups) {
     const auto& [kind, from, to] = group;
     const std::vector<std::optional<std::string>> batches{uuid_array(ids)};
-    if (kind == "requested") requested += count_ids(move_requester(call, batches, to, from, false));
-    else approving += count_ids(move_approver(call, batches, to, from, "reassignment undone"));
+    if (kind == "requested")
+      requested += count_ids(move_requester(call, batches, to, from, false));
+    else
+      approving += count_ids(move_approver(call, batches, to, from, "reassignment undone"));
   }
   call.reply(crm::JsonObject()
                  .field("count", static_cast<std::int64_t>(requested + approving))

@@ -31,11 +31,11 @@ std::optional<Approval> lock_approval(crm::Call& call, const ApprovalScope& scop
 }
 
 void record_history(crm::Call& call, const std::string& approval_id, const HistoryEntry& entry) {
-  call.sql(R"sql(
+  call.sql(
+      R"sql(
     insert into approval_history (approval_id, actor_id, action, level, comment, approver_id, previous_approver_id)
     values ($1::uuid, $2::uuid, $3, $4::int, $5, $6::uuid, $7::uuid))sql",
-           {approval_id, entry.actor, entry.action, entry.level, entry.comment, entry.approver,
-            entry.previous_approver});
+      {approval_id, entry.actor, entry.action, entry.level, entry.comment, entry.approver, entry.previous_approver});
 }
 
 std::string approval_json(crm::Call& call, const std::string& id) {
@@ -45,8 +45,8 @@ std::string approval_json(crm::Call& call, const std::string& id) {
 }
 
 std::string approval_with_history(crm::Call& call, const std::string& id) {
-  auto rows = call.sql("select approval_json(a), approval_history_json(a.id) from approvals a where a.id = $1::uuid",
-                       {id});
+  auto rows =
+      call.sql("select approval_json(a), approval_history_json(a.id) from approvals a where a.id = $1::uuid", {id});
   if (rows.empty()) throw crm::not_found("approval");
   return with_fields(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1)));
 }

@@ -57,8 +57,7 @@ void assign_approver(crm::Call& call) {
   std::optional<std::string> previous;
   if (escalated) {
     if (!approval->current_approver_id || approval->level != level) return reply_unchanged(call, id);
-    if (*approval->current_approver_id == approver)
-      throw crm::invalid("approverId", "is the current approver already");
+    if (*approval->current_approver_id == approver) throw crm::invalid("approverId", "is the current approver already");
     previous = approval->current_approver_id;
   } else {
     if (approval->current_approver_id)
@@ -74,16 +73,14 @@ void assign_approver(crm::Call& call) {
     returning approval_json(a))sql",
                        {id, level, required_levels, approver});
   const std::string json(*rows.at(0, 0));
-  record_history(call, id,
-                 HistoryEntry{escalated ? "ESCALATED" : "ASSIGNED", level, std::nullopt, std::nullopt, approver,
-                              previous});
+  record_history(
+      call, id,
+      HistoryEntry{escalated ? "ESCALATED" : "ASSIGNED", level, std::nullopt, std::nullopt, approver, previous});
   call.emit("approval.assigned", id,
             with_fields(json, crm::JsonObject().field("escalated", escalated).field("previousApproverId", previous)));
   call.reply(with_fields(json, crm::JsonObject().field("changed", true)));
 }
 
-void get_for_workflow(crm::Call& call) {
-  call.reply(approval_with_history(call, required_uuid(call.input(), "id")));
-}
+void get_for_workflow(crm::Call& call) { call.reply(approval_with_history(call, required_uuid(call.input(), "id"))); }
 
 } // namespace opportunity

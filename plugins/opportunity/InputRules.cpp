@@ -106,14 +106,16 @@ std::optional<std::string> optional_text(const crm::Input& in, const std::string
   auto v = in.text(key);
   if (!v) return std::nullopt;
   if (is_blank(*v)) throw crm::invalid(key, "must not be blank");
-  if (code_points(*v) > max_length) throw crm::invalid(key, "must be at most " + std::to_string(max_length) + " characters");
+  if (code_points(*v) > max_length)
+    throw crm::invalid(key, "must be at most " + std::to_string(max_length) + " characters");
   return v;
 }
 
 std::optional<std::string> optional_note(const crm::Input& in, const std::string& key, size_t max_length) {
   auto v = in.text(key);
   if (!v || is_blank(*v)) return std::nullopt;
-  if (code_points(*v) > max_length) throw crm::invalid(key, "must be at most " + std::to_string(max_length) + " characters");
+  if (code_points(*v) > max_length)
+    throw crm::invalid(key, "must be at most " + std::to_string(max_length) + " characters");
   return v;
 }
 

@@ -20,8 +20,7 @@ inline constexpr std::int64_t kBatchRows = static_cast<std::int64_t>(kBatch);
 // `absent_means_all`, {} when the list is empty. An empty object counts as an
 // empty list: a Lua workflow cannot tell the two apart. Throws
 // crm::invalid(key) for anything else, or when absent and required.
-std::vector<std::optional<std::string>> id_batches(const crm::Input& in, const std::string& key,
-                                                   bool absent_means_all);
+std::vector<std::optional<std::string>> id_batches(const crm::Input& in, const std::string& key, bool absent_means_all);
 
 // Calls `run(batch)` (one statement changing at most kBatch rows, returning
 // their ids first and the approval's JSON second) until it changes nothing,

@@ -51,8 +51,8 @@ TEST_CASE("a deal below the threshold goes to the requester's manager, whose app
   // The requester sees the outcome and who decided it.
   auto seen = h.approval(people.seller, id);
   CHECK(text_of(seen, "status") == "APPROVED");
-  CHECK(ApprovalHost::history_of(seen) == std::vector<std::string>{"REQUESTED 0", "ASSIGNED 1 " + people.manager.id,
-                                                                    "APPROVED 1 " + people.manager.id});
+  CHECK(ApprovalHost::history_of(seen) ==
+        std::vector<std::string>{"REQUESTED 0", "ASSIGNED 1 " + people.manager.id, "APPROVED 1 " + people.manager.id});
   auto last = seen->getArray("history")->getObject(2);
   CHECK(text_of(last, "actorId") == people.manager.id);
   CHECK(text_of(last, "comment") == "good margin");

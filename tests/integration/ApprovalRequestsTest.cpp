@@ -62,7 +62,8 @@ TEST_CASE("lists page newest first and stats count and sum by status in the call
   const std::string customer = h.create_customer(seller, "Alan Turing");
   const std::string others_customer = h.create_customer(other, "Kurt Goedel");
   std::vector<std::string> created;
-  for (const char* amount : {"100", "200.25", "300"}) created.push_back(text_of(h.request(seller, customer, amount), "id"));
+  for (const char* amount : {"100", "200.25", "300"})
+    created.push_back(text_of(h.request(seller, customer, amount), "id"));
   auto usd = h.as(seller, "POST", "/api/approvals",
                   R"({"customerId":")" + customer + R"(","title":"US deal","amount":50,"currency":"USD"})");
   REQUIRE(usd.status == 201);

@@ -32,8 +32,9 @@ struct SagaRunner {
   std::string last_instance; // of the last run()
 
   void deploy(const std::string& name, const std::string& source) {
-    auto r = h.auth().http().request("PUT", "/api/workflows/" + name, source,
-                                     {{"Authorization", bearer(h.admin().access_token)}, {"Content-Type", "text/x-lua"}});
+    auto r =
+        h.auth().http().request("PUT", "/api/workflows/" + name, source,
+                                {{"Authorization", bearer(h.admin().access_token)}, {"Content-Type", "text/x-lua"}});
     INFO(r.body);
     REQUIRE(r.status == 201);
   }
@@ -41,9 +42,9 @@ struct SagaRunner {
   // the reply of its first step, forward, and of its compensation ("" when none).
   std::pair<Poco::JSON::Object::Ptr, Poco::JSON::Object::Ptr> run(const std::string& name, const std::string& input,
                                                                   const std::string& status) {
-    auto started = h.auth().http().post("/api/workflows/" + name + "/instances", "{\"input\":" + input + "}",
-                                        {{"Authorization", bearer(h.admin().access_token)},
-                                         {"Content-Type", "application/json"}});
+    auto started =
+        h.auth().http().post("/api/workflows/" + name + "/instances", "{\"input\":" + input + "}",
+                             {{"Authorization", bearer(h.admin().access_token)}, {"Content-Type", "application/json"}});
     INFO(started.body);
     REQUIRE(started.status == 201);
     const std::string id = text_of(started.json(), "id");
@@ -123,8 +124,8 @@ std::set<std::string> ids_in(const Poco::JSON::Object::Ptr& reply, const std::st
 TEST_CASE("reassigning pending approvals moves exactly those per kind - the compensation moves exactly those back",
           "[approvals][saga]") {
   ApprovalHost h;
-  Account leaving = h.auth().create_user("MANAGER");     // approves its team's deals, and requests one itself
-  Account successor = h.auth().create_user("MANAGER");   // has its own team's deal to approve already
+  Account leaving = h.auth().create_user("MANAGER");   // approves its team's deals, and requests one itself
+  Account successor = h.auth().create_user("MANAGER"); // has its own team's deal to approve already
   Account seller = h.auth().create_user("SALES", leaving.id);
   Account other_seller = h.auth().create_user("SALES", successor.id);
   const std::string customer = h.create_customer(seller, "Ada");
@@ -142,8 +143,8 @@ TEST_CASE("reassigning pending approvals moves exactly those per kind - the comp
   h.wait_for_approver(own, h.admin().id, 1);
 
   SagaRunner sagas(h);
-  sagas.deploy("reassign_failing", saga_source("reassign_failing", "opportunity.reassign",
-                                               "opportunity.reassign_undo", true));
+  sagas.deploy("reassign_failing",
+               saga_source("reassign_failing", "opportunity.reassign", "opportunity.reassign_undo", true));
   sagas.deploy("reassign", saga_source("reassign", "opportunity.reassign", "opportunity.reassign_undo", false));
   const std::string input = R"({"fromUserId":")" + leaving.id + R"(","toUserId":")" + successor.id + R"("})";
   auto [moved, undone] = sagas.run("reassign_failing", input, "COMPENSATED");
@@ -209,9 +210,9 @@ TEST_CASE("cancelling a customer's pending approvals is undone by restoring exac
   CHECK(text_of(back, "status") == "PENDING");
   CHECK(text_of(back, "currentApproverId") == manager.id);
   CHECK(text_of(back, "decidedAt").empty());
-  CHECK(ApprovalHost::history_of(back) ==
-        std::vector<std::string>{"REQUESTED 0", "ASSIGNED 1 " + manager.id, "CANCELLED 1 " + manager.id,
-                                 "REQUESTED 1 " + manager.id});
+  CHECK(ApprovalHost::history_of(back) == std::vector<std::string>{"REQUESTED 0", "ASSIGNED 1 " + manager.id,
+                                                                   "CANCELLED 1 " + manager.id,
+                                                                   "REQUESTED 1 " + manager.id});
   REQUIRE(eventually(
       [&] {
         return h.sql().count("select count(*) from platform.workflow_instances where name = 'deal_approval' and "
@@ -247,9 +248,10 @@ TEST_CASE("a batched reassignment moves a user's pending approvals a batch per c
   REQUIRE(h.as(leaving, "PATCH", "/api/approvals/" + decided + "/approve", "{}").status == 200);
   // 24 more for the leaving manager to decide, and one it both requested and decides.
   auto sql = h.sql();
-  sql.query("insert into opportunity.approvals (customer_id, requester_id, title, amount, level, required_levels, "
-            "current_approver_id) select $1::uuid, $2::uuid, 'Bulk ' || n, n, 1, 1, $3::uuid from generate_series(1, 24) n",
-            {customer, seller.id, leaving.id});
+  sql.query(
+      "insert into opportunity.approvals (customer_id, requester_id, title, amount, level, required_levels, "
+      "current_approver_id) select $1::uuid, $2::uuid, 'Bulk ' || n, n, 1, 1, $3::uuid from generate_series(1, 24) n",
+      {customer, seller.id, leaving.id});
   sql.query("insert into opportunity.approvals (customer_id, requester_id, title, amount, level, required_levels, "
             "current_approver_id) values ($1::uuid, $2::uuid, 'Both', 1, 1, 1, $2::uuid)",
             {customer, leaving.id});

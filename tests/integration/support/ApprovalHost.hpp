@@ -105,8 +105,8 @@ public:
           return text_of(last, "currentApproverId") == approver && last->getValue<int>("level") == level;
         },
         timeout, std::chrono::milliseconds(100));
-    INFO("approval " << id << " should reach approver " << approver << " at level " << level << "; last seen: "
-                     << (last ? json_of(*last) : std::string("never")) << "\n"
+    INFO("approval " << id << " should reach approver " << approver << " at level " << level
+                     << "; last seen: " << (last ? json_of(*last) : std::string("never")) << "\n"
                      << auth_.host().process().log_tail(30));
     REQUIRE(reached);
     return last;
@@ -134,8 +134,8 @@ public:
   }
   // The data of the only event of `type` about approval `id`.
   Poco::JSON::Object::Ptr event_data(const std::string& type, const std::string& id) {
-    auto rows = sql().query("select data::text from opportunity.crm_outbox where type = $1 and subject = $2",
-                            {type, id});
+    auto rows =
+        sql().query("select data::text from opportunity.crm_outbox where type = $1 and subject = $2", {type, id});
     INFO("events " << type << " of " << id);
     REQUIRE(rows.size() == 1);
     Poco::JSON::Parser parser;
@@ -171,9 +171,8 @@ public:
 
   // PUT /api/workflows/deal_approval; requires 200; returns the new version.
   std::string deploy(const std::string& source) {
-    auto r = auth_.http().request(
-        "PUT", "/api/workflows/deal_approval", source,
-        {{"Authorization", bearer(admin().access_token)}, {"Content-Type", "text/x-lua"}});
+    auto r = auth_.http().request("PUT", "/api/workflows/deal_approval", source,
+                                  {{"Authorization", bearer(admin().access_token)}, {"Content-Type", "text/x-lua"}});
     INFO("PUT /api/workflows/deal_approval -> " << r.status << " " << r.body);
     REQUIRE(r.status == 200);
     return text_of(r.json(), "version");
