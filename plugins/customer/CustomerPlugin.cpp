@@ -59,7 +59,16 @@ constexpr const char* kProfileSchema = R"({"type":"object","additionalProperties
 constexpr const char* kReassignSchema = R"({"type":"object","required":["fromUserId","toUserId"],"properties":{
   "fromUserId":{"type":"string","format":"uuid"},
   "toUserId":{"type":"string","format":"uuid"},
-  "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}}}})";
+  "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}},
+  "transfer":{"type":"string","minLength":1,"maxLength":200},
+  "limit":{"type":"integer","minimum":1,"maximum":10000}}})";
+
+constexpr const char* kReassignBackSchema = R"({"type":"object","required":["transfer"],"properties":{
+  "transfer":{"type":"string","minLength":1,"maxLength":200},
+  "limit":{"type":"integer","minimum":1,"maximum":10000}}})";
+
+constexpr const char* kCountOwnedSchema = R"({"type":"object","required":["userId"],"properties":{
+  "userId":{"type":"string","format":"uuid"}}})";
 
 using crm::handler;
 
@@ -82,6 +91,10 @@ const crm_operation_def operations[] = {
                    handler<customer::put_investment_profile>, 0, kProfileSchema,
                    "Create or replace a customer's investment profile"),
     crm::internal_operation("customer.reassign_owner", "system", handler<customer::reassign_owner>, kReassignSchema),
+    crm::internal_operation("customer.reassign_back", "system", handler<customer::reassign_back>, kReassignBackSchema),
+    crm::with_flags(crm::internal_operation("customer.count_owned", "system", handler<customer::count_owned>,
+                                            kCountOwnedSchema),
+                    CRM_OP_READ_ONLY),
 };
 
 crm_status init(const char* config_json, void** state) {

@@ -25,5 +25,7 @@ void put_investment_profile(crm::Call& call);
 
 // ReassignOwnerHandler.cpp
 void reassign_owner(crm::Call& call);
+void reassign_back(crm::Call& call);
+void count_owned(crm::Call& call);
 
 } // namespace customer

@@ -73,6 +73,18 @@ create function investment_profile_json(p investment_profiles) returns json lang
     'updatedAt', to_char(p.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
 $$;
 )sql"},
+    // What each batched reassignment moved, so that its compensation moves
+    // back exactly those (where the new owner still has them).
+    {2, R"sql(
+create table transfers (
+  transfer text not null,
+  id uuid not null,
+  from_user uuid not null,
+  to_user uuid not null,
+  moved_at timestamptz not null default now(),
+  primary key (transfer, id)
+);
+)sql"},
 };
 
 } // namespace customer

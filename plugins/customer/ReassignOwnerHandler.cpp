@@ -8,6 +8,15 @@
 // The compensation is the same operation with the users swapped and
 // ids = moved.
 //
+// With `transfer` (a name the caller picks, e.g. "<saga instance>:customers")
+// it works one batch per call instead, for a saga's batched step: it moves at
+// most `limit` (1,000) customers, records each under the transfer, and
+// replies {count, more, fromUserId, toUserId}; more = true while there may be
+// others. customer.reassign_back {transfer, limit} is its compensation: it
+// moves back, a batch per call, exactly the customers recorded under the
+// transfer that the new owner still has -> {count, more}.
+// customer.count_owned {userId} -> {customers} for a dry run.
+//
 // One call is one transaction, but an owner may have many thousands of
 // customers: rows move in statements of at most kBatch, each locking only the
 // rows it moves (in id order, so two reassignments cannot deadlock), and
@@ -21,6 +30,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,11 +95,84 @@ std::string json_array(const std::vector<std::string>& ids) {
 
 } // namespace
 
+namespace {
+
+std::int64_t batch_limit(const crm::Input& in) { return optional_integer(in, "limit").value_or(kBatch); }
+
+// The cache entries of the moved rows go, and customer.reassigned tells the
+// other contexts ({fromUserId, toUserId, ids}, subject fromUserId).
+void announce(crm::Call& call, const std::string& from, const std::string& to, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  call.emit("customer.reassigned", from,
+            crm::JsonObject().field("fromUserId", from).field("toUserId", to).raw("ids", json_array(ids)).str());
+  for (const auto& id : ids) call.cache_del(customer_cache_key(id));
+}
+
+void reassign_one_batch(crm::Call& call, const std::string& from, const std::string& to, const std::string& transfer) {
+  const std::int64_t limit = batch_limit(call.input());
+  SqlStatement s;
+  const std::string f = s.bind(from), t = s.bind(to);
+  s << "with batch as (select id from customers where owner_id = " << f << "::uuid and deleted_at is null "
+    << "order by id limit " << s.bind(std::to_string(limit)) << "::int for update), "
+    << "moved as (update customers c set owner_id = " << t << "::uuid, updated_at = now() from batch "
+    << "where c.id = batch.id returning c.id), "
+    << "recorded as (insert into transfers (transfer, id, from_user, to_user) select " << s.bind(transfer) << ", id, "
+    << f << "::uuid, " << t << "::uuid from moved on conflict do nothing) select id from moved";
+  const auto rows = s.run(call);
+  std::vector<std::string> ids;
+  ids.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) ids.emplace_back(*rows.at(i, 0));
+  announce(call, from, to, ids);
+  call.reply(crm::JsonObject()
+                 .field("count", static_cast<std::int64_t>(ids.size()))
+                 .field("more", static_cast<std::int64_t>(ids.size()) == limit)
+                 .field("fromUserId", from)
+                 .field("toUserId", to)
+                 .str());
+}
+
+} // namespace
+
+void reassign_back(crm::Call& call) {
+  const auto& in = call.input();
+  const std::string transfer = required_text(in, "transfer");
+  const std::int64_t limit = batch_limit(in);
+  // Each recorded row is taken off the record whether or not it can go back
+  // (its new owner may have passed it on since): it is settled either way.
+  auto rows = call.sql(
+      "with batch as (select id from transfers where transfer = $1 order by id limit $2::int), "
+      "settled as (delete from transfers t using batch b where t.transfer = $1 and t.id = b.id "
+      "returning t.id, t.from_user, t.to_user), "
+      "back as (update customers c set owner_id = s.from_user, updated_at = now() from settled s "
+      "where c.id = s.id and c.owner_id = s.to_user returning c.id, s.from_user, s.to_user) "
+      "select (select count(*) from settled), b.id, b.from_user, b.to_user from (select 1) one "
+      "left join back b on true",
+      {transfer, limit});
+  const std::int64_t settled = rows.empty() ? 0 : std::stoll(std::string(*rows.at(0, 0)));
+  // Group what went back by (old owner, new owner): one event each.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> back;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (auto id = rows.at(i, 1)) back[{std::string(*rows.at(i, 3)), std::string(*rows.at(i, 2))}].emplace_back(*id);
+  std::int64_t count = 0;
+  for (const auto& [users, ids] : back) {
+    announce(call, users.first, users.second, ids);
+    count += static_cast<std::int64_t>(ids.size());
+  }
+  call.reply(crm::JsonObject().field("count", count).field("more", settled == limit).str());
+}
+
+void count_owned(crm::Call& call) {
+  auto rows = call.sql("select count(*) from customers where owner_id = $1::uuid and deleted_at is null",
+                       {required_uuid(call.input(), "userId")});
+  call.reply(crm::JsonObject().raw("customers", std::string(*rows.at(0, 0))).str());
+}
+
 void reassign_owner(crm::Call& call) {
   const auto& in = call.input();
   const std::string from = required_uuid(in, "fromUserId");
   const std::string to = required_uuid(in, "toUserId");
   if (from == to) throw crm::invalid("toUserId", "must be another user than fromUserId");
+  if (auto transfer = in.text("transfer")) return reassign_one_batch(call, from, to, *transfer);
 
   std::vector<std::string> moved;
   auto record = [&](std::vector<std::string> batch) {

@@ -10,6 +10,16 @@
 //   sales.restore_customer_activity {customerId, meetings, tasks}  brings back
 //       exactly those -> the same shape, with what it restored.
 //
+// With `transfer` (a name the caller picks, e.g. "<saga instance>:tasks"),
+// reassign_meetings and reassign_tasks work one batch per call instead, for a
+// saga's batched step: at most `limit` (1,000) rows move, each recorded under
+// the transfer, and the reply is {count, more, fromUserId, toUserId}.
+//   sales.reassign_back {transfer, limit}  moves back, a batch per call,
+//       exactly the rows recorded under the transfer that the new owner
+//       still has -> {count, more}.
+//   sales.count_owned {userId}  -> {meetings (future), tasks (OPEN)}, for a
+//       dry run.
+//
 // Each is idempotent: a repeat finds nothing left to change and reports an
 // empty list (a saga retrying with its idempotency key gets the first reply).
 // Large owners are worked through in batches of at most kBatch rows per
@@ -100,8 +110,77 @@ struct Transfer {
 
 } // namespace
 
+namespace {
+
+// One batch of a recorded transfer of `kind`: `move` is the statement that
+// picks and moves the rows ($1 from, $2 to, $3 limit), returning their ids.
+void transfer_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer, const char* kind,
+                        const std::string& move) {
+  const std::int64_t limit = call.input().integer("limit").value_or(kBatchRows);
+  auto rows = call.sql("with moved as (" + move + ") insert into transfers (transfer, kind, id, from_user, to_user) "
+                       "select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing returning id",
+                       {t.from, t.to, limit, transfer, std::string(kind)});
+  call.reply(crm::JsonObject()
+                 .field("count", static_cast<std::int64_t>(rows.size()))
+                 .field("more", static_cast<std::int64_t>(rows.size()) == limit)
+                 .field("fromUserId", std::string_view(t.from))
+                 .field("toUserId", std::string_view(t.to))
+                 .str());
+}
+
+const char* const kMoveMeetings = R"sql(
+  with batch as (
+    select id from meetings
+    where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null
+    order by id limit $3::int for update)
+  update meetings m set owner_id = $2::uuid, updated_at = now() from batch where m.id = batch.id returning m.id)sql";
+
+const char* const kMoveTasks = R"sql(
+  with batch as (
+    select id from tasks
+    where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null
+    order by id limit $3::int for update)
+  update tasks t set assignee_id = $2::uuid, updated_at = now() from batch where t.id = batch.id returning t.id)sql";
+
+} // namespace
+
+void reassign_back(crm::Call& call) {
+  const auto& in = call.input();
+  const std::string transfer = in.required_text("transfer");
+  const std::int64_t limit = in.integer("limit").value_or(kBatchRows);
+  // Every recorded row is settled (taken off the record) whether or not it can
+  // go back: its new owner may have passed it on since.
+  auto rows = call.sql(R"sql(
+    with batch as (select kind, id from transfers where transfer = $1 order by kind, id limit $2::int),
+    settled as (delete from transfers t using batch b where t.transfer = $1 and t.kind = b.kind and t.id = b.id
+                returning t.kind, t.id, t.from_user, t.to_user),
+    meetings_back as (update meetings m set owner_id = s.from_user, updated_at = now() from settled s
+                      where s.kind = 'meeting' and m.id = s.id and m.owner_id = s.to_user returning m.id),
+    tasks_back as (update tasks t set assignee_id = s.from_user, updated_at = now() from settled s
+                   where s.kind = 'task' and t.id = s.id and t.assignee_id = s.to_user returning t.id)
+    select (select count(*) from settled), (select count(*) from meetings_back) + (select count(*) from tasks_back))sql",
+                       {transfer, limit});
+  const std::int64_t settled = std::stoll(std::string(*rows.at(0, 0)));
+  call.reply(crm::JsonObject()
+                 .raw("count", std::string(*rows.at(0, 1)))
+                 .field("more", settled == limit)
+                 .str());
+}
+
+void count_owned(crm::Call& call) {
+  auto rows = call.sql(R"sql(
+    select (select count(*) from meetings where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null),
+           (select count(*) from tasks where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null))sql",
+                       {required_uuid(call.input(), "userId")});
+  call.reply(crm::JsonObject()
+                 .raw("meetings", std::string(*rows.at(0, 0)))
+                 .raw("tasks", std::string(*rows.at(0, 1)))
+                 .str());
+}
+
 void reassign_meetings(crm::Call& call) {
   const Transfer t = Transfer::of(call.input());
+  if (auto transfer = call.input().text("transfer")) return transfer_one_batch(call, t, *transfer, "meeting", kMoveMeetings);
   const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       with batch as (
@@ -120,6 +199,7 @@ void reassign_meetings(crm::Call& call) {
 
 void reassign_tasks(crm::Call& call) {
   const Transfer t = Transfer::of(call.input());
+  if (auto transfer = call.input().text("transfer")) return transfer_one_batch(call, t, *transfer, "task", kMoveTasks);
   const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       with batch as (

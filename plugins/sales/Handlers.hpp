@@ -31,6 +31,8 @@ void scan_due_tasks(crm::Call& call);
 // ActivityTransfers.cpp: the saga steps and their compensations (system only)
 void reassign_meetings(crm::Call& call);
 void reassign_tasks(crm::Call& call);
+void reassign_back(crm::Call& call);
+void count_owned(crm::Call& call);
 void delete_customer_activity(crm::Call& call);
 void restore_customer_activity(crm::Call& call);
 

@@ -98,6 +98,19 @@ create function task_json(t tasks) returns json language sql stable as $$
     'updatedAt', api_time(t.updated_at))
 $$;
 )sql"},
+    // What each batched reassignment moved (kind meeting or task), so that its
+    // compensation moves back exactly those, where the new owner still has them.
+    {2, R"sql(
+create table transfers (
+  transfer text not null,
+  kind text not null check (kind in ('meeting', 'task')),
+  id uuid not null,
+  from_user uuid not null,
+  to_user uuid not null,
+  moved_at timestamptz not null default now(),
+  primary key (transfer, kind, id)
+);
+)sql"},
 };
 
 } // namespace sales

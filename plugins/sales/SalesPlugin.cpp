@@ -67,7 +67,16 @@ constexpr const char* kNoInputSchema = R"({"type":"object","additionalProperties
 constexpr const char* kTransferSchema = R"({"type":"object","required":["fromUserId","toUserId"],"properties":{
   "fromUserId":{"type":"string","format":"uuid"},
   "toUserId":{"type":"string","format":"uuid"},
-  "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}}}})";
+  "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}},
+  "transfer":{"type":"string","minLength":1,"maxLength":200},
+  "limit":{"type":"integer","minimum":1,"maximum":10000}}})";
+
+constexpr const char* kTransferBackSchema = R"({"type":"object","required":["transfer"],"properties":{
+  "transfer":{"type":"string","minLength":1,"maxLength":200},
+  "limit":{"type":"integer","minimum":1,"maximum":10000}}})";
+
+constexpr const char* kCountOwnedSchema = R"({"type":"object","required":["userId"],"properties":{
+  "userId":{"type":"string","format":"uuid"}}})";
 
 constexpr const char* kCustomerActivitySchema = R"({"type":"object","required":["customerId"],"properties":{
   "customerId":{"type":"string","format":"uuid"}}})";
@@ -120,6 +129,9 @@ const crm_operation_def operations[] = {
     // Saga steps and compensations.
     crm::internal_operation("sales.reassign_meetings", "system", handler<sales::reassign_meetings>, kTransferSchema),
     crm::internal_operation("sales.reassign_tasks", "system", handler<sales::reassign_tasks>, kTransferSchema),
+    crm::internal_operation("sales.reassign_back", "system", handler<sales::reassign_back>, kTransferBackSchema),
+    crm::with_flags(crm::internal_operation("sales.count_owned", "system", handler<sales::count_owned>, kCountOwnedSchema),
+                    CRM_OP_READ_ONLY),
     crm::internal_operation("sales.delete_customer_activity", "system", handler<sales::delete_customer_activity>,
                             kCustomerActivitySchema),
     crm::internal_operation("sales.restore_customer_activity", "system", handler<sales::restore_customer_activity>,

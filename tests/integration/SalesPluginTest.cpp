@@ -925,3 +925,95 @@ TEST_CASE("deleting a customer's activity hides its future meetings and OPEN tas
                "COMPLETED");
   CHECK(visible() == std::set<std::string>{past, unrelated, done});
 }
+
+namespace {
+
+// The batched form: each step moves a batch per call under a transfer named
+// after the instance, and its compensation moves back exactly that transfer.
+constexpr const char* kBatchedReassignSaga = R"lua(
+local function moving(ctx, kind)
+  return { fromUserId = ctx.input.fromUserId, toUserId = ctx.input.toUserId,
+           transfer = ctx.instance .. ":" .. kind, limit = 1000 }
+end
+local function back(kind) return function(ctx) return { transfer = ctx.instance .. ":" .. kind, limit = 1000 } end end
+return saga "batched_reassign_check" {
+  trigger = manual,
+  steps = {
+    step "customers" { call = "customer.reassign_owner", compensate = "customer.reassign_back", batched = true,
+      input = function(ctx) return moving(ctx, "customers") end, compensate_input = back("customers") },
+    step "meetings" { call = "sales.reassign_meetings", compensate = "sales.reassign_back", batched = true,
+      input = function(ctx) return moving(ctx, "meetings") end, compensate_input = back("meetings") },
+    step "tasks" { call = "sales.reassign_tasks", compensate = "sales.reassign_back", batched = true,
+      input = function(ctx) return moving(ctx, "tasks") end, compensate_input = back("tasks") },
+    step "last" {
+      call = "sales.count_owned",
+      input = function(ctx)
+        if ctx.input.fail then return {} end -- refused: no userId
+        return { userId = ctx.input.toUserId }
+      end,
+    },
+  },
+}
+)lua";
+
+} // namespace
+
+TEST_CASE("a batched reassignment moves an owner's records a batch per call and its compensation moves back exactly "
+          "those",
+          "[sales][batches]") {
+  AuthHostOptions options;
+  options.env = {{"CRM_WORKFLOWS_POLL_MS", "100"}, {"CRM_WORKFLOWS_WATCH_INTERVAL_MS", "100"}};
+  SalesHost s(options);
+  Org org = make_org(s.auth());
+  const std::string customer = s.create_customer(org.sales.id);
+  const std::string peers_customer = s.create_customer(org.peer.id);
+  const std::string peers_task = text_of(s.create_task(org.peer), "id");
+  auto sql = s.sql();
+  sql.query("insert into customer.customers (name, owner_id) select 'Bulk ' || n, $1::uuid from generate_series(1, 2100) n",
+            {org.sales.id});
+  sql.query("insert into sales.meetings (customer_id, owner_id, title, scheduled_at) "
+            "select $1::uuid, $2::uuid, 'Bulk ' || n, now() + n * interval '1 minute' from generate_series(1, 1500) n",
+            {customer, org.sales.id});
+  sql.query("insert into sales.tasks (assignee_id, title, due_at) "
+            "select $1::uuid, 'Bulk ' || n, now() + interval '3 days' from generate_series(1, 2000) n",
+            {org.sales.id});
+  const auto customers_before = [&] {
+    std::map<std::string, std::string> out;
+    for (const auto& row : sql.query("select id::text, owner_id::text from customer.customers")) out[*row[0]] = *row[1];
+    return out;
+  };
+  const auto before_customers = customers_before();
+  const auto before_meetings = owners(sql, "meetings", "owner_id");
+  const auto before_tasks = owners(sql, "tasks", "assignee_id");
+
+  put_workflow(s, "batched_reassign_check", kBatchedReassignSaga);
+  auto undone = run_workflow(s, "batched_reassign_check",
+                             body_of({{"fromUserId", org.sales.id}, {"toUserId", org.peer.id}, {"fail", true}}),
+                             "COMPENSATED");
+  CHECK(customers_before() == before_customers);
+  CHECK(owners(sql, "meetings", "owner_id") == before_meetings);
+  CHECK(owners(sql, "tasks", "assignee_id") == before_tasks);
+  CHECK(sql.count("select count(*) from customer.transfers") == 0);
+  CHECK(sql.count("select count(*) from sales.transfers") == 0);
+
+  auto done = run_workflow(s, "batched_reassign_check",
+                           body_of({{"fromUserId", org.sales.id}, {"toUserId", org.peer.id}, {"fail", false}}),
+                           "COMPLETED");
+  auto results = done->getObject("vars")->getObject("results");
+  CHECK(results->getObject("customers")->getValue<int>("count") == 2101);
+  CHECK(results->getObject("meetings")->getValue<int>("count") == 1500);
+  CHECK(results->getObject("tasks")->getValue<int>("count") == 2000);
+  CHECK(results->getObject("last")->getValue<int>("tasks") == 2001); // with the peer's own
+  CHECK(sql.count("select count(*) from customer.customers where owner_id = $1::uuid", {org.sales.id}) == 0);
+  CHECK(sql.count("select count(*) from customer.customers where owner_id = $1::uuid", {org.peer.id}) == 2102);
+  CHECK(sql.count("select count(*) from sales.tasks where assignee_id = $1::uuid and status = 'OPEN'", {org.sales.id}) == 0);
+  CHECK(owners(sql, "tasks", "assignee_id")[peers_task] == org.peer.id);
+  // Each batch is its own step record: the customers moved in three calls.
+  int customer_batches = 0;
+  auto steps = done->getArray("steps");
+  for (size_t i = 0; i < steps->size(); ++i)
+    customer_batches += starts_with(text_of(steps->getObject(static_cast<unsigned>(i)), "name"), "customers #");
+  CHECK(customer_batches >= 3);
+  CHECK(sql.count("select count(*) from customer.customers where id = $1::uuid and owner_id = $2::uuid",
+                  {peers_customer, org.peer.id}) == 1);
+}

@@ -508,3 +508,148 @@ TEST_CASE("a due timer fires on whichever host is up", "[workflows][timer]") {
   CHECK(contains(ledger.body, "\"reminded\""));
   CHECK(ledger.json()->getArray("items")->size() == 1);
 }
+
+namespace {
+
+// A saga whose first step fills 25 rows ten at a time (batched) and is undone
+// ten at a time; `then` adds steps after it.
+std::string batched_saga(const std::string& name, const std::string& fill_extra, const std::string& then = "") {
+  return "return saga \"" + name + "\" {\n  trigger = manual,\n  steps = {\n"
+         "    step \"fill\" { call = \"fixture_flow.fill\", compensate = \"fixture_flow.drain\", batched = true,\n"
+         "      input = function(ctx) return { key = ctx.input.key, total = 25, size = 10" + fill_extra + " } end,\n"
+         "      compensate_input = function(ctx) return { key = ctx.input.key, size = 10 } end },\n" +
+         then + "  },\n}\n";
+}
+
+long long fills(FlowHost& f, const std::string& key) {
+  long long n = 0;
+  for (const auto& kind : f.ledger(key)) n += kind == "fill";
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("a batched step runs batch after batch until done, each its own call, and sums what they did",
+          "[workflows][saga][batches]") {
+  FlowHost f({{"filling", batched_saga("filling", "")}});
+  const std::string key = random_uuid();
+  auto done = f.wait_for(f.start("filling", "{\"key\":\"" + key + "\"}"), "COMPLETED");
+  CHECK(fills(f, key) == 25);
+  CHECK(step_names(done, "COMPLETED") == std::vector<std::string>{"forward:fill #1", "forward:fill #2", "forward:fill #3"});
+  auto result = done->getObject("vars")->getObject("results")->getObject("fill");
+  CHECK(result->getValue<int>("filled") == 25); // 10 + 10 + 5
+  CHECK(result->getValue<bool>("more") == false);
+}
+
+TEST_CASE("a saga failing after a batched step undoes it batch by batch", "[workflows][saga][batches]") {
+  const std::string then = "    step \"boom\" { call = \"fixture_flow.record\",\n"
+                           "      input = function(ctx) return { key = ctx.input.key, kind = \"boom\" } end },\n";
+  FlowHost f({{"undo_fill", batched_saga("undo_fill", "", then)}});
+  f.fail("boom", -1);
+  const std::string key = random_uuid();
+  auto undone = f.wait_for(f.start("undo_fill", "{\"key\":\"" + key + "\"}"), "COMPENSATED");
+  CHECK(fills(f, key) == 0);
+  CHECK(step_names(undone, "COMPLETED") ==
+        std::vector<std::string>{"forward:fill #1", "forward:fill #2", "forward:fill #3", "compensate:fill #1",
+                                 "compensate:fill #2", "compensate:fill #3"});
+}
+
+TEST_CASE("a batched step that fails part way is undone too, not only the steps before it",
+          "[workflows][saga][batches]") {
+  FlowHost f({{"part_fill", batched_saga("part_fill", ", failAt = 15")}});
+  const std::string key = random_uuid();
+  auto undone = f.wait_for(f.start("part_fill", "{\"key\":\"" + key + "\"}"), "COMPENSATED");
+  CHECK(fills(f, key) == 0); // the 20 rows of its two good batches are gone
+  CHECK(step_names(undone, "FAILED") == std::vector<std::string>{"forward:fill #3"});
+  CHECK(step_names(undone, "COMPLETED") == std::vector<std::string>{"forward:fill #1", "forward:fill #2",
+                                                                    "compensate:fill #1", "compensate:fill #2"});
+}
+
+namespace {
+
+// A saga users start through POST /api/sagas/ledger_entry: ADMIN or a MANAGER
+// for itself or its team (ownerId), the key required, a dry run that counts.
+const char* kLedgerEntrySaga = R"(
+return saga "ledger_entry" {
+  trigger = manual,
+  api = {
+    roles = "ADMIN,MANAGER",
+    team = { "ownerId" },
+    check = function(input, caller)
+      if type(input.key) ~= "string" or input.key == "" then
+        return { { field = "key", message = "is required" } }
+      end
+      if input.key == "taken" then return { { field = "key", message = "is taken by " .. caller.role } } end
+    end,
+    dry_run = function(input)
+      return { rows = crm.call("fixture_flow.count", {}).rows, key = input.key }
+    end,
+  },
+  steps = {
+    step "write" { call = "fixture_flow.record",
+      input = function(ctx) return { key = ctx.input.key, kind = "by:" .. ctx.input.requestedBy } end },
+  },
+}
+)";
+
+// Its dry run tries to write: refused.
+const char* kSneakySaga = R"(
+return saga "sneaky" {
+  trigger = manual,
+  api = { dry_run = function(input) return crm.call("fixture_flow.record", { key = "x", kind = "sneaky" }) end },
+  steps = { step "write" { call = "fixture_flow.record" } },
+}
+)";
+
+Response start_saga(FlowHost& f, const std::string& name, const std::string& token, const std::string& body) {
+  return f.host.http().post("/api/sagas/" + name, body,
+                            {{"Authorization", bearer(token)}, {"Content-Type", "application/json"}});
+}
+
+} // namespace
+
+TEST_CASE("a saga with an api block starts through POST /api/sagas - its dry run and checks answer at once",
+          "[workflows][sagas_api]") {
+  FlowHost f({{"ledger_entry", kLedgerEntrySaga}, {"sneaky", kSneakySaga}, {"three", three_steps("three")}});
+  const std::string admin_token = HostUnderTest::admin_token();
+  const std::string key = random_uuid();
+
+  auto dry = start_saga(f, "ledger_entry", admin_token, R"({"key":")" + key + R"(","dryRun":true})");
+  INFO(dry.body);
+  REQUIRE(dry.status == 200);
+  CHECK(dry.json()->getValue<bool>("dryRun"));
+  CHECK(dry.json()->getObject("counts")->getValue<std::string>("key") == key);
+  const long long rows_before = dry.json()->getObject("counts")->getValue<long long>("rows");
+  auto none = f.host.http().get("/api/workflow-instances?name=ledger_entry", admin());
+  CHECK(none.json()->getArray("items")->size() == 0); // a dry run starts nothing
+
+  CHECK(error_fields(require_problem(start_saga(f, "ledger_entry", admin_token, "{}"), 422)) ==
+        std::vector<std::string>{"key"});
+  auto taken = require_problem(start_saga(f, "ledger_entry", admin_token, R"({"key":"taken"})"), 422);
+  CHECK(contains(json_of(*taken), "is taken by ADMIN"));
+  CHECK(error_fields(require_problem(start_saga(f, "ledger_entry", admin_token, R"({"key":"k","dryRun":"yes"})"), 422)) ==
+        std::vector<std::string>{"dryRun"});
+  require_problem(start_saga(f, "ledger_entry", mint_token("SALES", random_uuid()), R"({"key":"k"})"), 403);
+  const std::string manager = random_uuid();
+  auto outside = require_problem(
+      start_saga(f, "ledger_entry", mint_token("MANAGER", manager), R"({"key":"k","ownerId":")" + random_uuid() + "\"}"),
+      403);
+  CHECK(error_fields(outside) == std::vector<std::string>{"ownerId"});
+  require_problem(f.host.http().post("/api/sagas/ledger_entry", R"({"key":"k"})"), 401);
+  require_problem(start_saga(f, "three", admin_token, "{}"), 404);   // no api block
+  require_problem(start_saga(f, "nothing", admin_token, "{}"), 404); // no such saga
+  auto sneaky = require_problem(start_saga(f, "sneaky", admin_token, R"({"dryRun":true})"), 503);
+  CHECK(contains(text_of(sneaky, "detail"), "only read operations"));
+  CHECK(f.ledger("x").empty());
+
+  // For real, by a MANAGER for itself: 202, and the saga knows who asked.
+  auto started = start_saga(f, "ledger_entry", mint_token("MANAGER", manager),
+                            R"({"key":")" + key + R"(","ownerId":")" + manager + "\"}");
+  INFO(started.body);
+  REQUIRE(started.status == 202);
+  const std::string id = text_of(started.json(), "workflowInstanceId");
+  f.wait_for(id, "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"by:" + manager});
+  auto after = start_saga(f, "ledger_entry", admin_token, R"({"key":")" + key + R"(","dryRun":true})");
+  CHECK(after.json()->getObject("counts")->getValue<long long>("rows") >= rows_before + 1);
+}

@@ -227,3 +227,39 @@ return saga "reassignment" { trigger = manual, steps = { step "a" { call = "sale
   }
   fs::remove_all(lib);
 }
+
+TEST_CASE("a saga's api block and batched steps are read, and their mistakes reported", "[workflow-definition]") {
+  const char* good = R"(return saga "reassignment" {
+  trigger = manual,
+  api = { roles = "ADMIN,MANAGER", team = { "fromUserId", "toUserId" },
+          check = function(input) end, dry_run = function(input) return {} end },
+  steps = {
+    step "customers" { call = "customer.reassign_owner", compensate = "customer.reassign_owner", batched = true },
+    step "tasks" { call = "sales.reassign_tasks" },
+  },
+})";
+  auto ok = check_definition(good, "reassignment.lua", platform());
+  INFO(messages(ok).size());
+  REQUIRE(ok.errors.empty());
+  const auto& api = ok.definition.api;
+  CHECK(api.exposed);
+  CHECK(api.roles == "ADMIN,MANAGER");
+  CHECK(api.team == std::vector<std::string>{"fromUserId", "toUserId"});
+  CHECK(api.check);
+  CHECK(api.dry_run);
+  CHECK(ok.definition.steps.at(0).batched);
+  CHECK_FALSE(ok.definition.steps.at(1).batched);
+
+  const char* bad = R"(return saga "reassignment" {
+  trigger = manual,
+  api = { roles = "ADMIN,BOSS", team = "fromUserId", check = "yes" },
+  steps = {
+    step "customers" { call = "customer.reassign_owner", batched = "yes" },
+  },
+})";
+  auto errors = messages(check_definition(bad, "reassignment.lua", platform()));
+  CHECK(std::count_if(errors.begin(), errors.end(), [](const std::string& m) { return m.find("api.roles") != std::string::npos; }) == 1);
+  CHECK(std::count_if(errors.begin(), errors.end(), [](const std::string& m) { return m.find("api.team") != std::string::npos; }) == 1);
+  CHECK(std::count_if(errors.begin(), errors.end(), [](const std::string& m) { return m.find("api.check") != std::string::npos; }) == 1);
+  CHECK(std::find(errors.begin(), errors.end(), "5: step 'customers': batched must be true or false") != errors.end());
+}

@@ -20,7 +20,7 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
   NatsConfig nc;
   nc.url = config.getString("nats.url", "nats://127.0.0.1:4222");
   nc.duplicate_window_ms = config.getInt64("events.duplicate_window_ms", 120000);
-  nc.max_age_hours = config.getInt64("events.retention_hours", 24 * 7);
+  nc.max_age_hours = config.getInt64("events.retention_hours", 0);
   nc.apply_namespace(config.getString("events.namespace", ""));
   nats_ = std::make_unique<NatsClient>(nc);
 
@@ -42,6 +42,7 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
                                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
   for (const auto& d : delays) cc.nak_delays_ms.push_back(std::stoi(d));
   consumers_ = std::make_unique<EventConsumers>(cc, *nats_, plugins.registry(), plugins.invoker(), *dead_letters_);
+  rebuilds_ = std::make_unique<ReadModelRebuilds>(*nats_, plugins.registry(), plugins.invoker());
 
   nats_->start([relay = relay_.get()](const std::string& id, bool ok) { relay->on_publish_result(id, ok); });
   if (!nats_->connected())
@@ -74,6 +75,7 @@ std::map<std::string, long long> EventsSubsystem::outbox_pending() {
 void EventsSubsystem::uninitialize() {
   stop_ = true;
   if (plugin_watch_.joinable()) plugin_watch_.join();
+  rebuilds_.reset();
   consumers_.reset(); // stop taking events before the relay and NATS go
   relay_.reset();
   dead_letters_.reset();

@@ -8,6 +8,7 @@
 #include "events/EventConsumers.hpp"
 #include "events/NatsClient.hpp"
 #include "events/OutboxRelay.hpp"
+#include "events/ReadModelRebuilds.hpp"
 #include "storage/ConnectionPool.hpp"
 
 #include <Poco/Util/Subsystem.h>
@@ -27,6 +28,7 @@ public:
   OutboxRelay& relay() { return *relay_; }
   EventConsumers& consumers() { return *consumers_; }
   DeadLetters& dead_letters() { return *dead_letters_; }
+  ReadModelRebuilds& rebuilds() { return *rebuilds_; }
   // Unpublished outbox rows per plugin, counted now (for /metrics).
   std::map<std::string, long long> outbox_pending();
 
@@ -41,6 +43,7 @@ private:
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<DeadLetters> dead_letters_;
   std::unique_ptr<EventConsumers> consumers_;
+  std::unique_ptr<ReadModelRebuilds> rebuilds_;
   std::atomic<bool> stop_{false};
   std::thread plugin_watch_; // starts consumers for plugins dropped in later
 };

@@ -1,6 +1,7 @@
 // ApiRequestHandler: see the header.
 #include "http/ApiRequestHandler.hpp"
 
+#include "http/CsvReply.hpp"
 #include "http/HostEndpoints.hpp"
 #include "http/OpenApiDocument.hpp"
 #include "http/RequestInput.hpp"
@@ -115,6 +116,10 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
       response.setKeepAlive(false);
   }
 
+  if (reply.upgraded) { // the WebSocket handshake has answered already
+    finish(request, path, reply, started, request_id);
+    return;
+  }
   response.set("X-Request-Id", request_id);
   for (auto& [name, value] : reply.headers) response.set(name, value);
   s_.policy->apply(request, response, reply.content_type.find("json") != std::string::npos);
@@ -127,6 +132,11 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
     response.sendBuffer(reply.body.data(), reply.body.size());
   }
 
+  finish(request, path, reply, started, request_id);
+}
+
+void ApiRequestHandler::finish(const Poco::Net::HTTPServerRequest& request, std::string_view path, const Reply& reply,
+                               std::chrono::steady_clock::time_point started, const std::string& request_id) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   s_.metrics->record_request(reply.operation, reply.status, seconds);
   if (s_.log_requests)
@@ -146,6 +156,10 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
     reply.operation = "cors.preflight";
     reply.status = s_.policy->answer_preflight(request, response, m.allow);
     reply.content_type.clear();
+    return;
+  }
+  if (path == "/api/notifications/stream") {
+    open_stream(request, response, path, query, reply);
     return;
   }
   if (host_endpoint(request, path, reply)) return;
@@ -239,6 +253,13 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   }
   reply.status = outcome.http_status;
   reply.body = std::move(outcome.body);
+  if (request.has("Accept") && prefers_csv(request.get("Accept"))) {
+    reply.headers.emplace_back("Vary", "Accept");
+    if (auto csv = items_csv(reply.body)) {
+      reply.body = std::move(*csv);
+      reply.content_type = "text/csv; charset=utf-8";
+    }
+  }
 }
 
 // GET /api/events/dlq and POST /api/events/dlq/{id}/replay, ADMIN only.
@@ -318,6 +339,8 @@ bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std
   if (path == "/api/workflows" || path.rfind("/api/workflows/", 0) == 0 || path == "/api/workflow-instances" ||
       path.rfind("/api/workflow-instances/", 0) == 0)
     return workflow_endpoint(request, path, reply);
+  if (path.rfind("/api/plugins/", 0) == 0) return rebuild_endpoint(request, path, reply);
+  if (path.rfind("/api/sagas/", 0) == 0) return saga_endpoint(request, path, reply);
   if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins" && path != "/api/openapi.json")
     return false;
   if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {

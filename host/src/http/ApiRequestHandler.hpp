@@ -10,6 +10,7 @@
 
 #include <Poco/Net/HTTPRequestHandler.h>
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,7 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string operation = "unmatched"; // the metrics label
   bool body_read = false;               // the request body has been consumed
+  bool upgraded = false;                // the socket became a WebSocket: nothing to send
 };
 
 class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
@@ -41,6 +43,13 @@ private:
                                   std::string_view path, Reply& reply);
   bool workflow_put(Poco::Net::HTTPServerRequest& request, const std::string& name, std::string body,
                     std::string_view path, Reply& reply);
+  // GET /api/notifications/stream: the WebSocket upgrade (NotificationStreams).
+  void open_stream(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                   std::string_view path, std::string_view query, Reply& reply);
+  // /api/plugins/{name}/rebuild (ReadModelRebuilds).
+  bool rebuild_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
+  // POST /api/sagas/{name} (in WorkflowRoutes.cpp).
+  bool saga_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   // Adds what the principal provider knows (team, ...); Unknown for a user
@@ -51,6 +60,9 @@ private:
   // reply is set to 401 (no valid token) or 403 with forbidden_detail.
   bool admit_admin(const Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply,
                    const char* forbidden_detail) const;
+  // Metrics, the request log and the in-flight count, once per request.
+  void finish(const Poco::Net::HTTPServerRequest& request, std::string_view path, const Reply& reply,
+              std::chrono::steady_clock::time_point started, const std::string& request_id);
   static void problem(Reply& reply, Problem p, std::string_view path);
 
   HttpServices& s_;

@@ -8,6 +8,8 @@
 #include "plugins/PluginRegistry.hpp"
 #include "events/DeadLetters.hpp"
 #include "http/HostEndpoints.hpp"
+#include "http/NotificationStreams.hpp"
+#include "events/ReadModelRebuilds.hpp"
 #include "http/RateLimiter.hpp"
 #include "security/PrincipalCache.hpp"
 #include "security/TokenVerifier.hpp"
@@ -34,6 +36,8 @@ struct HttpServices {
   events::DeadLetters* dead_letters = nullptr;
   workflows::WorkflowCatalog* workflows = nullptr;
   workflows::WorkflowEngine* engine = nullptr;
+  NotificationStreams* streams = nullptr;       // null: no live push on this host
+  events::ReadModelRebuilds* rebuilds = nullptr;
   const ResponsePolicy* policy = nullptr;
   metrics::Registry* metrics = nullptr;
   ReadinessCheck readiness;

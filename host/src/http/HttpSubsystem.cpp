@@ -58,6 +58,24 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
                                         {"redis", cache.redis().ping(), false}};
   };
   services_.dead_letters = &events.dead_letters();
+  services_.rebuilds = &events.rebuilds();
+  StreamsConfig stc;
+  stc.max_streams = static_cast<size_t>(config.getInt("http.streams.max", 10000));
+  stc.max_per_user = static_cast<size_t>(config.getInt("http.streams.max_per_user", 16));
+  stc.ping_seconds = config.getInt("http.streams.ping_seconds", 25);
+  streams_ = std::make_unique<NotificationStreams>(stc);
+  streams_->feed_from(events.nats());
+  services_.streams = streams_.get();
+  metrics_.add_gauge_callback("crm_notification_streams", "Open notification streams (WebSockets) on this host.",
+                              [streams = streams_.get()] {
+                                return std::vector<std::pair<metrics::Labels, double>>{
+                                    {{}, static_cast<double>(streams->open_streams())}};
+                              });
+  metrics_.add_gauge_callback("crm_notifications_pushed", "Notifications this host pushed to open streams.",
+                              [streams = streams_.get()] {
+                                return std::vector<std::pair<metrics::Labels, double>>{
+                                    {{}, static_cast<double>(streams->pushed())}};
+                              });
   auto& workflows = app.getSubsystem<workflows::WorkflowsSubsystem>();
   services_.workflows = &workflows.catalog();
   services_.engine = &workflows.engine();
@@ -164,6 +182,7 @@ void HttpSubsystem::uninitialize() {
     server_->stop();
     log::info("http", "stopped", {});
   }
+  streams_.reset(); // tells the clients of open streams we are going away
   // Its last flush needs the counters, which the cache subsystem (stopped
   // after this one) still holds.
   rate_limiter_.reset();

@@ -43,6 +43,7 @@ private:
   std::unique_ptr<RateLimiter> rate_limiter_;
   HttpServices services_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<NotificationStreams> streams_; // live push; outlives the server
 };
 
 } // namespace crm::http

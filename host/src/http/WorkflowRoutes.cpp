@@ -201,3 +201,60 @@ bool ApiRequestHandler::workflow_validate_endpoint(Poco::Net::HTTPServerRequest&
 }
 
 } // namespace crm::http
+
+namespace crm::http {
+
+// POST /api/sagas/{name}: any signed-in user; the saga's api block decides
+// who may (WorkflowEngine::start_saga).
+bool ApiRequestHandler::saga_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
+  const std::string name(path.substr(std::string_view("/api/sagas/").size()));
+  if (name.empty() || name.find('/') != std::string::npos) return false;
+  reply.operation = "sagas.start";
+  if (request.getMethod() != "POST") {
+    reply.headers.emplace_back("Allow", "POST");
+    problem(reply, Problem{405, "", request.getMethod() + " is not allowed here", "", {}}, path);
+    return true;
+  }
+  auto caller = authenticate(request);
+  if (caller) {
+    auto verdict = complete_principal(*caller);
+    if (verdict == PrincipalVerdict::Unavailable) {
+      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
+      return true;
+    }
+    if (verdict == PrincipalVerdict::Unknown) caller.reset();
+  }
+  if (!caller) {
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+    return true;
+  }
+  if (!s_.engine) {
+    problem(reply, Problem{503, "", "workflows are not configured on this host", "", {}}, path);
+    return true;
+  }
+  std::string body;
+  reply.body_read = true;
+  if (!read_body(request, s_.max_body_bytes, body)) {
+    problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
+            path);
+    return true;
+  }
+  try {
+    auto answer = s_.engine->start_saga(name, body, *caller);
+    if (answer.status >= 400) {
+      std::vector<FieldError> errors;
+      for (auto& [field, message] : answer.errors) errors.push_back({field, message});
+      problem(reply, Problem{answer.status, "", answer.message, "", std::move(errors)}, path);
+      return true;
+    }
+    reply.status = answer.status;
+    reply.body = std::move(answer.body);
+  } catch (const std::exception& e) {
+    log::warn("http", std::string("sagas: ") + e.what(), {});
+    problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
+  }
+  return true;
+}
+
+} // namespace crm::http

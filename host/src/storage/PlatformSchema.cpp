@@ -100,6 +100,9 @@ create table if not exists platform.workflow_instances (
   updated_at timestamptz not null default now(),
   finished_at timestamptz
 );
+-- saga: batches of the current step done (a batched step's operation answers
+-- {"more": true} until it has done everything).
+alter table platform.workflow_instances add column if not exists batch integer not null default 0;
 create unique index if not exists workflow_instances_trigger
   on platform.workflow_instances (name, trigger_event_id) where trigger_event_id is not null;
 create index if not exists workflow_instances_due

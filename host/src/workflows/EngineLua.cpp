@@ -39,6 +39,11 @@ plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_
     out.message = "no operation " + op_name + " is loaded";
     return out;
   }
+  if (run.read_only && !op->read_only) {
+    out.status = CRM_E_FORBIDDEN;
+    out.message = "only read operations may be called here, and " + op_name + " changes data";
+    return out;
+  }
   const std::string key = run.key_base + ":" + std::to_string(++run.calls);
   plugins::Invocation inv;
   inv.op = op;
@@ -83,6 +88,7 @@ static int lua_crm_call(lua_State* L) {
 
 static int lua_crm_emit(lua_State* L) {
   auto& run = current_run(L);
+  if (run.read_only) return luaL_error(L, "crm.emit is not available here (read only)");
   WorkflowEngine::Run::Emit e;
   e.type = luaL_checkstring(L, 1);
   if (e.type.empty() || e.type.find_first_of(" *>") != std::string::npos)
@@ -104,6 +110,7 @@ static int lua_crm_emit(lua_State* L) {
 
 static int lua_crm_start(lua_State* L) {
   auto& run = current_run(L);
+  if (run.read_only) return luaL_error(L, "crm.start is not available here (read only)");
   WorkflowEngine::Run::Child child;
   child.name = luaL_checkstring(L, 1);
   child.input = "{}";

@@ -23,6 +23,7 @@ namespace crm::workflows {
 struct WorkflowEngine::Instance {
   std::string id, name, version, kind, status, state, phase, input, vars, event, error, claimed_at;
   int step = 0, run = 1, attempt = 0, seq = 0;
+  int batch = 0; // saga: batches of the current (batched) step done
   bool cancel_requested = false;
   std::vector<std::string> waited_before; // wait_events as claimed
   // Set by a transition into a wait, saved with it.
@@ -45,6 +46,7 @@ struct WorkflowEngine::Run {
   Instance* instance = nullptr;
   std::string key_base; // idempotency keys: <key_base>:<n>
   int calls = 0;
+  bool read_only = false; // a saga's api functions: read operations only, no emit or start
   struct Emit {
     std::string id, type, subject, data;
   };

@@ -167,6 +167,7 @@ EngineReply WorkflowEngine::retry(const std::string& id) {
       "update platform.workflow_instances set "
       "run = case when status = 'COMPENSATED' then run + 1 else run end, "
       "step = case when status = 'COMPENSATED' then 0 else step end, "
+      "batch = case when status = 'COMPENSATED' then 0 else batch end, "
       "phase = case when status = 'COMPENSATED' then 'forward' else phase end, "
       "vars = case when status = 'COMPENSATED' then '{}'::jsonb else vars end, "
       "status = 'RUNNING', attempt = 0, wake_at = now(), finished_at = null, cancel_requested = false, "

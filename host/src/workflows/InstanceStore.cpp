@@ -76,7 +76,7 @@ std::string derived_uuid(const std::string& name) {
 const char* const kInstanceColumns =
     "i.id::text, i.name, i.version, i.kind, i.status, coalesce(i.state, ''), i.step, i.phase, i.run, i.attempt, "
     "i.seq, i.input::text, i.vars::text, coalesce(i.event::text, ''), i.cancel_requested, coalesce(i.error::text, ''), "
-    "now()::text, coalesce(i.wait_events::text, '')";
+    "now()::text, coalesce(i.wait_events::text, ''), i.batch";
 
 double ms_since(Clock::time_point started) {
   return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -123,6 +123,7 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
     }
     const std::string step = std::to_string(inst.step), run_no = std::to_string(inst.run),
                       attempt = std::to_string(inst.attempt), seq = std::to_string(inst.seq),
+                      batch = std::to_string(inst.batch),
                       lease = std::to_string(config.lease_seconds);
     const std::string wake = inst.wake_in_ms < 0 ? std::string() : std::to_string(inst.wake_in_ms);
     const std::string wait_events = inst.status == "WAITING" ? pg_array(inst.wait_events) : std::string();
@@ -156,14 +157,15 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
                        rec ? rec->started_at.c_str() : nullptr,
                        rec ? rec_ms.c_str() : nullptr,
                        rec && !rec->result.empty() ? rec->result.c_str() : nullptr,
-                       rec && !rec->error.empty() ? rec->error.c_str() : nullptr};
+                       rec && !rec->error.empty() ? rec->error.c_str() : nullptr,
+                       batch.c_str()};
     auto r = conn->query(
         "with step as (insert into platform.workflow_steps (instance_id, name, phase, run, attempt, status, "
         "started_at, duration_ms, result, error) select $1::uuid, $20, $21, $6::int, $22::int, $23, $24::timestamptz, "
         "$25::float8, $26::jsonb, $27 where $20::text is not null and exists (select 1 from "
         "platform.workflow_instances where id = $1::uuid and lease_owner = $19)) "
         "update platform.workflow_instances set status = $2, state = $3, step = $4::int, phase = $5, run = $6::int, "
-        "attempt = $7::int, seq = $8::int, vars = $9::jsonb, error = $10::jsonb, event = $11::jsonb, "
+        "attempt = $7::int, seq = $8::int, batch = $28::int, vars = $9::jsonb, error = $10::jsonb, event = $11::jsonb, "
         "wait_events = $12::text[], wait_key = $13, wait_path = $14::text[], "
         "wait_since = case when $2 = 'WAITING' then $15::timestamptz else null end, "
         "wake_at = case when $16::bigint is null then null else now() + make_interval(secs => $16::bigint / 1000.0) end, "
@@ -171,7 +173,7 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
         "lease_owner = case when $17::bool then null else lease_owner end, "
         "lease_until = case when $17::bool then null else now() + make_interval(secs => $18::int) end, "
         "updated_at = now() where id = $1::uuid and lease_owner = $19 returning cancel_requested, now()::text",
-        p, 27);
+        p, 28);
     result.held = r.rows() == 1;
     result.cancel_requested = result.held && std::string_view(r.value(0, 0)) == "t";
     // Events from here on are newer than this transition: a later wait looks no further back.

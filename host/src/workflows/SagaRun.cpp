@@ -8,20 +8,85 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <Poco/JSON/Stringifier.h>
+
 #include <algorithm>
+#include <sstream>
 
 namespace crm::workflows {
 
 using namespace engine;
 
+namespace {
+
+// A batched step's reply asks for another batch.
+bool wants_more(const std::string& reply) {
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(reply).extract<Poco::JSON::Object::Ptr>();
+    return o->has("more") && o->get("more").isBoolean() && o->getValue<bool>("more");
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// The step's result after one more batch: this batch's reply, with every
+// number that the earlier batches also had summed over them.
+std::string merge_batch(const std::string& so_far, const std::string& reply) {
+  if (so_far.empty()) return reply;
+  try {
+    Poco::JSON::Parser parser;
+    auto before = parser.parse(so_far).extract<Poco::JSON::Object::Ptr>();
+    parser.reset();
+    auto now = parser.parse(reply).extract<Poco::JSON::Object::Ptr>();
+    for (const auto& name : now->getNames()) {
+      if (!before->has(name)) continue;
+      const auto& a = before->get(name);
+      const auto& b = now->get(name);
+      if (!a.isNumeric() || !b.isNumeric() || a.isBoolean() || b.isBoolean()) continue;
+      if (a.isInteger() && b.isInteger()) now->set(name, a.convert<Poco::Int64>() + b.convert<Poco::Int64>());
+      else now->set(name, a.convert<double>() + b.convert<double>());
+    }
+    std::ostringstream out;
+    now->stringify(out);
+    return out.str();
+  } catch (const std::exception&) {
+    return reply;
+  }
+}
+
+// The step's result so far (results[step] in the vars), or empty.
+std::string result_of(const std::string& vars, const std::string& step) {
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(vars.empty() ? "{}" : vars).extract<Poco::JSON::Object::Ptr>();
+    auto results = o->getObject("results");
+    if (!results || !results->has(step)) return {};
+    std::ostringstream out;
+    Poco::JSON::Stringifier::condense(results->get(step), out);
+    return out.str();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+} // namespace
+
 bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
   lua_State* L = c.box.state();
   const auto& steps = c.def.steps;
+  // Undo from the last step done; a batched step stopped part way has done
+  // something too, so it is undone first.
+  auto start_compensation = [&steps](Instance& i) {
+    const bool partial = i.step < static_cast<int>(steps.size()) && steps[static_cast<size_t>(i.step)].batched && i.batch > 0;
+    i.phase = "compensating";
+    if (!partial) i.step -= 1;
+    i.batch = 0;
+    i.attempt = 0;
+  };
   while (!stop_) {
     if (inst.cancel_requested && inst.phase == "forward") {
-      inst.phase = "compensating";
-      inst.step -= 1;
-      inst.attempt = 0;
+      start_compensation(inst);
     }
     if (inst.phase == "forward" && inst.step >= static_cast<int>(steps.size())) {
       inst.status = "COMPLETED";
@@ -47,9 +112,9 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
     run.engine = this;
     run.instance = &inst;
     run.key_base = "wf:" + inst.id + ":" + std::to_string(inst.run) + (forward ? ":f:" : ":c:") +
-                   std::to_string(inst.step);
+                   std::to_string(inst.step) + (inst.batch > 0 ? ":b" + std::to_string(inst.batch) : std::string());
     StepRecord rec;
-    rec.name = step.name;
+    rec.name = step.batched ? step.name + " #" + std::to_string(inst.batch + 1) : step.name;
     rec.phase = forward ? "forward" : "compensate";
     rec.attempt = inst.attempt + 1;
     rec.started_at = now_rfc3339();
@@ -108,11 +173,28 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
     }
     rec.ms = ms_since(started);
     record_latency(inst.name, rec.ms / 1000.0);
+    if (failure.empty() && step.batched && wants_more(outcome.body)) {
+      // One batch done, more to do: the same step again, with the next key.
+      rec.status = "COMPLETED";
+      rec.result = outcome.body;
+      if (forward) inst.vars = with_result(L, inst.vars, step.name, merge_batch(inst.batch > 0 ? result_of(inst.vars, step.name) : "", outcome.body));
+      inst.batch += 1;
+      inst.attempt = 0;
+      inst.seq += 1;
+      inst.wake_in_ms = 0;
+      auto saved = save(pool_, config_, inst, &rec, nullptr);
+      if (!saved.held) return false;
+      inst.cancel_requested = inst.cancel_requested || saved.cancel_requested;
+      continue;
+    }
     if (failure.empty()) {
       rec.status = "COMPLETED";
       rec.result = outcome.body;
+      const std::string result =
+          step.batched && inst.batch > 0 ? merge_batch(result_of(inst.vars, step.name), outcome.body) : outcome.body;
+      inst.batch = 0;
       if (forward) {
-        inst.vars = with_result(L, inst.vars, step.name, outcome.body);
+        inst.vars = with_result(L, inst.vars, step.name, result);
         inst.step += 1;
       } else {
         inst.step -= 1;
@@ -155,8 +237,7 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
     inst.attempt = 0;
     if (forward) {
       // Finally failed: undo what was done, last first.
-      inst.phase = "compensating";
-      inst.step -= 1;
+      start_compensation(inst);
       inst.wake_in_ms = 0;
       auto saved = save(pool_, config_, inst, &rec, nullptr);
       if (!saved.held) return false;

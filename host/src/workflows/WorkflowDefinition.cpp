@@ -1,6 +1,8 @@
 // WorkflowDefinition: see the header.
 #include "workflows/WorkflowDefinition.hpp"
 
+#include "plugins/Roles.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -158,8 +160,50 @@ void read_trigger(lua_State* L, int decl_line, WorkflowDefinition& d, const Defi
   lua_pop(L, 1);
 }
 
+void read_saga_api(lua_State* L, int decl_line, WorkflowDefinition& d, std::vector<DefinitionError>& errors) {
+  lua_getfield(L, -1, "api");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  SagaApi& api = d.api;
+  api.line = decl_line;
+  if (!lua_istable(L, -1)) {
+    errors.push_back({decl_line, "api must be { roles = \"ADMIN,MANAGER\", team = {...}, check = ..., dry_run = ... }"});
+    lua_pop(L, 1);
+    return;
+  }
+  api.exposed = true;
+  if (auto roles = string_field(L, "roles")) {
+    std::string why;
+    if (!plugins::Roles::parse(*roles, &why)) errors.push_back({decl_line, "api.roles: " + why});
+    else api.roles = *roles;
+  } else if (field_type(L, "roles") != LUA_TNIL) {
+    errors.push_back({decl_line, "api.roles must be a string such as \"ADMIN,MANAGER\""});
+  }
+  lua_getfield(L, -1, "team");
+  if (lua_istable(L, -1)) {
+    for (lua_Integer i = 1, n = luaL_len(L, -1); i <= n; ++i) {
+      lua_geti(L, -1, i);
+      if (lua_type(L, -1) == LUA_TSTRING) api.team.emplace_back(lua_tostring(L, -1));
+      else errors.push_back({decl_line, "api.team must list input field names"});
+      lua_pop(L, 1);
+    }
+  } else if (!lua_isnil(L, -1)) {
+    errors.push_back({decl_line, "api.team must list input field names: { \"fromUserId\", ... }"});
+  }
+  lua_pop(L, 1);
+  for (const char* fn : {"check", "dry_run"}) {
+    const int t = field_type(L, fn);
+    if (t != LUA_TNIL && t != LUA_TFUNCTION) errors.push_back({decl_line, std::string("api.") + fn + " must be a function"});
+    (std::string(fn) == "check" ? api.check : api.dry_run) = t == LUA_TFUNCTION;
+  }
+  lua_pop(L, 1);
+}
+
 void read_saga(lua_State* L, int decl_line, WorkflowDefinition& d, const DefinitionContext& ctx,
                std::vector<DefinitionError>& errors) {
+  read_saga_api(L, decl_line, d, errors);
   lua_getfield(L, -1, "steps");
   if (!lua_istable(L, -1) || luaL_len(L, -1) == 0) {
     errors.push_back({decl_line, "a saga needs steps = { step \"name\" { call = \"plugin.operation\", ... }, ... }"});
@@ -194,6 +238,10 @@ void read_saga(lua_State* L, int decl_line, WorkflowDefinition& d, const Definit
       if (t != LUA_TNIL && t != LUA_TFUNCTION && t != LUA_TTABLE)
         errors.push_back({s.line, "step '" + s.name + "': " + fn + " must be a table or a function(data)"});
     }
+    lua_getfield(L, -1, "batched");
+    if (lua_isboolean(L, -1)) s.batched = lua_toboolean(L, -1);
+    else if (!lua_isnil(L, -1)) errors.push_back({s.line, "step '" + s.name + "': batched must be true or false"});
+    lua_pop(L, 1);
     lua_getfield(L, -1, "retry");
     if (lua_istable(L, -1)) {
       s.attempts = int_field(L, "attempts", 1);

@@ -42,6 +42,10 @@ struct SagaStep {
   std::string compensate; // operation, empty: nothing to undo
   int attempts = 1;
   std::string delay = "0s";
+  // The operation works in batches: each call does a part and answers
+  // {"more": true} until done; every batch is its own call (own transaction,
+  // own idempotency key), and results[step] sums the numbers of all batches.
+  bool batched = false;
 };
 
 // A state that waits: `wait { event = "approval.approved" (or a list), key =
@@ -58,6 +62,20 @@ struct WaitSpec {
   std::string on_timeout;
 };
 
+// How a saga is started through POST /api/sagas/{name}: `api = { roles =
+// "ADMIN,MANAGER", team = {"fromUserId", "toUserId"}, check = function(input,
+// caller) ... end, dry_run = function(input) ... end }`. A MANAGER may only
+// name itself or its team in the `team` fields; check returns nil or a list
+// of {field = ..., message = ...}; dry_run returns what a dry run answers.
+// Both may call read operations only.
+struct SagaApi {
+  bool exposed = false;
+  int line = 0;
+  std::string roles = "ADMIN";
+  std::vector<std::string> team;
+  bool check = false, dry_run = false;
+};
+
 struct WorkflowDefinition {
   enum class Kind { StateMachine, Saga };
   std::string name;
@@ -68,6 +86,7 @@ struct WorkflowDefinition {
   std::vector<std::string> states;  // state machine: state names
   std::map<std::string, WaitSpec> waits; // state machine: the states that wait
   std::vector<SagaStep> steps;      // saga
+  SagaApi api;                      // saga
 };
 
 struct DefinitionCheck {

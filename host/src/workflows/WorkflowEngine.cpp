@@ -335,6 +335,7 @@ std::vector<WorkflowEngine::Instance> WorkflowEngine::claim(int limit) {
     x.error = rows.value(i, 15);
     x.claimed_at = rows.value(i, 16);
     x.waited_before = parse_pg_array(rows.value(i, 17));
+    x.batch = std::atoi(rows.value(i, 18));
   }
   return out;
 }

@@ -28,6 +28,7 @@
 #include "plugins/PluginRegistry.hpp"
 #include "storage/ConnectionPool.hpp"
 #include "storage/PgListener.hpp"
+#include "security/Principal.hpp"
 #include "workflows/LuaSandbox.hpp"
 #include "workflows/WorkflowCatalog.hpp"
 
@@ -85,6 +86,10 @@ public:
   // POST /api/workflow-instances/{id}/retry and /cancel
   EngineReply retry(const std::string& id);
   EngineReply cancel(const std::string& id);
+  // POST /api/sagas/{name} by `caller` with the saga's input and dryRun?: the
+  // saga's api block decides who may, checks the input, and answers a dry
+  // run; otherwise 202 {workflowInstanceId} (SagaApi.cpp).
+  EngineReply start_saga(const std::string& name, const std::string& body, const security::Principal& caller);
 
   // For /metrics.
   std::vector<std::pair<metrics::Labels, double>> instance_counts();
@@ -131,6 +136,9 @@ private:
   std::vector<std::unique_ptr<Worker>> workers_;
   std::thread housekeeping_;
   std::unique_ptr<storage::PgListener> listener_;
+
+  std::mutex api_mutex_;                // one request at a time in api_worker_'s sandboxes
+  std::unique_ptr<Worker> api_worker_;
 
   std::mutex sources_mutex_;
   std::map<std::string, std::string> sources_; // version -> source

@@ -1,0 +1,202 @@
+// SagaApi: POST /api/sagas/{name}, a saga started by a user through the API,
+// as its script's `api` block allows (see SagaApi in WorkflowDefinition.hpp).
+// The block's functions run here, on the request, in a sandbox of the live
+// version kept for this purpose, and may call read operations only.
+#include "workflows/EngineParts.hpp"
+
+#include "http/JsonText.hpp"
+#include "plugins/Roles.hpp"
+#include "workflows/LuaJson.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace crm::workflows {
+
+using namespace engine;
+
+namespace {
+
+EngineReply refusal(int status, std::string message, std::string field = {}, std::string field_message = {}) {
+  EngineReply r;
+  r.status = status;
+  r.message = std::move(message);
+  if (!field.empty()) r.errors.emplace_back(std::move(field), std::move(field_message));
+  return r;
+}
+
+// The ids of a MANAGER's team, from its principal.
+std::vector<std::string> team_of(const security::Principal& caller) {
+  std::vector<std::string> out;
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(caller.json).extract<Poco::JSON::Object::Ptr>();
+    if (auto team = o->getArray("team"))
+      for (size_t i = 0; i < team->size(); ++i) out.push_back(team->getElement<std::string>(static_cast<unsigned>(i)));
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+// check()'s answer: nil, or a list of {field, message}, or one message.
+void collect_errors(lua_State* L, EngineReply& reply) {
+  if (lua_isnil(L, -1) || lua_isboolean(L, -1)) return;
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    reply.errors.emplace_back("body", lua_tostring(L, -1));
+    return;
+  }
+  if (!lua_istable(L, -1)) return;
+  for (lua_Integer i = 1, n = luaL_len(L, -1); i <= n; ++i) {
+    lua_geti(L, -1, i);
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "field");
+      lua_getfield(L, -2, "message");
+      std::string field = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "body";
+      std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "is not valid";
+      reply.errors.emplace_back(std::move(field), std::move(message));
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+} // namespace
+
+EngineReply WorkflowEngine::start_saga(const std::string& name, const std::string& body,
+                                       const security::Principal& caller) {
+  // The live version, and what its api block allows.
+  std::string version;
+  {
+    auto conn = pool_.acquire();
+    const char* p[] = {name.c_str()};
+    auto rows = conn->query("select version from platform.workflow_live where name = $1 and kind = 'saga'", p, 1);
+    if (rows.rows() == 1) version = rows.value(0, 0);
+  }
+  if (version.empty() || !catalog_.is_live(name)) return refusal(404, "no saga " + name + " is live");
+
+  Poco::JSON::Object::Ptr input;
+  try {
+    Poco::JSON::Parser parser;
+    auto v = parser.parse(body.empty() ? "{}" : body);
+    if (v.type() == typeid(Poco::JSON::Object::Ptr)) input = v.extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception&) {
+  }
+  if (!input) return refusal(422, "the body must be a JSON object", "body", "must be a JSON object");
+  bool dry_run = false;
+  if (input->has("dryRun")) {
+    if (!input->get("dryRun").isBoolean()) return refusal(422, "dryRun must be true or false", "dryRun", "must be true or false");
+    dry_run = input->getValue<bool>("dryRun");
+    input->remove("dryRun");
+  }
+
+  std::lock_guard lock(api_mutex_);
+  if (!api_worker_) api_worker_ = std::make_unique<Worker>();
+  Compiled* c = compiled(*api_worker_, name, version);
+  const SagaApi& api = c->def.api;
+  if (!api.exposed) return refusal(404, "the saga " + name + " is not started through the API (it declares no api block)");
+
+  auto roles = plugins::Roles::parse(api.roles, nullptr);
+  if (!roles || !roles->admits(caller))
+    return refusal(403, "only " + api.roles + " may start " + name);
+  if (caller.role == "MANAGER") {
+    const auto team = team_of(caller);
+    for (const auto& field : api.team) {
+      if (!input->has(field) || !input->get(field).isString()) continue; // check() reports a missing field
+      const std::string user = input->getValue<std::string>(field);
+      if (user != caller.id && std::find(team.begin(), team.end(), user) == team.end())
+        return refusal(403, field + " names a user outside your team", field, "is not in your team");
+    }
+  }
+
+  std::ostringstream text;
+  input->stringify(text);
+  const std::string input_json = text.str();
+  lua_State* L = c->box.state();
+  Instance request;
+  request.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  request.name = name;
+  Run run;
+  run.engine = this;
+  run.instance = &request;
+  run.key_base = "api:" + request.id;
+  run.read_only = true;
+
+  // Runs api.<fn>(input, caller); on success its result is on the stack.
+  auto call_api = [&](const char* fn, EngineReply& failed) -> bool {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->def_ref);
+    lua_getfield(L, -1, "api");
+    lua_getfield(L, -1, fn);
+    push_json(L, input_json);
+    push_json(L, caller.json);
+    c->run = &run;
+    auto o = c->box.call(2);
+    c->run = nullptr;
+    if (!o.ok) {
+      if (o.error.find("memory cap") != std::string::npos) c->broken = true;
+      failed = refusal(503, std::string("the saga's api.") + fn + " failed: " + o.error);
+      return false;
+    }
+    if (o.results == 0) lua_pushnil(L);
+    else if (o.results > 1) lua_pop(L, o.results - 1);
+    return true;
+  };
+
+  const int top = lua_gettop(L);
+  EngineReply reply;
+  if (api.check) {
+    if (!call_api("check", reply)) {
+      lua_settop(L, top);
+      return reply;
+    }
+    collect_errors(L, reply);
+    lua_settop(L, top);
+    if (!reply.errors.empty()) {
+      reply.status = 422;
+      reply.message = "the input is not valid for " + name;
+      return reply;
+    }
+  }
+  if (dry_run) {
+    if (!api.dry_run) return refusal(422, name + " offers no dry run", "dryRun", "is not offered by this saga");
+    if (!call_api("dry_run", reply)) {
+      lua_settop(L, top);
+      return reply;
+    }
+    std::string counts;
+    try {
+      counts = lua_istable(L, -1) ? to_json(L, -1) : "{}";
+    } catch (const std::exception& e) {
+      lua_settop(L, top);
+      return refusal(503, std::string("the saga's api.dry_run answered something that is not JSON: ") + e.what());
+    }
+    lua_settop(L, top);
+    reply.status = 200;
+    reply.body = "{\"dryRun\":true,\"saga\":";
+    http::append_json_string(reply.body, name);
+    reply.body += ",\"counts\":" + counts + "}";
+    return reply;
+  }
+
+  input->set("requestedBy", caller.id);
+  std::ostringstream with_caller;
+  input->stringify(with_caller);
+  auto conn = pool_.acquire();
+  const std::string started = insert_instance(*conn, name, with_caller.str(), nullptr, nullptr, nullptr);
+  if (started.empty()) return refusal(503, "the saga " + name + " is not stored yet; try again");
+  wake_workers();
+  const std::string id = started.substr(0, started.find(' '));
+  reply.status = 202;
+  reply.body = "{\"workflowInstanceId\":\"" + id + "\",\"saga\":";
+  http::append_json_string(reply.body, name);
+  reply.body += ",\"version\":";
+  http::append_json_string(reply.body, started.substr(started.find(' ') + 1));
+  reply.body += ",\"status\":\"RUNNING\"}";
+  return reply;
+}
+
+} // namespace crm::workflows
