@@ -4,12 +4,13 @@
 //    operations, read and marked by their owners; never rebuilt;
 //  - read-models (users, customers, meetings, tasks, approvals) kept by the
 //    project_* operations from other contexts' events, and the rollups the
-//    reports read (daily_user_stats, approval_totals). The rollups are kept
-//    by statement-level triggers on the read-model tables: whatever changes a
-//    row (an event, drop_customer, a bulk load) subtracts the row's old
-//    contribution and adds its new one, in one INSERT .. ON CONFLICT per
-//    statement whose rows are locked in key order. A rebuild truncates all of
-//    it (reset_read_models) and replays the events.
+//    reports read (daily_user_stats, monthly_user_stats, user_totals,
+//    approval_totals). The rollups are kept by statement-level triggers on
+//    the read-model tables: whatever changes a row (an event, drop_customer,
+//    a bulk load) subtracts the row's old contribution and adds its new one,
+//    in one INSERT .. ON CONFLICT per rollup and statement, rows locked in
+//    key order. A rebuild truncates all of it (reset_read_models) and
+//    replays the events.
 //
 // Events of one entity arrive on different durable consumers, so in any
 // order: every projection is a merge. Facts that never change (createdAt,
@@ -18,9 +19,12 @@
 // envelope time (state_at). Rows may exist before their "created" event
 // (placeholders), with the columns no event has named yet left NULL.
 //
-// Days are UTC dates. The host applies each version once, in order, inside
-// the schema `analytics`.
+// Days are UTC dates. Version 2 holds the reports' queries
+// (ReportFunctions.hpp). The host applies each version once, in order,
+// inside the schema `analytics`.
 #pragma once
+
+#include "ReportFunctions.hpp"
 
 #include <crm/plugin_abi.h>
 
@@ -186,6 +190,30 @@ create table daily_user_stats (
 );
 create index daily_user_stats_day_idx on daily_user_stats (day);
 
+-- The same per user and month (`month` is its first day): a report reads
+-- whole months here and only the days at its edges in daily_user_stats.
+create table monthly_user_stats (
+  user_id uuid not null,
+  month date not null,
+  customers integer not null default 0,
+  meetings integer not null default 0,
+  tasks_completed integer not null default 0,
+  tasks_open_due integer not null default 0,
+  approvals_requested integer not null default 0,
+  approvals_approved integer not null default 0,
+  approvals_rejected integer not null default 0,
+  approved_amount numeric not null default 0,
+  primary key (user_id, month)
+);
+create index monthly_user_stats_month_idx on monthly_user_stats (month);
+
+-- The live customers each user owns now: the customers at a date are this
+-- less those created after it, which for recent dates is a short read.
+create table user_totals (
+  user_id uuid primary key,
+  customers integer not null default 0
+);
+
 -- Approvals per requester, status and currency ('' when none): the pipeline.
 create table approval_totals (
   requester_id uuid not null,
@@ -196,15 +224,17 @@ create table approval_totals (
   primary key (requester_id, status, currency)
 );
 
--- One change of daily_user_stats: a row's contribution, with sign.
+-- One change of the rollups: a row's contribution to a day, with sign.
 create type stat_delta as (
   user_id uuid, day date,
   customers integer, meetings integer, tasks_completed integer, tasks_open_due integer,
   approvals_requested integer, approvals_approved integer, approvals_rejected integer,
   approved_amount numeric);
 
--- Adds the deltas, summed per (user, day), rows locked in key order so two
--- statements never wait on each other in a cycle. Sums of zero touch nothing.
+-- Adds the deltas to the day, month and total rollups, summed per key. Rows
+-- are locked in one order everywhere (days, then months, then totals, each
+-- by key), so two statements never wait on each other in a cycle; sums of
+-- zero touch nothing.
 create function add_stats(deltas stat_delta[]) returns void language sql as $$
   insert into daily_user_stats as s (user_id, day, customers, meetings, tasks_completed, tasks_open_due,
                                      approvals_requested, approvals_approved, approvals_rejected, approved_amount)
@@ -224,7 +254,36 @@ create function add_stats(deltas stat_delta[]) returns void language sql as $$
     approvals_requested = s.approvals_requested + excluded.approvals_requested,
     approvals_approved = s.approvals_approved + excluded.approvals_approved,
     approvals_rejected = s.approvals_rejected + excluded.approvals_rejected,
-    approved_amount = s.approved_amount + excluded.approved_amount
+    approved_amount = s.approved_amount + excluded.approved_amount;
+
+  insert into monthly_user_stats as s (user_id, month, customers, meetings, tasks_completed, tasks_open_due,
+                                       approvals_requested, approvals_approved, approvals_rejected, approved_amount)
+  select user_id, date_trunc('month', day)::date, sum(customers), sum(meetings), sum(tasks_completed),
+         sum(tasks_open_due), sum(approvals_requested), sum(approvals_approved), sum(approvals_rejected),
+         sum(approved_amount)
+  from unnest(deltas)
+  group by 1, 2
+  having sum(customers) <> 0 or sum(meetings) <> 0 or sum(tasks_completed) <> 0 or sum(tasks_open_due) <> 0
+      or sum(approvals_requested) <> 0 or sum(approvals_approved) <> 0 or sum(approvals_rejected) <> 0
+      or sum(approved_amount) <> 0
+  order by 1, 2
+  on conflict (user_id, month) do update set
+    customers = s.customers + excluded.customers,
+    meetings = s.meetings + excluded.meetings,
+    tasks_completed = s.tasks_completed + excluded.tasks_completed,
+    tasks_open_due = s.tasks_open_due + excluded.tasks_open_due,
+    approvals_requested = s.approvals_requested + excluded.approvals_requested,
+    approvals_approved = s.approvals_approved + excluded.approvals_approved,
+    approvals_rejected = s.approvals_rejected + excluded.approvals_rejected,
+    approved_amount = s.approved_amount + excluded.approved_amount;
+
+  insert into user_totals as t (user_id, customers)
+  select user_id, sum(customers)
+  from unnest(deltas)
+  group by user_id
+  having sum(customers) <> 0
+  order by user_id
+  on conflict (user_id) do update set customers = t.customers + excluded.customers
 $$;
 
 -- What one row of each read-model adds to daily_user_stats (sign 1) or takes
@@ -388,6 +447,7 @@ create trigger approvals_rollup_update after update on approvals
 create trigger approvals_rollup_delete after delete on approvals
   referencing old table as old_rows for each statement execute function approvals_rollup();
 )sql"},
+    {2, kReportFunctions},
 };
 
 } // namespace analytics

@@ -16,7 +16,8 @@ namespace analytics {
 // TRUNCATE waits for projections in flight and makes those that follow
 // start from nothing; the replay then applies every event once.
 void reset_read_models(crm::Call& call) {
-  call.sql("truncate applied_events, users, customers, meetings, tasks, approvals, daily_user_stats, approval_totals");
+  call.sql("truncate applied_events, users, customers, meetings, tasks, approvals, daily_user_stats, "
+           "monthly_user_stats, user_totals, approval_totals");
   call.reply(R"({"reset":true})");
 }
 

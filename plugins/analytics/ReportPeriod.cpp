@@ -99,7 +99,39 @@ ReportPeriod report_period(const crm::Input& in, sys_days today) {
   if (*from > *to) throw crm::invalid("from", "must not be after to");
   if ((*to - *from).count() + 1 > kMaxDays)
     throw crm::invalid("to", "must be at most " + std::to_string(kMaxDays) + " days after from");
-  return ReportPeriod{iso(*from), iso(*to)};
+  return ReportPeriod{*from, *to, iso(*from), iso(*to)};
+}
+
+ReportSpans report_spans(const ReportPeriod& period, sys_days today) {
+  using namespace std::chrono;
+  auto month_of = [](sys_days d) {
+    const year_month_day ymd(d);
+    return sys_days(ymd.year() / ymd.month() / 1);
+  };
+  auto month_end = [](sys_days d) {
+    const year_month_day ymd(d);
+    return sys_days(year_month_day_last(ymd.year(), month_day_last(ymd.month())));
+  };
+  auto next_month = [&](sys_days first) { return month_end(first) + days(1); };
+  auto previous_month = [&](sys_days first) { return month_of(first - days(1)); };
+
+  const sys_days first_whole = period.first == month_of(period.first) ? period.first : next_month(month_of(period.first));
+  sys_days last_whole = period.last == month_end(period.last) ? month_of(period.last) : previous_month(month_of(period.last));
+  last_whole = std::min(last_whole, previous_month(month_of(today)));
+
+  ReportSpans spans;
+  if (first_whole <= last_whole) {
+    spans.months_from = iso(first_whole);
+    spans.months_to = iso(last_whole);
+    spans.head_end = iso(first_whole - days(1));
+    spans.tail_start = iso(next_month(last_whole));
+  } else {
+    spans.head_end = period.to;
+    spans.tail_start = iso(period.last + days(1));
+  }
+  spans.to_month_end = iso(month_end(period.last));
+  spans.next_month = iso(month_end(period.last) + days(1));
+  return spans;
 }
 
 std::string report_grouping(const crm::Input& in) {
