@@ -71,6 +71,18 @@ TEST_CASE("the sales summary matches the hand-computed fixture, per user and per
                  {"2025-02", figures(0, 0, 2, 0, 1, 1, 1, 0, 1000)},
                  {"2025-03", figures(0, 0, 1, 0, 1, 2, 0, 1, 0)}});
 
+  // A period of part months (whole months come from the monthly rollup, the
+  // days around them from the daily one): 2025-01-15 .. 2025-03-10.
+  const std::string part = "?from=2025-01-15&to=2025-03-10";
+  expect_report(f.http, f.m, part, "user",
+                {{f.s1.id, figures(0, 0, 3, 0, 0, 3, 1, 1, 1000)},
+                 {f.s2.id, figures(0, 0, 1, 0, 1, 0, 0, 0, 0)},
+                 {f.m.id, zero}});
+  expect_report(f.http, f.m, part + "&groupBy=month", "month",
+                {{"2025-01", figures(0, 0, 1, 0, 0, 0, 0, 0, 0)},
+                 {"2025-02", figures(0, 0, 2, 0, 1, 1, 1, 0, 1000)},
+                 {"2025-03", figures(0, 0, 1, 0, 0, 2, 0, 1, 0)}});
+
   // The ADMIN sees everyone: S3 too, and the month totals grow by S3's share.
   auto all = report(f.http, f.admin, kQuarter, "user");
   REQUIRE(all.count(f.s3.id) == 1);

@@ -33,6 +33,11 @@
 //   2025-01: meetings 1, overdue 1, requested 1
 //   2025-02: meetings 2, overdue 1, requested 1, approved 1, 1000
 //   2025-03: meetings 1, overdue 1, requested 2, rejected 1
+// 2025-01-15 .. 2025-03-10 (part months), as M:
+//   S1: meetings 3, overdue 0, requested 3, approved 1, rejected 1, 1000
+//   S2: meetings 1, overdue 1; per month: 01 meetings 1; 02 meetings 2,
+//   overdue 1, requested 1, approved 1, 1000; 03 meetings 1, requested 2,
+//   rejected 1
 // The last 30 days (the default), as M: S1 customers 1, new 1, completed 1,
 // overdue 1 (due a minute ago); S2 customers 2, new 2, completed 1.
 #pragma once
