@@ -74,7 +74,8 @@ begin
     created_after as (
       select x.user_id, sum(x.customers) as customers
       from (select m.user_id, m.customers from monthly_user_stats m
-            where m.month >= p_next_month and (p_scope is null or m.user_id = any (p_scope))
+            where m.month >= p_next_month and m.month <= date_trunc('month', utc_day(now()))::date
+              and (p_scope is null or m.user_id = any (p_scope))
             union all
             select d.user_id, d.customers from daily_user_stats d
             where d.day > p_to and d.day <= p_to_month_end and (p_scope is null or d.user_id = any (p_scope))) x
@@ -119,7 +120,8 @@ end $$;
 
 -- One item per month the period touches, also without figures. customers:
 -- at the end of each month (at p_to for the last), counted back from the
--- live total by the customers created in the months after it.
+-- live total by the customers created in the months after it (none is
+-- created in a month to come: later months hold only meetings and tasks).
 create function report_sales_by_month(p_scope uuid[], p_from date, p_to date, p_months_from date, p_months_to date,
                                       p_head_end date, p_tail_start date, p_to_month_end date, p_next_month date)
 returns json language plpgsql stable set plan_cache_mode = force_generic_plan as $$
@@ -134,7 +136,8 @@ begin
       group by p.month),
     created_by_month as (
       select m.month, sum(m.customers) as customers from monthly_user_stats m
-      where m.month > date_trunc('month', p_from) and (p_scope is null or m.user_id = any (p_scope))
+      where m.month > date_trunc('month', p_from) and m.month <= date_trunc('month', utc_day(now()))::date
+        and (p_scope is null or m.user_id = any (p_scope))
       group by m.month),
     after_to as (
       select coalesce(sum(d.customers), 0) as customers from daily_user_stats d
