@@ -76,17 +76,27 @@ TEST_CASE("a committed operation's events are delivered exactly once, a failed o
 
 TEST_CASE("an event redelivered while its first delivery is still running has no second effect", "[events]") {
   // The handler of "slow-*" takes 2 s; unacknowledged for 1 s, NATS delivers
-  // the event again, concurrently, while the first is in its transaction.
+  // the event again while the first delivery is in its transaction. A second
+  // host sharing the durable consumer has a pull waiting, so it is the one
+  // that gets the redelivery, at once and concurrently (one host alone only
+  // asks again after it has finished, by which time its ack may be in).
   HostUnderTest host({"fixture_c", "fixture_cpp"}, {{"CRM_EVENTS_ACK_WAIT_MS", "1000"}});
+  auto second = host.another_host("second", {{"CRM_EVENTS_ACK_WAIT_MS", "1000"}});
+  second->start();
+  second->wait_until_live();
   REQUIRE(post_item(host.http(), "slow-once").status == 201);
   CHECK(wait_for([&] { return received(host)["slow-once"] == 1; }));
   std::this_thread::sleep_for(std::chrono::seconds(4)); // every redelivery has come and gone
   CHECK(received(host)["slow-once"] == 1);
-  auto metrics = host.http().get("/metrics");
-  INFO(metrics.body);
   // It was delivered more than once, and the later deliveries were skipped.
-  CHECK(contains(metrics.body, R"(crm_consumer_duplicates{consumer="fixture_cpp__on_item_created"})"));
-  CHECK_FALSE(contains(metrics.body, R"(crm_consumer_duplicates{consumer="fixture_cpp__on_item_created"} 0)"));
+  double duplicates = 0;
+  for (int port : {host.port(), second->port()}) {
+    auto metrics = Http(port).get("/metrics");
+    INFO(metrics.body);
+    duplicates += metric_value(metrics.body, "crm_consumer_duplicates", {{"consumer", "fixture_cpp__on_item_created"}})
+                      .value_or(0);
+  }
+  CHECK(duplicates >= 1);
 }
 
 TEST_CASE("a poison event goes to the dead letters after max_deliver and replays once fixed", "[events][dlq]") {

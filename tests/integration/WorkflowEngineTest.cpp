@@ -653,3 +653,34 @@ TEST_CASE("a saga with an api block starts through POST /api/sagas - its dry run
   auto after = start_saga(f, "ledger_entry", admin_token, R"({"key":")" + key + R"(","dryRun":true})");
   CHECK(after.json()->getObject("counts")->getValue<long long>("rows") >= rows_before + 1);
 }
+
+TEST_CASE("a parent waits for its child to finish and learns how it ended", "[workflows][child]") {
+  const std::string parent = R"(return workflow "waiting_parent" {
+  trigger = manual,
+  start = "spawn",
+  states = {
+    spawn = function(ctx)
+      ctx.vars.child = crm.start(ctx.input.child, { key = ctx.input.key })
+      return "child_running"
+    end,
+    child_running = wait { event = "workflow.finished", key = "child", match = "subject", on_event = "after" },
+    after = function(ctx)
+      crm.call("fixture_flow.record", { key = ctx.input.key, kind = "child " .. ctx.event.data.status })
+    end,
+  },
+})";
+  const std::string boom = "    step \"boom\" { call = \"fixture_flow.record\",\n"
+                           "      input = function(ctx) return { key = ctx.input.key, kind = \"boom\" } end },\n";
+  FlowHost f({{"three", three_steps("three")}, {"waiting_parent", parent}, {"undo_fill", batched_saga("undo_fill", "", boom)}});
+  f.fail("boom", -1);
+
+  const std::string ok = random_uuid();
+  f.wait_for(f.start("waiting_parent", R"({"child":"three","key":")" + ok + "\"}"), "COMPLETED");
+  CHECK(f.ledger(ok) == std::vector<std::string>{"one", "two", "three", "child COMPLETED"});
+
+  const std::string undone = random_uuid();
+  f.wait_for(f.start("waiting_parent", R"({"child":"undo_fill","key":")" + undone + "\"}"), "COMPLETED");
+  const auto kinds = f.ledger(undone);
+  REQUIRE_FALSE(kinds.empty());
+  CHECK(kinds.back() == "child COMPENSATED");
+}

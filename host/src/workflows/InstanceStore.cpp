@@ -76,7 +76,7 @@ std::string derived_uuid(const std::string& name) {
 const char* const kInstanceColumns =
     "i.id::text, i.name, i.version, i.kind, i.status, coalesce(i.state, ''), i.step, i.phase, i.run, i.attempt, "
     "i.seq, i.input::text, i.vars::text, coalesce(i.event::text, ''), i.cancel_requested, coalesce(i.error::text, ''), "
-    "now()::text, coalesce(i.wait_events::text, ''), i.batch";
+    "now()::text, coalesce(i.wait_events::text, ''), i.batch, coalesce(i.parent_id::text, '')";
 
 double ms_since(Clock::time_point started) {
   return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -88,7 +88,12 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
   auto conn = pool.acquire();
   const bool waiting = inst.status == "WAITING";
   const bool effects = run && (!run->emits.empty() || !run->children.empty());
-  const bool transaction = waiting || effects;
+  // A child that ends tells its parent: workflow.finished {id, name, status,
+  // parentId, error}, subject = its id, once per run and transition.
+  const bool ends = inst.status == "COMPLETED" || inst.status == "COMPENSATED" || inst.status == "CANCELLED" ||
+                    inst.status == "FAILED";
+  const bool tell_parent = ends && !inst.parent_id.empty();
+  const bool transaction = waiting || effects || tell_parent;
   try {
     if (transaction) conn->exec("begin");
     if (waiting) {
@@ -120,6 +125,20 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
       }
       if (!run->emits.empty()) conn->exec("notify crm_outbox");
       if (!run->children.empty()) conn->exec("notify crm_workflow");
+    }
+    if (tell_parent) {
+      const std::string id = derived_uuid(inst.id + ":finished:" + std::to_string(inst.run) + ":" + std::to_string(inst.seq));
+      std::string data = "{\"id\":\"" + inst.id + "\",\"name\":";
+      http::append_json_string(data, inst.name);
+      data += ",\"status\":\"" + inst.status + "\",\"parentId\":\"" + inst.parent_id + "\",\"error\":";
+      data += inst.error.empty() ? "null" : inst.error;
+      data += '}';
+      const char* p[] = {id.c_str(), inst.id.c_str(), data.c_str()};
+      conn->query("insert into platform.crm_outbox (id, type, source, subject, actor, traceparent, data) "
+                  "values ($1::uuid, 'workflow.finished', 'workflow', $2, 'system', $2, $3::jsonb) "
+                  "on conflict (id) do nothing",
+                  p, 3);
+      conn->exec("notify crm_outbox");
     }
     const std::string step = std::to_string(inst.step), run_no = std::to_string(inst.run),
                       attempt = std::to_string(inst.attempt), seq = std::to_string(inst.seq),

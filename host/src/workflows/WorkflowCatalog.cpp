@@ -67,6 +67,9 @@ void WorkflowCatalog::start(std::chrono::milliseconds interval) {
 }
 
 void WorkflowCatalog::scan() {
+  // A PUT adds its entry before its file appears: a scan that listed the
+  // folder in between would drop the entry as "file removed".
+  std::lock_guard folder(folder_mutex_);
   std::error_code ec;
   std::set<std::string> present;
   for (const auto& item : fs::directory_iterator(dir_, ec)) {
@@ -150,6 +153,7 @@ std::vector<DefinitionError> WorkflowCatalog::load_file(const fs::path& path, co
 std::vector<DefinitionError> WorkflowCatalog::put(const std::string& name, const std::string& source,
                                                   std::string& version, bool& created) {
   const fs::path path = dir_ / (name + ".lua");
+  std::lock_guard folder(folder_mutex_);
   {
     std::lock_guard lock(mutex_);
     created = !entries_.count(name);

@@ -68,6 +68,7 @@ private:
   plugins::PluginRegistry& registry_;
   storage::ConnectionPool& pool_;
   mutable std::mutex mutex_;
+  std::mutex folder_mutex_; // scan() and put() one at a time (see scan())
   std::map<std::string, CatalogEntry> entries_;
   std::map<std::string, std::string> seen_; // file -> hash of the content last read
   std::atomic<bool> stop_{false};

@@ -336,6 +336,7 @@ std::vector<WorkflowEngine::Instance> WorkflowEngine::claim(int limit) {
     x.claimed_at = rows.value(i, 16);
     x.waited_before = parse_pg_array(rows.value(i, 17));
     x.batch = std::atoi(rows.value(i, 18));
+    x.parent_id = rows.value(i, 19);
   }
   return out;
 }

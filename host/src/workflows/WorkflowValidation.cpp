@@ -15,7 +15,7 @@ const char* const kPlatformEventTypes[] = {
     "user.created",     "user.login",         "user.updated",      "user.deleted",       "customer.created",
     "customer.updated", "customer.deleted",   "customer.reassigned", "meeting.created",  "task.created",
     "task.due_soon",    "task.completed",     "approval.requested", "approval.approved", "approval.rejected",
-    "approval.cancelled", "approval.assigned", "approval.level_approved", "notification.created"};
+    "approval.cancelled", "approval.assigned", "approval.level_approved", "notification.created", "workflow.finished"};
 
 } // namespace
 

@@ -1,0 +1,48 @@
+// InstanceFollower: `--wait` for a workflow instance (a reassignment saga, a
+// user's offboarding). It polls GET /api/workflow-instances/{id} until the
+// instance ends, prints one line per step as each is recorded (on stderr, so
+// stdout keeps only the result), keeps a live status line on a terminal, and
+// stops on Ctrl-C without touching the instance: following is not owning.
+#pragma once
+
+#include "ApiClient.hpp"
+#include "Output.hpp"
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+namespace crmctl {
+
+class InstanceFollower {
+public:
+  InstanceFollower(ApiClient& api, Printer& out) : api_(api), out_(out) {}
+
+  // The instance's detail once it is COMPLETED, FAILED, COMPENSATED or
+  // CANCELLED. Throws Interrupted on Ctrl-C (exit 130; the instance runs on).
+  Poco::JSON::Object::Ptr follow(const std::string& id);
+
+private:
+  ApiClient& api_;
+  Printer& out_;
+};
+
+// Whether a workflow instance status is final.
+bool is_final_status(const std::string& status);
+
+// "  customers           COMPLETED    attempt 1  12 ms" for one entry of an
+// instance's steps[] (compensations say "undo", errors follow a dash).
+std::string step_line(const Poco::JSON::Object::Ptr& step);
+
+// A step's or instance's error (text, or an object with a message) as one line.
+std::string error_text(const Poco::Dynamic::Var& error);
+
+// "12 ms", "1.5 s", "2 min 5 s".
+std::string duration_text(double milliseconds);
+
+// Prints how a followed instance ended (stdout: a line, or the instance as
+// JSON/CSV); throws WorkflowFailed (exit 4) unless it COMPLETED.
+void report_outcome(Printer& out, const Poco::JSON::Object::Ptr& instance, double elapsed_ms);
+
+} // namespace crmctl

@@ -1,0 +1,153 @@
+// crmctl against endpoints that land in later changes.
+//
+// Reassignment: POST /api/sagas/reassignment is the host's saga API serving
+// the shipped workflows/reassignment.lua. Until that file lands, the test
+// deploys a stand-in with the same API (customers, meetings and open tasks,
+// batched, compensated) through crmctl itself, so crmctl's reassign is tested
+// against the real engine today; from the day the file exists the test uses
+// it and no longer deploys anything.
+//
+// Reports: the analytics plugin's endpoints. The test asks the host whether
+// it serves them; until it does, the test passes with a warning saying why it
+// did not run (Catch2 v2 has no skip), and runs for real once they land.
+#include "support/CrmctlHost.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace e2e;
+
+namespace {
+
+bool skip_unless_served(CrmctlHost& h, const std::string& method, const std::string& path) {
+  if (h.has_route(method, path)) return false;
+  WARN("SKIPPED: the host does not serve " << method << " " << path
+                                           << " yet (404: it lands in a later change); this test runs once it does");
+  SUCCEED("skipped: " << method << " " << path << " is not served yet");
+  return true;
+}
+
+// The stand-in: the API and steps the design gives the reassignment saga.
+const char* kStandInReassignment = R"lua(-- e2e stand-in until workflows/reassignment.lua lands
+local function moving(ctx, kind)
+  return { fromUserId = ctx.input.fromUserId, toUserId = ctx.input.toUserId,
+           transfer = ctx.instance .. ":" .. kind, limit = 1000 }
+end
+local function back(kind) return function(ctx) return { transfer = ctx.instance .. ":" .. kind, limit = 1000 } end end
+return saga "reassignment" {
+  trigger = manual,
+  api = {
+    roles = "ADMIN,MANAGER",
+    team = { "fromUserId", "toUserId" },
+    check = function(input)
+      if type(input.fromUserId) ~= "string" then return { { field = "fromUserId", message = "is required" } } end
+      if type(input.toUserId) ~= "string" then return { { field = "toUserId", message = "is required" } } end
+      if input.fromUserId == input.toUserId then
+        return { { field = "toUserId", message = "must differ from fromUserId" } }
+      end
+    end,
+    dry_run = function(input)
+      local activity = crm.call("sales.count_owned", { userId = input.fromUserId })
+      return { customers = crm.call("customer.count_owned", { userId = input.fromUserId }).customers,
+               meetings = activity.meetings, tasks = activity.tasks }
+    end,
+  },
+  steps = {
+    step "customers" { call = "customer.reassign_owner", compensate = "customer.reassign_back", batched = true,
+      input = function(ctx) return moving(ctx, "customers") end, compensate_input = back("customers") },
+    step "meetings" { call = "sales.reassign_meetings", compensate = "sales.reassign_back", batched = true,
+      input = function(ctx) return moving(ctx, "meetings") end, compensate_input = back("meetings") },
+    step "tasks" { call = "sales.reassign_tasks", compensate = "sales.reassign_back", batched = true,
+      input = function(ctx) return moving(ctx, "tasks") end, compensate_input = back("tasks") },
+  },
+}
+)lua";
+
+} // namespace
+
+TEST_CASE("reassign counts with a dry run, then moves the records and follows the saga to its end",
+          "[crmctl][reassign]") {
+  CrmctlHost h;
+  h.login_admin();
+  if (!fs::exists(fs::path(CRM_SOURCE_DIR) / "workflows" / "reassignment.lua")) {
+    WARN("workflows/reassignment.lua has not landed: reassign runs against a stand-in saga with the same API");
+    const fs::path file = make_temp_dir("crmctl-e2e-lua-") / "reassignment.lua";
+    write_file(file, kStandInReassignment);
+    h.ok({"workflows", "deploy", file.string()});
+  }
+  REQUIRE(h.has_route("POST", "/api/sagas/reassignment"));
+
+  Account manager = h.auth().create_user_only("MANAGER");
+  Account ann = h.auth().create_user("SALES", manager.id);
+  Account bob = h.auth().create_user_only("SALES", manager.id);
+  for (const char* name : {"Ada Lovelace", "Charles Babbage"}) {
+    auto c = h.as(ann.access_token, "POST", "/api/customers", std::string(R"({"name":")") + name + R"("})");
+    INFO(c.body);
+    REQUIRE(c.status == 201);
+  }
+
+  auto dry = json_object(h.ok({"reassign", "--from", ann.email, "--to", bob.email, "--dry-run", "-o", "json"}).out);
+  auto counts = dry->has("counts") ? dry->getObject("counts") : dry;
+  CHECK(counts->getValue<int>("customers") == 2);
+  auto table = h.ok({"reassign", "--from", ann.email, "--to", bob.email, "--dry-run"});
+  auto lines = lines_of(table.out);
+  REQUIRE(!lines.empty());
+  CHECK(starts_with(lines[0], "KIND"));
+  CHECK(std::find(lines.begin(), lines.end(), "customers  2") != lines.end());
+  CHECK(table.err == "dry run: nothing was changed\n");
+  auto csv = lines_of(h.ok({"reassign", "--from", ann.email, "--to", bob.email, "--dry-run", "-o", "csv"}).out);
+  CHECK(csv[0] == "kind,count");
+  CHECK(std::find(csv.begin(), csv.end(), "customers,2") != csv.end());
+  // Nothing moved.
+  CHECK(h.as(ann.access_token, "GET", "/api/customers").json()->getArray("items")->size() == 2);
+
+  auto same = h.run({"reassign", "--from", ann.email, "--to", ann.id});
+  INFO(describe({"reassign", "--from", ann.email, "--to", ann.id}, same));
+  CHECK(same.exit_code == 2);
+  CHECK(contains(same.err, "(422)"));
+  CHECK(contains(same.err, "\n  toUserId: "));
+
+  auto run = h.run({"reassign", "--from", ann.email, "--to", bob.id, "--wait"});
+  INFO(describe({"reassign", "--wait"}, run));
+  CHECK(run.exit_code == 0);
+  CHECK(starts_with(run.out, "reassignment "));
+  CHECK(contains(run.out, " COMPLETED after "));
+  auto progress = lines_of(run.err);
+  REQUIRE(!progress.empty());
+  CHECK(starts_with(progress[0], "reassignment "));
+  CHECK(contains(progress[0], " started"));
+  bool customers_step = false;
+  for (const auto& line : progress) customers_step = customers_step || starts_with(line, "  customers");
+  CHECK(customers_step);
+  auto moved = h.as(h.auth().admin().access_token, "GET", "/api/customers?ownerId=" + bob.id);
+  CHECK(moved.json()->getArray("items")->size() == 2);
+
+  // Without --wait: the instance id alone, for scripts.
+  auto started = h.ok({"reassign", "--from", bob.email, "--to", ann.email});
+  CHECK(started.out.size() == 37);
+  const std::string id = started.out.substr(0, 36);
+  auto watched = h.ok({"sagas", "watch", id});
+  CHECK(starts_with(watched.out, "reassignment " + id + " COMPLETED after "));
+}
+
+TEST_CASE("reports come as JSON for scripts and CSV for spreadsheets", "[crmctl][reports]") {
+  CrmctlHost h;
+  if (skip_unless_served(h, "GET", "/api/reports/sales-summary")) return;
+  h.login_admin();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"reports", "sales-summary", "--from", "2020-01-01", "--to", "2030-12-31", "--group-by", "user"},
+           {"reports", "sales-summary", "--group-by", "month"},
+           {"reports", "pipeline"},
+           {"reports", "dashboard"}}) {
+    auto with = [&](std::vector<std::string> a, const std::string& format) {
+      a.insert(a.end(), {"-o", format});
+      return h.ok(a);
+    };
+    auto json = with(args, "json");
+    INFO(describe(args, json));
+    Poco::JSON::Parser parser;
+    CHECK_NOTHROW(parser.parse(json.out));
+    auto csv = with(args, "csv");
+    CHECK(!csv.out.empty());
+    CHECK(csv.out.find('\n') != std::string::npos);
+  }
+}
