@@ -153,7 +153,10 @@ create table approvals (
   current_approver_id uuid null,
   created_at timestamptz null,
   decided_at timestamptz null,
-  state_at timestamptz not null
+  state_at timestamptz not null,
+  -- When a cancellation (the customer's deletion) was last undone: a
+  -- cancellation older than that is history.
+  restored_at timestamptz null
 );
 create index approvals_approver_pending_idx on approvals (current_approver_id) where status = 'PENDING';
 create index approvals_requester_pending_idx on approvals (requester_id) where status = 'PENDING';

@@ -156,6 +156,19 @@ TEST_CASE("events of one entity merge into the same state whatever order they ar
                                   approval_json(approval, s1.id, "PENDING", created, ""), "opportunity", t0),
                     "analytics__project_approval_requested");
 
+  // A cancelled approval restored (the customer's deletion undone), the
+  // restoration seen first: the stale cancellation does not undo it.
+  const std::string restored = random_uuid();
+  publish_event(sql, "approval.requested", restored, approval_json(restored, s2.id, "PENDING", created, ""),
+                "opportunity", t0);
+  std::string again = approval_json(restored, s2.id, "PENDING", created, "");
+  again.insert(again.size() - 1, ",\"restored\":true");
+  last.emplace_back(publish_event(sql, "approval.requested", restored, again, "opportunity", t2),
+                    "analytics__project_approval_requested");
+  last.emplace_back(publish_event(sql, "approval.cancelled", restored,
+                                  approval_json(restored, s2.id, "CANCELLED", created, t1), "opportunity", t1),
+                    "analytics__project_approval_cancelled");
+
   for (const auto& [event, consumer] : last) wait_for_inbox(sql, "analytics", event, consumer);
   // The earlier-written events were published first: they are done too, or
   // the figures below wait for them.
@@ -175,6 +188,9 @@ TEST_CASE("events of one entity merge into the same state whatever order they ar
   CHECK(number_of(two, "customers") == 1); // `moved`
   CHECK(sql.count("select count(*) from analytics.customers where id = $1::uuid and deleted", {deleted}) == 1);
   CHECK(sql.count("select count(*) from analytics.tasks where id = $1::uuid and completed_at is not null", {task}) == 1);
+  CHECK(sql.scalar("select status from analytics.approvals where id = $1::uuid", {restored}) ==
+        std::optional<std::string>("PENDING"));
+  CHECK(number_of(ok_json(auth.host().http(), s2, "GET", "/api/dashboard"), "myPendingRequests") == 1);
 }
 
 TEST_CASE("a projection applies an event once by itself, without the host's inbox", "[analytics][read-model]") {

@@ -30,12 +30,14 @@
 
 namespace itest {
 
-// The plugins the analytics tests run, and the workflow files given as
-// {file name, Lua source}.
-inline AuthHostOptions analytics_options(const std::map<std::string, std::string>& workflows = {}) {
+// The plugins the analytics tests run (auth, customer, sales, analytics and
+// `more`), and the workflow files given as {file name, Lua source}.
+inline AuthHostOptions analytics_options(const std::map<std::string, std::string>& workflows = {},
+                                         const std::vector<std::string>& more = {}) {
   AuthHostOptions options;
   const fs::path plugins = make_temp_dir("analytics-plugins-");
   for (const char* name : {"auth", "customer", "sales", "analytics"}) copy_shipped_plugin(name, plugins);
+  for (const auto& name : more) copy_shipped_plugin(name, plugins);
   const fs::path dir = make_temp_dir("analytics-workflows-");
   for (const auto& [file, source] : workflows) std::ofstream(dir / file) << source;
   options.env["CRM_PLUGINS_DIR"] = plugins.string();
