@@ -25,7 +25,6 @@ void project_once(crm::Call& call, std::string_view statement);
 // The envelope's parts, as SQL for the projections' statements:
 //   with event as (<kEventCte>) insert ... select ... from event
 // gives `d` (the data object) and `at` (the event time).
-inline constexpr const char* kEventCte =
-    "select $1::jsonb -> 'data' as d, ($1::jsonb ->> 'time')::timestamptz as at";
+inline constexpr const char* kEventCte = "select $1::jsonb -> 'data' as d, ($1::jsonb ->> 'time')::timestamptz as at";
 
 } // namespace analytics

@@ -46,9 +46,9 @@ void list(crm::Call& call, bool unread) {
   const auto& in = call.input();
   const std::int64_t limit = page_limit(in);
   const auto after = cursor_of(in);
-  auto rows = call.sql(unread ? kListUnread : kListAll,
-                       {user, after ? std::optional<std::string>(after->at) : std::nullopt,
-                        after ? std::optional<std::string>(after->id) : std::nullopt, limit});
+  auto rows =
+      call.sql(unread ? kListUnread : kListAll, {user, after ? std::optional<std::string>(after->at) : std::nullopt,
+                                                 after ? std::optional<std::string>(after->id) : std::nullopt, limit});
   reply_page(call, rows, limit);
 }
 

@@ -15,7 +15,7 @@ namespace analytics {
 
 struct NewNotification {
   std::string user_id;
-  std::string kind;  // APPROVAL_ASSIGNED, APPROVAL_ESCALATED, APPROVAL_APPROVED, ...
+  std::string kind; // APPROVAL_ASSIGNED, APPROVAL_ESCALATED, APPROVAL_APPROVED, ...
   std::string title;
   std::string body;
   std::optional<std::string> resource_type; // "approval", "task", "customer"

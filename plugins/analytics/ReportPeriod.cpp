@@ -115,8 +115,10 @@ ReportSpans report_spans(const ReportPeriod& period, sys_days today) {
   auto next_month = [&](sys_days first) { return month_end(first) + days(1); };
   auto previous_month = [&](sys_days first) { return month_of(first - days(1)); };
 
-  const sys_days first_whole = period.first == month_of(period.first) ? period.first : next_month(month_of(period.first));
-  sys_days last_whole = period.last == month_end(period.last) ? month_of(period.last) : previous_month(month_of(period.last));
+  const sys_days first_whole =
+      period.first == month_of(period.first) ? period.first : next_month(month_of(period.first));
+  sys_days last_whole =
+      period.last == month_end(period.last) ? month_of(period.last) : previous_month(month_of(period.last));
   last_whole = std::min(last_whole, previous_month(month_of(today)));
 
   ReportSpans spans;

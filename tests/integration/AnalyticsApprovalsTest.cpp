@@ -101,10 +101,10 @@ TEST_CASE("a real approval tells its approver live, an escalation as such, and t
   CHECK(contains(text_of(approved, "body"), "go ahead"));
 
   // A second request, rejected (by the ADMIN, whoever holds it by then).
-  const std::string second = text_of(
-      ok_json(http, seller, "POST", "/api/approvals",
-              "{\"customerId\":\"" + customer + "\",\"title\":\"Small deal\",\"amount\":200}", 201),
-      "id");
+  const std::string second =
+      text_of(ok_json(http, seller, "POST", "/api/approvals",
+                      "{\"customerId\":\"" + customer + "\",\"title\":\"Small deal\",\"amount\":200}", 201),
+              "id");
   pushed(manager_stream, "APPROVAL_ASSIGNED", second);
   ok_json(http, auth.admin(), "PATCH", "/api/approvals/" + second + "/reject", R"({"comment":"not this quarter"})");
   REQUIRE(eventually([&] { return notifications(http, seller, "APPROVAL_REJECTED").size() == 1; }, 20s));

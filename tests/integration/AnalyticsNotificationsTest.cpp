@@ -45,10 +45,9 @@ std::vector<Poco::JSON::Object::Ptr> wait_for_notifications(Http& http, const Ac
 }
 
 std::string task_due_in(Http& http, const Account& who, const std::string& title, std::chrono::minutes in) {
-  auto task = ok_json(http, who, "POST", "/api/tasks",
-                      "{\"title\":\"" + title + "\",\"dueAt\":\"" + utc_time(std::chrono::system_clock::now() + in) +
-                          "\"}",
-                      201);
+  auto task = ok_json(
+      http, who, "POST", "/api/tasks",
+      "{\"title\":\"" + title + "\",\"dueAt\":\"" + utc_time(std::chrono::system_clock::now() + in) + "\"}", 201);
   return text_of(task, "id");
 }
 
@@ -87,22 +86,22 @@ TEST_CASE("the approver is told once, an escalation says so, and the requester h
   Account escalated_to = auth.create_user("MANAGER");
 
   const std::string first = random_uuid(), second = random_uuid();
-  publish_event(sql, "approval.assigned", first,
-                approval_data(first, requester.id, approver.id, "PENDING",
-                              ",\"escalated\":false,\"previousApproverId\":null"));
+  publish_event(
+      sql, "approval.assigned", first,
+      approval_data(first, requester.id, approver.id, "PENDING", ",\"escalated\":false,\"previousApproverId\":null"));
   publish_event(sql, "approval.assigned", first,
                 approval_data(first, requester.id, escalated_to.id, "PENDING",
                               ",\"escalated\":true,\"previousApproverId\":\"" + approver.id + "\""));
   publish_event(sql, "approval.approved", first,
                 approval_data(first, requester.id, escalated_to.id, "APPROVED",
                               ",\"decidedBy\":\"" + escalated_to.id + "\",\"comment\":\"fine by me\""));
-  publish_event(sql, "approval.assigned", second,
-                approval_data(second, requester.id, approver.id, "PENDING",
-                              ",\"escalated\":false,\"previousApproverId\":null"));
-  const std::string rejected = publish_event(
-      sql, "approval.rejected", second,
-      approval_data(second, requester.id, approver.id, "REJECTED",
-                    ",\"decidedBy\":\"" + approver.id + "\",\"comment\":\"too expensive\""));
+  publish_event(
+      sql, "approval.assigned", second,
+      approval_data(second, requester.id, approver.id, "PENDING", ",\"escalated\":false,\"previousApproverId\":null"));
+  const std::string rejected =
+      publish_event(sql, "approval.rejected", second,
+                    approval_data(second, requester.id, approver.id, "REJECTED",
+                                  ",\"decidedBy\":\"" + approver.id + "\",\"comment\":\"too expensive\""));
 
   auto mine = wait_for_notifications(http, approver, 2);
   for (const auto& n : mine) {
@@ -260,7 +259,8 @@ TEST_CASE("the new owner of reassigned customers is told once per move", "[analy
   Account to = auth.create_user("SALES");
   std::vector<std::string> customers;
   for (const char* name : {"Ada", "Grace"})
-    customers.push_back(text_of(ok_json(http, from, "POST", "/api/customers", "{\"name\":\"" + std::string(name) + "\"}", 201), "id"));
+    customers.push_back(
+        text_of(ok_json(http, from, "POST", "/api/customers", "{\"name\":\"" + std::string(name) + "\"}", 201), "id"));
   REQUIRE(eventually(
       [&] {
         auto r = auth.get("/api/workflows/analytics_reassign", auth.admin().access_token);
@@ -283,7 +283,8 @@ TEST_CASE("the new owner of reassigned customers is told once per move", "[analy
   CHECK(notifications_of(http, from).empty());
 
   // The read-model follows the move too.
-  REQUIRE(eventually([&] { return number_of(ok_json(http, to, "GET", "/api/dashboard"), "customersOwned") == 2; }, 20s));
+  REQUIRE(
+      eventually([&] { return number_of(ok_json(http, to, "GET", "/api/dashboard"), "customersOwned") == 2; }, 20s));
   CHECK(number_of(ok_json(http, from, "GET", "/api/dashboard"), "customersOwned") == 0);
   auto event = sql.scalar("select id::text from customer.crm_outbox where type = 'customer.reassigned'");
   REQUIRE(event);

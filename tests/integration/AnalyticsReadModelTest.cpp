@@ -22,8 +22,8 @@ using Clock = std::chrono::system_clock;
 // The ADMIN's report for today, one user's item (all zeros when absent).
 Poco::JSON::Object::Ptr today_of(AuthHost& auth, const std::string& user) {
   const std::string today = utc_date(Clock::now());
-  auto reply = ok_json(auth.host().http(), auth.admin(), "GET",
-                       "/api/reports/sales-summary?from=" + today + "&to=" + today);
+  auto reply =
+      ok_json(auth.host().http(), auth.admin(), "GET", "/api/reports/sales-summary?from=" + today + "&to=" + today);
   for (const auto& item : items_of(reply))
     if (text_of(item, "user") == user) return item;
   return nullptr;
@@ -129,18 +129,18 @@ TEST_CASE("events of one entity merge into the same state whatever order they ar
   publish_event(sql, "customer.reassigned", s1.id,
                 "{\"fromUserId\":\"" + s1.id + "\",\"toUserId\":\"" + s2.id + "\",\"ids\":[\"" + moved + "\"]}",
                 "customer", t2);
-  last.emplace_back(publish_event(sql, "customer.created", moved, customer_json(moved, s1.id, "LEAD", created),
-                                  "customer", t0),
-                    "analytics__project_customer_created");
+  last.emplace_back(
+      publish_event(sql, "customer.created", moved, customer_json(moved, s1.id, "LEAD", created), "customer", t0),
+      "analytics__project_customer_created");
   publish_event(sql, "customer.deleted", deleted, "{\"id\":\"" + deleted + "\",\"ownerId\":\"" + s1.id + "\"}",
                 "customer", t1);
-  last.emplace_back(publish_event(sql, "customer.created", deleted, customer_json(deleted, s1.id, "LEAD", created),
-                                  "customer", t0),
-                    "analytics__project_customer_created");
+  last.emplace_back(
+      publish_event(sql, "customer.created", deleted, customer_json(deleted, s1.id, "LEAD", created), "customer", t0),
+      "analytics__project_customer_created");
   publish_event(sql, "customer.updated", updated, customer_json(updated, s1.id, "ACTIVE", created), "customer", t1);
-  last.emplace_back(publish_event(sql, "customer.created", updated, customer_json(updated, s2.id, "LEAD", created),
-                                  "customer", t0),
-                    "analytics__project_customer_created");
+  last.emplace_back(
+      publish_event(sql, "customer.created", updated, customer_json(updated, s2.id, "LEAD", created), "customer", t0),
+      "analytics__project_customer_created");
 
   const std::string task = random_uuid();
   publish_event(sql, "task.completed", task, task_json(task, s1.id, "2025-01-10T09:00:00.000Z", t1, created), "sales",
@@ -187,7 +187,8 @@ TEST_CASE("events of one entity merge into the same state whatever order they ar
   REQUIRE(two);
   CHECK(number_of(two, "customers") == 1); // `moved`
   CHECK(sql.count("select count(*) from analytics.customers where id = $1::uuid and deleted", {deleted}) == 1);
-  CHECK(sql.count("select count(*) from analytics.tasks where id = $1::uuid and completed_at is not null", {task}) == 1);
+  CHECK(sql.count("select count(*) from analytics.tasks where id = $1::uuid and completed_at is not null", {task}) ==
+        1);
   CHECK(sql.scalar("select status from analytics.approvals where id = $1::uuid", {restored}) ==
         std::optional<std::string>("PENDING"));
   CHECK(number_of(ok_json(auth.host().http(), s2, "GET", "/api/dashboard"), "myPendingRequests") == 1);
@@ -200,11 +201,11 @@ TEST_CASE("a projection applies an event once by itself, without the host's inbo
   Account sales = auth.create_user("SALES");
   const std::string customer =
       text_of(ok_json(http, sales, "POST", "/api/customers", R"({"name":"Once Only"})", 201), "id");
-  const std::string task = text_of(
-      ok_json(http, sales, "POST", "/api/tasks",
-              "{\"title\":\"Once\",\"customerId\":\"" + customer + "\",\"dueAt\":\"" + utc_time(Clock::now() + 72h) + "\"}",
-              201),
-      "id");
+  const std::string task = text_of(ok_json(http, sales, "POST", "/api/tasks",
+                                           "{\"title\":\"Once\",\"customerId\":\"" + customer + "\",\"dueAt\":\"" +
+                                               utc_time(Clock::now() + 72h) + "\"}",
+                                           201),
+                                   "id");
   ok_json(http, sales, "POST", "/api/tasks/" + task + "/complete");
   REQUIRE(eventually([&] { return today_figure(auth, sales.id, "tasksCompleted") == 1; }, 20s));
   REQUIRE(eventually([&] { return today_figure(auth, sales.id, "customers") == 1; }, 20s));
@@ -235,8 +236,8 @@ TEST_CASE("a projection applies an event once by itself, without the host's inbo
 
 TEST_CASE("the deletion saga's steps archive a customer's notifications, restore them, and drop the customer",
           "[analytics][read-model]") {
-  AuthHost auth(analytics_options({{"analytics_cleanup.lua", kCleanupWorkflow},
-                                   {"analytics_cleanup_fails.lua", kFailingCleanupWorkflow}}));
+  AuthHost auth(analytics_options(
+      {{"analytics_cleanup.lua", kCleanupWorkflow}, {"analytics_cleanup_fails.lua", kFailingCleanupWorkflow}}));
   Http& http = auth.host().http();
   auto sql = auth.host().sql();
   Account sales = auth.create_user("SALES");
@@ -253,8 +254,8 @@ TEST_CASE("the deletion saga's steps archive a customer's notifications, restore
   task_for(customer, 30min);
   task_for(other, 40min);
   ok_json(http, sales, "POST", "/api/meetings",
-          "{\"customerId\":\"" + customer + "\",\"title\":\"Visit\",\"scheduledAt\":\"" +
-              utc_time(Clock::now() + 48h) + "\"}",
+          "{\"customerId\":\"" + customer + "\",\"title\":\"Visit\",\"scheduledAt\":\"" + utc_time(Clock::now() + 48h) +
+              "\"}",
           201);
   REQUIRE(auth.call("POST", "/api/tasks/scan-due", "", auth.admin().access_token).status == 200);
   auto notifications = [&] { return items_of(ok_json(http, sales, "GET", "/api/notifications")); };

@@ -80,8 +80,8 @@ TEST_CASE("a rebuilt read-model gives the same reports and sends no notification
       f.sql.count("select count(*) from platform.crm_outbox where type in ('approval.approved', 'approval.rejected')");
   REQUIRE(alerts == 6 + 3);
   long long told = 0;
-  const bool all_told = eventually(
-      [&] { return (told = f.sql.count("select count(*) from analytics.notifications")) == alerts; }, 20s);
+  const bool all_told =
+      eventually([&] { return (told = f.sql.count("select count(*) from analytics.notifications")) == alerts; }, 20s);
   INFO(told << " notifications for " << alerts << " events that tell someone");
   REQUIRE(all_told);
   auto first = items_of(ok_json(f.http, f.s1, "GET", "/api/notifications"));
@@ -108,13 +108,13 @@ TEST_CASE("a rebuilt read-model gives the same reports and sends no notification
   REQUIRE(started.status == 202);
   const std::string late =
       text_of(ok_json(f.http, f.s3, "POST", "/api/customers", R"({"name":"During the rebuild"})", 201), "id");
-  REQUIRE(eventually([&] {
-    return text_of(ok_json(f.http, f.admin, "GET", "/api/plugins/analytics/rebuild"), "status") != "running";
-  }, 60s, 200ms));
+  REQUIRE(eventually(
+      [&] { return text_of(ok_json(f.http, f.admin, "GET", "/api/plugins/analytics/rebuild"), "status") != "running"; },
+      60s, 200ms));
   REQUIRE(eventually([&] { return number_of(ok_json(f.http, f.s3, "GET", "/api/dashboard"), "customersOwned") == 3; },
                      20s));
-  auto event = f.sql.scalar("select id::text from customer.crm_outbox where type = 'customer.created' and subject = $1",
-                            {late});
+  auto event =
+      f.sql.scalar("select id::text from customer.crm_outbox where type = 'customer.created' and subject = $1", {late});
   REQUIRE(event);
   wait_for_inbox(f.sql, "analytics", *event, "analytics__project_customer_created");
   const std::string today = utc_date(std::chrono::system_clock::now());

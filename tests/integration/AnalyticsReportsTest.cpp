@@ -15,7 +15,6 @@
 using namespace itest;
 using namespace std::chrono_literals;
 
-
 TEST_CASE("the sales summary matches the hand-computed fixture, per user and per month, team by team",
           "[analytics][reports]") {
   AnalyticsFixture f;
@@ -31,7 +30,8 @@ TEST_CASE("the sales summary matches the hand-computed fixture, per user and per
   CHECK(text_of(reply, "to") == "2025-03-31");
   CHECK(text_of(reply, "groupBy") == "user");
   for (const auto& item : items_of(reply))
-    if (text_of(item, "user") == f.s1.id) CHECK(text_of(item, "userName") == "User " + f.s1.email.substr(0, f.s1.email.find('@')));
+    if (text_of(item, "user") == f.s1.id)
+      CHECK(text_of(item, "userName") == "User " + f.s1.email.substr(0, f.s1.email.find('@')));
 
   // The same report as CSV (the host renders a reply of flat items): a header
   // of the items' keys, then one line per item.
@@ -95,8 +95,8 @@ TEST_CASE("the sales summary matches the hand-computed fixture, per user and per
                  {"2025-03", figures(0, 0, 1, 0, 2, 2, 0, 1, 0)}});
 
   // RFC 3339 bounds count by their UTC date.
-  auto same = ok_json(f.http, f.m, "GET",
-                      "/api/reports/sales-summary?from=2024-12-31T23:30:00-01:00&to=2025-03-31T23:59:59Z");
+  auto same =
+      ok_json(f.http, f.m, "GET", "/api/reports/sales-summary?from=2024-12-31T23:30:00-01:00&to=2025-03-31T23:59:59Z");
   CHECK(text_of(same, "from") == "2025-01-01");
   CHECK(text_of(same, "to") == "2025-03-31");
 
@@ -105,16 +105,16 @@ TEST_CASE("the sales summary matches the hand-computed fixture, per user and per
   auto recent = ok_json(f.http, f.m, "GET", "/api/reports/sales-summary");
   CHECK(text_of(recent, "to") == utc_date(now));
   CHECK(text_of(recent, "from") == utc_date(now - 24h * 29));
-  expect_report(f.http, f.m, "", "user",
-                {{f.s1.id, figures(1, 1, 0, 1, 1, 0, 0, 0, 0)},
-                 {f.s2.id, figures(2, 2, 0, 1, 0, 0, 0, 0, 0)},
-                 {f.m.id, zero}});
+  expect_report(
+      f.http, f.m, "", "user",
+      {{f.s1.id, figures(1, 1, 0, 1, 1, 0, 0, 0, 0)}, {f.s2.id, figures(2, 2, 0, 1, 0, 0, 0, 0, 0)}, {f.m.id, zero}});
   auto months = report(f.http, f.m, "?groupBy=month", "month");
   REQUIRE(!months.empty());
   CHECK(months.rbegin()->first == utc_date(now).substr(0, 7));
   CHECK(months.rbegin()->second.customers == 3);
   long long new_customers = 0, completed = 0;
-  for (const auto& [month, figures] : months) new_customers += figures.new_customers, completed += figures.tasks_completed;
+  for (const auto& [month, figures] : months)
+    new_customers += figures.new_customers, completed += figures.tasks_completed;
   CHECK(new_customers == 3);
   CHECK(completed == 2);
 }
@@ -131,7 +131,7 @@ TEST_CASE("the pipeline and the dashboard match the fixture", "[analytics][repor
     std::map<std::string, std::pair<long long, double>> out; // "STATUS CUR" -> count, amount
     for (const auto& item : items_of(ok_json(f.http, who, "GET", "/api/reports/pipeline")))
       out[text_of(item, "status") + " " + text_of(item, "currency")] = {number_of(item, "count"),
-                                                                       amount_of(item, "amount")};
+                                                                        amount_of(item, "amount")};
     return out;
   };
   using Row = std::pair<long long, double>;

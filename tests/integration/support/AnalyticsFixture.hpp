@@ -65,8 +65,8 @@ struct Figures {
 inline std::ostream& operator<<(std::ostream& out, const Figures& f) {
   return out << "{customers " << f.customers << ", new " << f.new_customers << ", meetings " << f.meetings
              << ", completed " << f.tasks_completed << ", overdue " << f.tasks_overdue << ", requested "
-             << f.approvals_requested << ", approved " << f.approvals_approved << ", rejected "
-             << f.approvals_rejected << ", amount " << f.approved_amount << "}";
+             << f.approvals_requested << ", approved " << f.approvals_approved << ", rejected " << f.approvals_rejected
+             << ", amount " << f.approved_amount << "}";
 }
 
 inline Figures figures_of(const Poco::JSON::Object::Ptr& item) {
@@ -85,7 +85,7 @@ inline Figures figures_of(const Poco::JSON::Object::Ptr& item) {
 
 // The report's items keyed by `key` ("user" or "month").
 inline std::map<std::string, Figures> report(Http& http, const Account& who, const std::string& query,
-                                      const std::string& key) {
+                                             const std::string& key) {
   auto reply = ok_json(http, who, "GET", "/api/reports/sales-summary" + query);
   std::map<std::string, Figures> out;
   for (const auto& item : items_of(reply)) {
@@ -103,7 +103,7 @@ inline std::map<std::string, Figures> report(Http& http, const Account& who, con
 // Polls the report until it equals `expected` (the events are still on their
 // way at first), then checks it once more with a readable failure.
 inline void expect_report(Http& http, const Account& who, const std::string& query, const std::string& key,
-                   const std::map<std::string, Figures>& expected) {
+                          const std::map<std::string, Figures>& expected) {
   std::map<std::string, Figures> last;
   eventually([&] { return (last = report(http, who, query, key)) == expected; }, 30s, 200ms);
   for (const auto& [k, f] : expected) {
@@ -115,13 +115,13 @@ inline void expect_report(Http& http, const Account& who, const std::string& que
 }
 
 inline Figures figures(long long customers, long long new_customers, long long meetings, long long completed,
-                long long overdue, long long requested, long long approved, long long rejected, double amount) {
+                       long long overdue, long long requested, long long approved, long long rejected, double amount) {
   return Figures{customers, new_customers, meetings, completed, overdue, requested, approved, rejected, amount};
 }
 
 inline std::string approval_json(const std::string& id, const Account& requester, const std::string& status,
-                          const std::string& amount, const std::string& currency, const std::string& created,
-                          const std::string& decided, const std::string& approver) {
+                                 const std::string& amount, const std::string& currency, const std::string& created,
+                                 const std::string& decided, const std::string& approver) {
   return "{\"id\":\"" + id + "\",\"customerId\":\"" + random_uuid() + "\",\"requesterId\":\"" + requester.id +
          "\",\"title\":\"Deal " + id.substr(0, 4) + "\",\"amount\":" + amount + ",\"currency\":\"" + currency +
          "\",\"description\":null,\"status\":\"" + status + "\",\"level\":1,\"requiredLevels\":1," +
@@ -165,8 +165,8 @@ struct AnalyticsFixture {
     meeting(s3, c5, "2025-03-31T23:30:00-01:00");
 
     auto task = [&](const Account& who, const std::string& due) {
-      return text_of(ok_json(http, who, "POST", "/api/tasks", "{\"title\":\"Follow up\",\"dueAt\":\"" + due + "\"}", 201),
-                     "id");
+      return text_of(
+          ok_json(http, who, "POST", "/api/tasks", "{\"title\":\"Follow up\",\"dueAt\":\"" + due + "\"}", 201), "id");
     };
     task(s1, "2025-01-10T09:00:00Z");
     task(s1, "2025-03-15T09:00:00Z");
@@ -189,7 +189,8 @@ struct AnalyticsFixture {
         const std::string type = final_status == "APPROVED"   ? "approval.approved"
                                  : final_status == "REJECTED" ? "approval.rejected"
                                                               : "approval.cancelled";
-        publish_event(sql, type, id, approval_json(id, requester, final_status, amount, currency, created, decided, ""));
+        publish_event(sql, type, id,
+                      approval_json(id, requester, final_status, amount, currency, created, decided, ""));
       }
     };
     approval(s1, "1000", "EUR", "2025-02-03T10:00:00.000Z", "APPROVED", "2025-02-04T10:00:00.000Z");
