@@ -1,5 +1,5 @@
 // ReportFunctions: the reports' queries, as functions of the analytics
-// schema (migration 2), called by SalesSummary.cpp, PipelineReport.cpp and
+// schema (migration 3), called by SalesSummary.cpp, PipelineReport.cpp and
 // Dashboard.cpp with one `select report_...(...)` each.
 //
 // Why functions rather than statements in the C++ files: a report is one
