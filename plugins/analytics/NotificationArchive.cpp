@@ -1,0 +1,48 @@
+// NotificationArchive: the customer-deletion saga's step on notifications,
+// and its compensation (system only).
+//   analytics.archive_for_customer {customerId} -> {customerId, ids}: hides
+//     the notifications about that customer alone (an approval, a task, its
+//     reassignment); a notification about several customers (one
+//     reassignment of many) stays, since it is about the others too.
+//   analytics.restore_archived {ids} -> {ids}: shows exactly those again.
+// Both are idempotent: a repeat finds nothing left to change.
+#include "Handlers.hpp"
+
+#include "InputRules.hpp"
+
+namespace analytics {
+
+namespace {
+
+std::string ids_json(const crm::Rows& rows) {
+  std::string out = "[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i) out.push_back(',');
+    crm::append_json_string(out, *rows.at(i, 0));
+  }
+  return out + "]";
+}
+
+} // namespace
+
+void archive_for_customer(crm::Call& call) {
+  const std::string customer = required_uuid(call.input(), "customerId");
+  auto rows = call.sql(R"sql(
+    update notifications set archived_at = now()
+    where customer_ids @> array[$1::uuid] and cardinality(customer_ids) = 1 and archived_at is null
+    returning id)sql",
+                       {customer});
+  call.reply(crm::JsonObject().field("customerId", customer).raw("ids", ids_json(rows)).str());
+}
+
+void restore_archived(crm::Call& call) {
+  const auto ids = uuid_list(call.input(), "ids");
+  auto rows = call.sql(R"sql(
+    update notifications set archived_at = null
+    where id = any ($1::uuid[]) and archived_at is not null
+    returning id)sql",
+                       {uuid_array(ids)});
+  call.reply(crm::JsonObject().raw("ids", ids_json(rows)).str());
+}
+
+} // namespace analytics
