@@ -4,10 +4,8 @@
 #include "Errors.hpp"
 #include "Json.hpp"
 
-#include <Poco/JSON/Stringifier.h>
-#include <Poco/URI.h>
+#include <cctype>
 
-#include <sstream>
 #include <thread>
 
 namespace crmctl {
@@ -17,23 +15,47 @@ Query& Query::add(const std::string& key, const std::string& value) {
   return *this;
 }
 
+namespace {
+
+// Percent-encoding of everything but RFC 3986's unreserved characters.
+void encode(const std::string& text, std::string& out) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+}
+
+} // namespace
+
 std::string Query::str() const {
   std::string out;
   for (const auto& [k, v] : params_) {
     out += out.empty() ? '?' : '&';
-    Poco::URI::encode(k, "!#$&'()*+,/:;=?@[]", out);
+    encode(k, out);
     out += '=';
-    Poco::URI::encode(v, "!#$&'()*+,/:;=?@[]", out);
+    encode(v, out);
   }
   return out;
 }
 
-Poco::Dynamic::Var parse_answer(const HttpResponse& r, const std::string& what) {
+json::Value parse_answer(const HttpResponse& r, const std::string& what) {
   try {
     return json::parse(r.body);
-  } catch (const std::exception& e) {
+  } catch (const std::exception&) {
     throw UnreachableError("the server's answer to " + what + " is not JSON (HTTP " + std::to_string(r.status) + ")");
   }
+}
+
+json::Value parse_object(const HttpResponse& r, const std::string& what) {
+  json::Value v = parse_answer(r, what);
+  if (!v.is_object()) throw UnreachableError("the server's answer to " + what + " is not a JSON object");
+  return v;
 }
 
 std::string auth_hint(const Session& session, int status) {
@@ -107,45 +129,40 @@ HttpResponse ApiClient::call(const std::string& method, const std::string& targe
   throw ServerError(std::move(p), hint);
 }
 
-Poco::Dynamic::Var ApiClient::get(const std::string& target, Auth auth) {
+json::Value ApiClient::get(const std::string& target, Auth auth) {
   return parse_answer(call("GET", target, {}, {}, auth), "GET " + target);
 }
 
-Poco::JSON::Object::Ptr ApiClient::get_object(const std::string& target, Auth auth) {
-  auto object = json::object_of(get(target, auth));
-  if (!object) throw UnreachableError("the server's answer to GET " + target + " is not a JSON object");
-  return object;
+json::Value ApiClient::get_object(const std::string& target, Auth auth) {
+  return parse_object(call("GET", target, {}, {}, auth), "GET " + target);
 }
 
-Poco::Dynamic::Var ApiClient::send_json(const std::string& method, const std::string& target,
-                                        const Poco::JSON::Object& body) {
-  std::ostringstream text;
-  body.stringify(text);
-  auto r = call(method, target, text.str(), "application/json");
+json::Value ApiClient::send_json(const std::string& method, const std::string& target, const json::Value& body) {
+  auto r = call(method, target, json::write(body, 0), "application/json");
   if (r.body.empty()) return {};
   return parse_answer(r, method + " " + target);
 }
 
 Page ApiClient::page(const std::string& target) {
-  auto object = get_object(target);
+  json::Value object = get_object(target);
   Page p;
-  p.items = object->getArray("items");
-  if (!p.items) throw UnreachableError("the server's answer to GET " + target + " has no items");
+  p.items = object.get("items");
+  if (!p.items.is_array()) throw UnreachableError("the server's answer to GET " + target + " has no items");
   p.next_cursor = json::text(object, "nextCursor");
   return p;
 }
 
-Poco::JSON::Array::Ptr ApiClient::all_items(const std::string& target, size_t max) {
-  Poco::JSON::Array::Ptr all = new Poco::JSON::Array;
+json::Value ApiClient::all_items(const std::string& target, size_t max) {
+  json::Value all = json::Value::array();
   std::string cursor;
   const char joiner = target.find('?') == std::string::npos ? '?' : '&';
   for (;;) {
     std::string page_target = target;
     if (!cursor.empty()) page_target += joiner + Query().add("cursor", cursor).str().substr(1);
     Page p = page(page_target);
-    for (size_t i = 0; i < p.items->size(); ++i) {
-      if (max && all->size() >= max) return all;
-      all->add(p.items->get(static_cast<unsigned>(i)));
+    for (const auto& item : p.items.items()) {
+      if (max && all.size() >= max) return all;
+      all.push(item);
     }
     if (p.next_cursor.empty() || p.next_cursor == cursor) return all;
     cursor = p.next_cursor;

@@ -5,11 +5,8 @@
 #pragma once
 
 #include "HttpTransport.hpp"
+#include "Json.hpp"
 #include "Session.hpp"
-
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 
 #include <chrono>
 #include <string>
@@ -31,7 +28,7 @@ private:
 
 // One page of a list endpoint: {items, nextCursor}.
 struct Page {
-  Poco::JSON::Array::Ptr items;
+  json::Value items;       // an array
   std::string next_cursor; // "" on the last page
 };
 
@@ -55,15 +52,16 @@ public:
                               const std::string& content_type = "application/json", Auth auth = Auth::Required);
 
   // JSON in and out; an answer that is not JSON is UnreachableError.
-  Poco::Dynamic::Var get(const std::string& target, Auth auth = Auth::Required);
-  Poco::JSON::Object::Ptr get_object(const std::string& target, Auth auth = Auth::Required);
-  Poco::Dynamic::Var send_json(const std::string& method, const std::string& target, const Poco::JSON::Object& body);
+  json::Value get(const std::string& target, Auth auth = Auth::Required);
+  json::Value get_object(const std::string& target, Auth auth = Auth::Required);
+  // The answer's JSON; null for an empty body (204).
+  json::Value send_json(const std::string& method, const std::string& target, const json::Value& body);
 
   // GET of a list endpoint; `target` may already hold a query.
   Page page(const std::string& target);
 
   // Every item of a list endpoint (follows nextCursor), at most `max` (0: all).
-  Poco::JSON::Array::Ptr all_items(const std::string& target, size_t max = 0);
+  json::Value all_items(const std::string& target, size_t max = 0);
 
 private:
   Headers auth_headers(Auth auth);
@@ -74,7 +72,10 @@ private:
 };
 
 // The JSON of an answer body; UnreachableError naming `what` when it is not.
-Poco::Dynamic::Var parse_answer(const HttpResponse& r, const std::string& what);
+json::Value parse_answer(const HttpResponse& r, const std::string& what);
+
+// The same, requiring an object.
+json::Value parse_object(const HttpResponse& r, const std::string& what);
 
 // The hint printed under a 401/403: how to get a usable session.
 std::string auth_hint(const Session& session, int status);

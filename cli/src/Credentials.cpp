@@ -36,7 +36,7 @@ void make_private_dir(const fs::path& dir) {
   ::chmod(dir.c_str(), 0700);
 }
 
-std::int64_t integer(const Poco::JSON::Object::Ptr& o, const std::string& key) {
+std::int64_t integer(const json::Value& o, const std::string& key) {
   const std::string text = json::text(o, key);
   try {
     return text.empty() ? 0 : std::stoll(text);
@@ -57,43 +57,39 @@ Credentials CredentialStore::load() const {
   text << in.rdbuf();
   auto root = json::try_parse_object(text.str());
   if (!root) throw UsageError(file().string() + " is not valid JSON; remove it and sign in again (crmctl login)");
-  c.current_server = json::text(root, "current");
-  if (auto sessions = root->getObject("sessions")) {
-    for (const auto& [server, value] : *sessions) {
-      auto s = json::object_of(value);
-      if (!s) continue;
-      StoredSession session;
-      session.access_token = json::text(s, "accessToken");
-      session.refresh_token = json::text(s, "refreshToken");
-      session.expires_at = integer(s, "expiresAt");
-      session.user_id = json::text(s, "user.id");
-      session.email = json::text(s, "user.email");
-      session.role = json::text(s, "user.role");
-      c.sessions[server] = session;
-    }
+  c.current_server = json::text(*root, "current");
+  for (const auto& [server, s] : root->get("sessions").members()) {
+    if (!s.is_object()) continue;
+    StoredSession session;
+    session.access_token = json::text(s, "accessToken");
+    session.refresh_token = json::text(s, "refreshToken");
+    session.expires_at = integer(s, "expiresAt");
+    session.user_id = json::text(s, "user.id");
+    session.email = json::text(s, "user.email");
+    session.role = json::text(s, "user.role");
+    c.sessions[server] = session;
   }
   return c;
 }
 
 void CredentialStore::save(const Credentials& c) const {
-  Poco::JSON::Object root;
-  root.set("current", c.current_server);
-  Poco::JSON::Object::Ptr sessions = new Poco::JSON::Object;
+  json::Value sessions = json::Value::object();
   for (const auto& [server, s] : c.sessions) {
-    Poco::JSON::Object::Ptr session = new Poco::JSON::Object;
-    session->set("accessToken", s.access_token);
-    session->set("refreshToken", s.refresh_token);
-    session->set("expiresAt", static_cast<Poco::Int64>(s.expires_at));
-    Poco::JSON::Object::Ptr user = new Poco::JSON::Object;
-    user->set("id", s.user_id);
-    user->set("email", s.email);
-    user->set("role", s.role);
-    session->set("user", user);
-    sessions->set(server, session);
+    json::Value user = json::Value::object();
+    user.set("id", s.user_id);
+    user.set("email", s.email);
+    user.set("role", s.role);
+    json::Value session = json::Value::object();
+    session.set("accessToken", s.access_token);
+    session.set("refreshToken", s.refresh_token);
+    session.set("expiresAt", static_cast<long long>(s.expires_at));
+    session.set("user", std::move(user));
+    sessions.set(server, std::move(session));
   }
-  root.set("sessions", sessions);
-  const std::string text =
-      json::write(Poco::Dynamic::Var(Poco::JSON::Object::Ptr(new Poco::JSON::Object(root)))) + "\n";
+  json::Value root = json::Value::object();
+  root.set("current", c.current_server);
+  root.set("sessions", std::move(sessions));
+  const std::string text = json::write(root) + "\n";
 
   make_private_dir(dir_);
   const fs::path tmp = dir_ / ("credentials.json.tmp." + std::to_string(::getpid()));

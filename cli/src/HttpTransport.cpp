@@ -3,45 +3,38 @@
 
 #include "Errors.hpp"
 
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/String.h>
-#include <Poco/Timespan.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace crmctl {
 
-std::string HttpResponse::header(const std::string& name) const {
-  for (const auto& [k, v] : headers)
-    if (Poco::icompare(k, name) == 0) return v;
-  return {};
-}
-
-std::string normalise_server(const std::string& url) {
-  std::string text = url;
-  while (!text.empty() && (text.back() == '/' || text.back() == ' ')) text.pop_back();
-  if (text.empty()) throw UsageError("the server URL is empty");
-  if (text.find("://") == std::string::npos) text = "http://" + text;
-  Poco::URI uri;
-  try {
-    uri = Poco::URI(text);
-  } catch (const Poco::Exception& e) {
-    throw UsageError("not a server URL: " + url + " (" + e.message() + ")");
-  }
-  if (uri.getScheme() == "https")
-    throw UsageError("https is not supported by this crmctl build: use http://, e.g. through an SSH tunnel (" + url +
-                     ")");
-  if (uri.getScheme() != "http" || uri.getHost().empty())
-    throw UsageError("not an http server URL: " + url + " (expected http://host:port)");
-  if (!uri.getQuery().empty() || !uri.getFragment().empty())
-    throw UsageError("a server URL has no query or fragment: " + url);
-  return text;
-}
-
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i)
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  return false;
+}
 
 std::string seconds_text(std::chrono::milliseconds t) {
   char buffer[32];
@@ -49,79 +42,348 @@ std::string seconds_text(std::chrono::milliseconds t) {
   return buffer;
 }
 
-} // namespace
+// The connection closed (or was reset) before any byte of the answer: on a
+// kept-alive connection the server may have closed it meanwhile, so the
+// request is sent once more on a new one.
+struct StaleConnection {};
 
-HttpTransport::HttpTransport(const std::string& server, std::chrono::milliseconds timeout)
-    : server_(normalise_server(server)), uri_(server_), timeout_(timeout) {}
+// Milliseconds left until `deadline` for poll(), at least 0.
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
 
-HttpResponse HttpTransport::send(const std::string& method, const std::string& target, const std::string& body,
-                                 const std::string& content_type, const Headers& headers) {
-  // A kept-alive connection the server has closed meanwhile fails on first
-  // use: that (and only that) is retried once on a fresh connection.
-  const bool reused = used_;
-  try {
-    try {
-      return exchange(method, target, body, content_type, headers);
-    } catch (const Poco::Net::NoMessageException&) {
-      if (!reused) throw;
-    } catch (const Poco::Net::ConnectionResetException&) {
-      if (!reused) throw;
-    } catch (const Poco::Net::ConnectionAbortedException&) {
-      if (!reused) throw;
-    }
-    session_.reset();
-    return exchange(method, target, body, content_type, headers);
-  } catch (const Poco::TimeoutException&) {
-    session_.reset();
-    throw UnreachableError("no answer from " + server_ + " within " + seconds_text(timeout_) + " (" + method + " " +
-                           target + ")");
-  } catch (const Poco::Net::ConnectionRefusedException&) {
-    session_.reset();
-    throw UnreachableError("cannot reach " + server_ + ": connection refused (is crm-host running?)");
-  } catch (const Poco::Net::HostNotFoundException&) {
-    session_.reset();
-    throw UnreachableError("cannot reach " + server_ + ": unknown host " + uri_.getHost());
-  } catch (const Poco::Exception& e) {
-    session_.reset();
-    throw UnreachableError("cannot reach " + server_ + ": " + e.displayText());
-  } catch (const std::ios_base::failure& e) {
-    session_.reset();
-    throw UnreachableError("cannot reach " + server_ + ": " + e.what());
+// Waits for `events` on `fd`; false when the deadline passed first.
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int r = ::poll(&p, 1, remaining_ms(deadline));
+    if (r > 0) return true;
+    if (r == 0) return false;
+    if (errno != EINTR) return true; // let the following call report the error
   }
 }
 
-HttpResponse HttpTransport::exchange(const std::string& method, const std::string& target, const std::string& body,
-                                     const std::string& content_type, const Headers& headers) {
-  if (!session_) {
-    session_ = std::make_unique<Poco::Net::HTTPClientSession>(uri_.getHost(), uri_.getPort());
-    const Poco::Timespan t(static_cast<Poco::Timespan::TimeDiff>(timeout_.count()) * 1000);
-    session_->setTimeout(t, t, t);
-    session_->setKeepAlive(true);
-    used_ = false;
+} // namespace
+
+std::string HttpResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return {};
+}
+
+std::string normalise_server(const std::string& url) {
+  std::string text = url;
+  while (!text.empty() && (text.back() == '/' || text.back() == ' ')) text.pop_back();
+  while (!text.empty() && text.front() == ' ') text.erase(0, 1);
+  if (text.empty()) throw UsageError("the server URL is empty");
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos)
+    text = "http://" + text;
+  else if (text.compare(0, scheme_end, "https") == 0)
+    throw UsageError("https is not supported by this crmctl build: use http://, e.g. through an SSH tunnel (" + url +
+                     ")");
+  else if (text.compare(0, scheme_end, "http") != 0)
+    throw UsageError("not an http server URL: " + url + " (expected http://host:port)");
+  if (text.find_first_of("?#") != std::string::npos) throw UsageError("a server URL has no query or fragment: " + url);
+  parse_server(text); // checks host and port
+  return text;
+}
+
+ServerUrl parse_server(const std::string& normalised) {
+  ServerUrl u;
+  std::string rest = normalised.substr(normalised.find("://") + 3);
+  const auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    u.base = rest.substr(slash);
+    rest = rest.substr(0, slash);
   }
-  std::string path = uri_.getPath();
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  Poco::Net::HTTPRequest request(method, path + target, Poco::Net::HTTPMessage::HTTP_1_1);
-  request.setKeepAlive(true);
-  request.set("User-Agent", "crmctl");
-  request.set("Accept", "application/json, application/problem+json");
-  for (const auto& [k, v] : headers) request.set(k, v);
-  const bool has_body = !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
-  if (has_body) {
-    request.setContentLength(static_cast<std::streamsize>(body.size()));
-    if (!content_type.empty()) request.setContentType(content_type);
+  if (rest.rfind('@') != std::string::npos) throw UsageError("a server URL carries no user or password: " + normalised);
+  std::string port;
+  if (!rest.empty() && rest.front() == '[') { // [::1]:8080
+    const auto close = rest.find(']');
+    if (close == std::string::npos) throw UsageError("not a server URL: " + normalised);
+    u.host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') throw UsageError("not a server URL: " + normalised);
+      port = rest.substr(close + 2);
+    }
+  } else {
+    const auto colon = rest.find(':');
+    u.host = rest.substr(0, colon);
+    if (colon != std::string::npos) port = rest.substr(colon + 1);
   }
-  used_ = true;
-  std::ostream& out = session_->sendRequest(request);
-  if (has_body) out << body;
-  Poco::Net::HTTPResponse response;
-  std::istream& in = session_->receiveResponse(response);
+  if (u.host.empty()) throw UsageError("not an http server URL: " + normalised + " (expected http://host:port)");
+  if (port.empty()) port = "80";
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoi(port) == 0 ||
+      std::stoi(port) > 65535)
+    throw UsageError("not a port number in " + normalised + ": " + port);
+  u.port = port;
+  return u;
+}
+
+namespace http_detail {
+
+bool parse_head(std::string_view head, int& status, Headers& headers) {
+  headers.clear();
+  auto line_end = head.find("\r\n");
+  std::string_view line = head.substr(0, line_end);
+  if (line.size() < 12 || line.substr(0, 5) != "HTTP/") return false;
+  const auto space = line.find(' ');
+  if (space == std::string_view::npos || space + 4 > line.size()) return false;
+  status = 0;
+  for (size_t i = space + 1; i < space + 4; ++i) {
+    if (line[i] < '0' || line[i] > '9') return false;
+    status = status * 10 + (line[i] - '0');
+  }
+  while (line_end != std::string_view::npos) {
+    const size_t start = line_end + 2;
+    line_end = head.find("\r\n", start);
+    line = head.substr(start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
+    if (line.empty()) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return false;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+  }
+  return true;
+}
+
+bool decode_chunked(std::string_view raw, std::string& body, bool& bad) {
+  body.clear();
+  bad = false;
+  size_t i = 0;
+  for (;;) {
+    const auto eol = raw.find("\r\n", i);
+    if (eol == std::string_view::npos) return false;
+    size_t size = 0;
+    size_t j = i;
+    for (; j < eol && std::isxdigit(static_cast<unsigned char>(raw[j])); ++j) {
+      if (size > (SIZE_MAX >> 4)) {
+        bad = true;
+        return false;
+      }
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(raw[j])));
+      size = size * 16 + static_cast<size_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    if (j == i || (j < eol && raw[j] != ';')) { // a chunk size, perhaps with extensions
+      bad = true;
+      return false;
+    }
+    i = eol + 2;
+    if (size == 0) {
+      // Trailers, then a blank line.
+      for (;;) {
+        const auto end = raw.find("\r\n", i);
+        if (end == std::string_view::npos) return false;
+        if (end == i) return true;
+        i = end + 2;
+      }
+    }
+    if (raw.size() < i + size + 2) return false;
+    body.append(raw.substr(i, size));
+    if (raw.substr(i + size, 2) != "\r\n") {
+      bad = true;
+      return false;
+    }
+    i += size + 2;
+  }
+}
+
+} // namespace http_detail
+
+HttpTransport::HttpTransport(const std::string& server, std::chrono::milliseconds timeout)
+    : server_(normalise_server(server)), url_(parse_server(server_)), timeout_(timeout) {}
+
+HttpTransport::~HttpTransport() { close_socket(); }
+
+void HttpTransport::close_socket() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  pending_.clear();
+}
+
+void HttpTransport::connect_socket() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const int gai = ::getaddrinfo(url_.host.c_str(), url_.port.c_str(), &hints, &found);
+  if (gai != 0) {
+    if (gai == EAI_NONAME || gai == EAI_NODATA)
+      throw UnreachableError("cannot reach " + server_ + ": unknown host " + url_.host);
+    throw UnreachableError("cannot reach " + server_ + ": " + ::gai_strerror(gai));
+  }
+  const auto deadline = Clock::now() + timeout_;
+  int last_error = 0;
+  bool timed_out = false;
+  for (addrinfo* a = found; a && fd_ < 0; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) {
+      last_error = errno;
+      continue;
+    }
+    int error = 0;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      error = errno;
+      if (error == EINPROGRESS) {
+        if (!wait_for(fd, POLLOUT, deadline)) {
+          timed_out = true;
+          error = ETIMEDOUT;
+        } else {
+          socklen_t len = sizeof error;
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        }
+      }
+    }
+    if (error != 0) {
+      last_error = error;
+      ::close(fd);
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fd_ = fd;
+  }
+  ::freeaddrinfo(found);
+  if (fd_ >= 0) return;
+  if (last_error == ECONNREFUSED)
+    throw UnreachableError("cannot reach " + server_ + ": connection refused (is crm-host running?)");
+  if (timed_out || last_error == ETIMEDOUT)
+    throw UnreachableError("cannot reach " + server_ + ": no connection within " + seconds_text(timeout_));
+  throw UnreachableError("cannot reach " + server_ + ": " + std::strerror(last_error));
+}
+
+HttpResponse HttpTransport::send(const std::string& method, const std::string& target, const std::string& body,
+                                 const std::string& content_type, const Headers& headers) {
+  const bool ipv6 = url_.host.find(':') != std::string::npos;
+  std::string request = method + " " + url_.base + target +
+                        " HTTP/1.1\r\nHost: " + (ipv6 ? "[" + url_.host + "]" : url_.host) +
+                        (url_.port == "80" ? "" : ":" + url_.port) +
+                        "\r\nUser-Agent: crmctl\r\nAccept: application/json, application/problem+json\r\n"
+                        "Connection: keep-alive\r\n";
+  for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    if (!content_type.empty()) request += "Content-Type: " + content_type + "\r\n";
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n";
+  request += body;
+  const bool head_only = method == "HEAD";
+
+  bool reused = fd_ >= 0;
+  for (;;) {
+    if (fd_ < 0) connect_socket();
+    try {
+      HttpResponse r = exchange(request);
+      if (head_only) r.body.clear();
+      return r;
+    } catch (const StaleConnection&) {
+      close_socket();
+      if (!reused)
+        throw UnreachableError("cannot reach " + server_ + ": the connection closed without an answer (" + method +
+                               " " + target + ")");
+      reused = false; // once more, on a new connection
+    } catch (const UnreachableError&) {
+      close_socket();
+      throw;
+    }
+  }
+}
+
+HttpResponse HttpTransport::exchange(const std::string& request) {
+  const auto deadline = Clock::now() + timeout_;
+  auto timeout = [&] {
+    return UnreachableError("no answer from " + server_ + " within " + seconds_text(timeout_) + " (" +
+                            request.substr(0, request.find(" HTTP/1.1")) + ")");
+  };
+  auto broken = [&](int error) { return UnreachableError("cannot reach " + server_ + ": " + std::strerror(error)); };
+
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (!wait_for(fd_, POLLOUT, deadline)) throw timeout();
+    } else if (errno == EPIPE || errno == ECONNRESET) {
+      throw StaleConnection{};
+    } else {
+      throw broken(errno);
+    }
+  }
+
+  // Reads more of the answer into `buffer`; false at the end of the stream.
+  std::string buffer = std::move(pending_);
+  pending_.clear();
+  auto read_more = [&]() -> bool {
+    char chunk[16384];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buffer.append(chunk, static_cast<size_t>(n));
+        return true;
+      }
+      if (n == 0) return false;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        if (!wait_for(fd_, POLLIN, deadline)) throw timeout();
+        continue;
+      }
+      if (errno == ECONNRESET && buffer.empty()) throw StaleConnection{};
+      throw broken(errno);
+    }
+  };
+
   HttpResponse r;
-  r.status = static_cast<int>(response.getStatus());
-  r.content_type = response.getContentType();
-  for (const auto& [k, v] : response) r.headers.emplace_back(k, v);
-  Poco::StreamCopier::copyToString(in, r.body);
-  if (!response.getKeepAlive()) session_.reset();
+  size_t head_end;
+  for (;;) {
+    while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+      if (!read_more()) {
+        if (buffer.empty()) throw StaleConnection{};
+        throw UnreachableError("cannot reach " + server_ + ": the connection closed in the middle of an answer");
+      }
+      if (buffer.size() > (1u << 20)) throw UnreachableError(server_ + " sent an answer head over 1 MiB");
+    }
+    if (!http_detail::parse_head(std::string_view(buffer).substr(0, head_end), r.status, r.headers))
+      throw UnreachableError(server_ + " did not answer in HTTP");
+    buffer.erase(0, head_end + 4);
+    if (r.status >= 200) break;
+    // 1xx (100 Continue): the real answer follows.
+  }
+  r.content_type = r.header("Content-Type");
+
+  const bool no_body = r.status == 204 || r.status == 304 || request.rfind("HEAD ", 0) == 0;
+  bool close_after = icontains(r.header("Connection"), "close");
+  if (no_body) {
+    // nothing to read
+  } else if (icontains(r.header("Transfer-Encoding"), "chunked")) {
+    bool bad = false;
+    while (!http_detail::decode_chunked(buffer, r.body, bad)) {
+      if (bad) throw UnreachableError(server_ + " sent a malformed chunked answer");
+      if (!read_more()) throw UnreachableError("cannot reach " + server_ + ": the answer was cut short");
+    }
+    buffer.clear(); // trailing bytes would be a protocol error; a new connection is safer
+    close_after = true;
+  } else if (const std::string length = r.header("Content-Length"); !length.empty()) {
+    size_t size = 0;
+    try {
+      size = static_cast<size_t>(std::stoull(length));
+    } catch (const std::exception&) {
+      throw UnreachableError(server_ + " sent a bad Content-Length: " + length);
+    }
+    while (buffer.size() < size)
+      if (!read_more()) throw UnreachableError("cannot reach " + server_ + ": the answer was cut short");
+    r.body = buffer.substr(0, size);
+    pending_ = buffer.substr(size);
+  } else {
+    while (read_more()) {
+    }
+    r.body = std::move(buffer);
+    close_after = true;
+  }
+  if (close_after) close_socket();
   return r;
 }
 

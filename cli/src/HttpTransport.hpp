@@ -1,15 +1,16 @@
 // HttpTransport: plain HTTP/1.1 requests to one server over one keep-alive
-// connection (a --wait loop polls on it), with timeouts. It knows nothing of
-// tokens or problems: every answer comes back as it is, and every failure to
-// get one becomes UnreachableError naming the server.
+// connection (a --wait loop polls on it), with a deadline on every step. It
+// knows nothing of tokens or problems: every answer comes back as it is, and
+// every failure to get one becomes UnreachableError naming the server.
+//
+// Written on POSIX sockets rather than Poco::Net for start-up time (see
+// Json.hpp): crmctl talks to one kind of server, over loopback or a LAN, and
+// needs only requests with a body and answers by length, chunks or close.
 #pragma once
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/URI.h>
-
 #include <chrono>
-#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,14 +25,29 @@ struct HttpResponse {
   Headers headers;
 
   // The first header of that name (case-insensitive), "" when absent.
-  std::string header(const std::string& name) const;
+  std::string header(std::string_view name) const;
 };
+
+// A server URL taken apart: http://host:port/base.
+struct ServerUrl {
+  std::string host; // without the brackets of an IPv6 literal
+  std::string port; // "80" when not given
+  std::string base; // "" or "/base" (no trailing slash)
+};
+
+// "http://host:port" without a trailing slash; throws UsageError when `url`
+// is not an http URL ("host:port" alone gets "http://").
+std::string normalise_server(const std::string& url);
+ServerUrl parse_server(const std::string& normalised);
 
 class HttpTransport {
 public:
   // `server`: "http://host:port" with an optional base path. Throws
   // UsageError for a URL crmctl cannot use (https, no host).
   HttpTransport(const std::string& server, std::chrono::milliseconds timeout);
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
 
   // `target`: the path and query after the base path ("/api/auth/me").
   HttpResponse send(const std::string& method, const std::string& target, const std::string& body = {},
@@ -40,18 +56,28 @@ public:
   const std::string& server() const { return server_; }
 
 private:
-  HttpResponse exchange(const std::string& method, const std::string& target, const std::string& body,
-                        const std::string& content_type, const Headers& headers);
+  void connect_socket();
+  void close_socket();
+  HttpResponse exchange(const std::string& request);
 
   std::string server_;
-  Poco::URI uri_;
+  ServerUrl url_;
   std::chrono::milliseconds timeout_;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
-  bool used_ = false;
+  int fd_ = -1;
+  std::string pending_; // bytes read past the previous answer (none, normally)
 };
 
-// "http://host:port" without a trailing slash; throws UsageError when `url`
-// is not an http URL ("host:port" alone gets "http://").
-std::string normalise_server(const std::string& url);
+// Parts of reading an answer, kept apart to be tested without a server.
+namespace http_detail {
+
+// Parses "HTTP/1.1 200 OK\r\nName: value\r\n..." (without the blank line).
+// Returns false when it is not an HTTP response head.
+bool parse_head(std::string_view head, int& status, Headers& headers);
+
+// Decodes a complete chunked body; false while `raw` holds less than the
+// terminating chunk (or is malformed: `bad` is then set).
+bool decode_chunked(std::string_view raw, std::string& body, bool& bad);
+
+} // namespace http_detail
 
 } // namespace crmctl

@@ -80,18 +80,17 @@ std::string duration_text(double ms) {
   return buffer;
 }
 
-std::string error_text(const Poco::Dynamic::Var& error) {
-  if (error.isEmpty()) return {};
-  if (auto o = json::object_of(error)) {
-    std::string message = json::text(o, "message");
+std::string error_text(const json::Value& error) {
+  if (error.is_object()) {
+    std::string message = json::text(error, "message");
     if (message.empty()) return json::write(error, 0);
-    const std::string step = json::text(o, "step");
+    const std::string step = json::text(error, "step");
     return step.empty() ? message : step + ": " + message;
   }
   return json::display(error);
 }
 
-std::string step_line(const Poco::JSON::Object::Ptr& step) {
+std::string step_line(const json::Value& step) {
   std::string name = json::text(step, "name");
   if (json::text(step, "phase") == "compensate") name += " (undo)";
   std::string line = "  " + pad(name, 22) + pad(json::text(step, "status"), 12);
@@ -109,7 +108,7 @@ std::string step_line(const Poco::JSON::Object::Ptr& step) {
   return line;
 }
 
-Poco::JSON::Object::Ptr InstanceFollower::follow(const std::string& id) {
+json::Value InstanceFollower::follow(const std::string& id) {
   InterruptGuard guard;
   const bool live = term::can_redraw(2);
   const auto started = std::chrono::steady_clock::now();
@@ -128,7 +127,7 @@ Poco::JSON::Object::Ptr InstanceFollower::follow(const std::string& id) {
 
   for (;;) {
     if (guard.interrupted()) throw stop_following();
-    Poco::JSON::Object::Ptr instance;
+    json::Value instance;
     try {
       instance = api_.get_object("/api/workflow-instances/" + id);
     } catch (...) {
@@ -137,11 +136,10 @@ Poco::JSON::Object::Ptr InstanceFollower::follow(const std::string& id) {
       throw;
     }
     name = json::text(instance, "name").empty() ? name : json::text(instance, "name");
-    if (auto steps = instance->getArray("steps")) {
-      for (; printed < steps->size(); ++printed) {
-        clear_status();
-        out_.note(step_line(steps->getObject(static_cast<unsigned>(printed))));
-      }
+    const auto& steps = instance.get("steps").items();
+    for (; printed < steps.size(); ++printed) {
+      clear_status();
+      out_.note(step_line(steps[printed]));
     }
     const std::string status = json::text(instance, "status");
     if (is_final_status(status)) {
@@ -166,7 +164,7 @@ Poco::JSON::Object::Ptr InstanceFollower::follow(const std::string& id) {
   }
 }
 
-void report_outcome(Printer& out, const Poco::JSON::Object::Ptr& instance, double elapsed_ms) {
+void report_outcome(Printer& out, const json::Value& instance, double elapsed_ms) {
   // The server's own timing when it gives one: `sagas watch` may start late.
   const double created = epoch_ms(json::text(instance, "createdAt")),
                finished = epoch_ms(json::text(instance, "finishedAt"));

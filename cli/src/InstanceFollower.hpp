@@ -8,8 +8,7 @@
 #include "ApiClient.hpp"
 #include "Output.hpp"
 
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Object.h>
+#include "Json.hpp"
 
 #include <string>
 
@@ -21,7 +20,7 @@ public:
 
   // The instance's detail once it is COMPLETED, FAILED, COMPENSATED or
   // CANCELLED. Throws Interrupted on Ctrl-C (exit 130; the instance runs on).
-  Poco::JSON::Object::Ptr follow(const std::string& id);
+  json::Value follow(const std::string& id);
 
 private:
   ApiClient& api_;
@@ -33,16 +32,16 @@ bool is_final_status(const std::string& status);
 
 // "  customers           COMPLETED    attempt 1  12 ms" for one entry of an
 // instance's steps[] (compensations say "undo", errors follow a dash).
-std::string step_line(const Poco::JSON::Object::Ptr& step);
+std::string step_line(const json::Value& step);
 
 // A step's or instance's error (text, or an object with a message) as one line.
-std::string error_text(const Poco::Dynamic::Var& error);
+std::string error_text(const json::Value& error);
 
 // "12 ms", "1.5 s", "2 min 5 s".
 std::string duration_text(double milliseconds);
 
 // Prints how a followed instance ended (stdout: a line, or the instance as
 // JSON/CSV); throws WorkflowFailed (exit 4) unless it COMPLETED.
-void report_outcome(Printer& out, const Poco::JSON::Object::Ptr& instance, double elapsed_ms);
+void report_outcome(Printer& out, const json::Value& instance, double elapsed_ms);
 
 } // namespace crmctl

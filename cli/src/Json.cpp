@@ -1,146 +1,399 @@
 // Json: see the header.
 #include "Json.hpp"
 
-#include <Poco/JSON/ParseHandler.h>
-#include <Poco/JSON/Parser.h>
-
 #include <cstdio>
-#include <cstdlib>
-#include <sstream>
 #include <stdexcept>
 
 namespace crmctl::json {
 
-Poco::Dynamic::Var parse(std::string_view text) {
-  try {
-    // Keys stay in the server's order: ids first, as the API writes them.
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-    return parser.parse(std::string(text));
-  } catch (const Poco::Exception& e) {
-    throw std::runtime_error("not JSON: " + e.message());
-  }
-}
-
-Poco::JSON::Object::Ptr try_parse_object(std::string_view text) {
-  const auto start = text.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos || text[start] != '{') return nullptr;
-  try {
-    return object_of(parse(text));
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
-
-Poco::JSON::Object::Ptr object_of(const Poco::Dynamic::Var& value) {
-  if (value.isEmpty()) return nullptr;
-  if (value.type() == typeid(Poco::JSON::Object::Ptr)) return value.extract<Poco::JSON::Object::Ptr>();
-  return nullptr;
-}
-
-Poco::JSON::Array::Ptr array_of(const Poco::Dynamic::Var& value) {
-  if (value.isEmpty()) return nullptr;
-  if (value.type() == typeid(Poco::JSON::Array::Ptr)) return value.extract<Poco::JSON::Array::Ptr>();
-  return nullptr;
-}
-
-Poco::Dynamic::Var at(const Poco::JSON::Object::Ptr& object, const std::string& path) {
-  Poco::JSON::Object::Ptr current = object;
-  std::string::size_type from = 0;
-  for (;;) {
-    if (!current) return {};
-    const auto dot = path.find('.', from);
-    const std::string key = path.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
-    if (!current->has(key)) return {};
-    Poco::Dynamic::Var value = current->get(key);
-    if (dot == std::string::npos) return value;
-    current = object_of(value);
-    from = dot + 1;
-  }
-}
-
-std::string display(const Poco::Dynamic::Var& value) {
-  if (value.isEmpty()) return {};
-  if (value.isString()) return value.extract<std::string>();
-  if (object_of(value) || array_of(value)) return write(value, 0);
-  if (value.isBoolean()) return value.convert<bool>() ? "true" : "false";
-  if (value.type() == typeid(double) || value.type() == typeid(float)) {
-    // Shortest text that reads back the same: 1250.5, not 1250.500000.
-    char buffer[32];
-    const double d = value.convert<double>();
-    for (int precision = 1; precision <= 17; ++precision) {
-      std::snprintf(buffer, sizeof buffer, "%.*g", precision, d);
-      if (std::strtod(buffer, nullptr) == d) break;
-    }
-    return buffer;
-  }
-  return value.convert<std::string>();
-}
-
-std::string text(const Poco::JSON::Object::Ptr& object, const std::string& path) { return display(at(object, path)); }
-
 namespace {
 
-// Poco's Stringifier writes an empty array as "[\n\n]" and walks objects in
-// key order, not the server's: crmctl writes JSON itself.
-void write_to(std::string& out, const Poco::Dynamic::Var& value, unsigned indent, unsigned depth) {
+const Value& null_value() {
+  static const Value null;
+  return null;
+}
+
+// A recursive-descent parser over the whole text (RFC 8259), depth-limited so
+// a hostile answer cannot exhaust the stack.
+class Parser {
+public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  Value document() {
+    Value v = value(0);
+    skip_space();
+    if (i_ != s_.size()) fail("text after the value");
+    return v;
+  }
+
+private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("not JSON: " + what + " at byte " + std::to_string(i_));
+  }
+
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+
+  bool consume(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  Value value(int depth) {
+    if (depth > 256) fail("nesting too deep");
+    skip_space();
+    if (i_ >= s_.size()) fail("unexpected end");
+    const char c = s_[i_];
+    if (c == '{') return object(depth);
+    if (c == '[') return array(depth);
+    if (c == '"') return Value(string());
+    if (consume("true")) return Value(true);
+    if (consume("false")) return Value(false);
+    if (consume("null")) return Value();
+    if (c == '-' || (c >= '0' && c <= '9')) return number();
+    fail(std::string("unexpected '") + c + "'");
+  }
+
+  Value object(int depth) {
+    ++i_; // {
+    Value o = Value::object();
+    skip_space();
+    if (i_ < s_.size() && s_[i_] == '}') {
+      ++i_;
+      return o;
+    }
+    for (;;) {
+      skip_space();
+      if (i_ >= s_.size() || s_[i_] != '"') fail("expected a key");
+      std::string key = string();
+      skip_space();
+      if (i_ >= s_.size() || s_[i_] != ':') fail("expected ':'");
+      ++i_;
+      o.set(std::move(key), value(depth + 1));
+      skip_space();
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (i_ < s_.size() && s_[i_] == '}') {
+        ++i_;
+        return o;
+      }
+      fail("expected ',' or '}'");
+    }
+  }
+
+  Value array(int depth) {
+    ++i_; // [
+    Value a = Value::array();
+    skip_space();
+    if (i_ < s_.size() && s_[i_] == ']') {
+      ++i_;
+      return a;
+    }
+    for (;;) {
+      a.push(value(depth + 1));
+      skip_space();
+      if (i_ < s_.size() && s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
+      if (i_ < s_.size() && s_[i_] == ']') {
+        ++i_;
+        return a;
+      }
+      fail("expected ',' or ']'");
+    }
+  }
+
+  Value number() {
+    const size_t start = i_;
+    auto digits = [&] {
+      const size_t from = i_;
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+      return i_ > from;
+    };
+    if (s_[i_] == '-') ++i_;
+    if (!digits()) fail("a number needs digits");
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits()) fail("a number needs digits after '.'");
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) fail("a number needs digits in its exponent");
+    }
+    return Value::number(std::string(s_.substr(start, i_ - start)));
+  }
+
+  unsigned hex4() {
+    if (i_ + 4 > s_.size()) fail("short \\u escape");
+    unsigned v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = s_[i_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        fail("bad \\u escape");
+    }
+    return v;
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  std::string string() {
+    ++i_; // "
+    std::string out;
+    for (;;) {
+      if (i_ >= s_.size()) fail("unterminated string");
+      const char c = s_[i_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= s_.size()) fail("unterminated escape");
+      const char e = s_[i_++];
+      switch (e) {
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        unsigned cp = hex4();
+        if (cp >= 0xD800 && cp <= 0xDBFF && s_.substr(i_, 2) == "\\u") {
+          i_ += 2;
+          const unsigned low = hex4();
+          if (low >= 0xDC00 && low <= 0xDFFF)
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          else
+            cp = 0xFFFD;
+        } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+          cp = 0xFFFD; // a lone surrogate
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default:
+        fail(std::string("bad escape \\") + e);
+      }
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+void write_to(std::string& out, const Value& value, unsigned indent, unsigned depth) {
   auto newline = [&](unsigned level) {
     if (!indent) return;
     out += '\n';
     out.append(static_cast<size_t>(indent) * level, ' ');
   };
-  if (auto object = object_of(value)) {
-    const auto keys = names(object);
-    if (keys.empty()) {
+  switch (value.type()) {
+  case Value::Type::Null:
+    out += "null";
+    return;
+  case Value::Type::Bool:
+    out += value.boolean() ? "true" : "false";
+    return;
+  case Value::Type::Number:
+    out += value.scalar_text();
+    return;
+  case Value::Type::String:
+    out += quote(value.scalar_text());
+    return;
+  case Value::Type::Object: {
+    if (value.members().empty()) {
       out += "{}";
       return;
     }
     out += '{';
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (i) out += ',';
+    bool first = true;
+    for (const auto& m : value.members()) {
+      if (!first) out += ',';
+      first = false;
       newline(depth + 1);
-      out += quote(keys[i]);
+      out += quote(m.key);
       out += indent ? ": " : ":";
-      write_to(out, object->get(keys[i]), indent, depth + 1);
+      write_to(out, m.value, indent, depth + 1);
     }
     newline(depth);
     out += '}';
-  } else if (auto array = array_of(value)) {
-    if (array->size() == 0) {
+    return;
+  }
+  case Value::Type::Array: {
+    if (value.items().empty()) {
       out += "[]";
       return;
     }
     out += '[';
-    for (size_t i = 0; i < array->size(); ++i) {
-      if (i) out += ',';
+    bool first = true;
+    for (const auto& item : value.items()) {
+      if (!first) out += ',';
+      first = false;
       newline(depth + 1);
-      write_to(out, array->get(static_cast<unsigned>(i)), indent, depth + 1);
+      write_to(out, item, indent, depth + 1);
     }
     newline(depth);
     out += ']';
-  } else if (value.isEmpty()) {
-    out += "null";
-  } else if (value.isString()) {
-    out += quote(value.extract<std::string>());
-  } else if (value.isNumeric() && !value.isBoolean()) {
-    const std::string text = display(value);
-    out += text == "nan" || text == "inf" || text == "-inf" ? "null" : text;
-  } else {
-    out += display(value);
+    return;
+  }
   }
 }
 
 } // namespace
 
-std::vector<std::string> names(const Poco::JSON::Object::Ptr& object) {
+Value Value::number(std::string text) {
+  Value v;
+  v.type_ = Type::Number;
+  v.text_ = std::move(text);
+  return v;
+}
+
+Value Value::array() {
+  Value v;
+  v.type_ = Type::Array;
+  return v;
+}
+
+Value Value::object() {
+  Value v;
+  v.type_ = Type::Object;
+  return v;
+}
+
+size_t Value::size() const {
+  if (type_ == Type::Array) return items_.size();
+  if (type_ == Type::Object) return members_.size();
+  return 0;
+}
+
+const Value& Value::at(size_t index) const { return index < items_.size() ? items_[index] : null_value(); }
+
+const Value* Value::find(std::string_view key) const {
+  for (const auto& m : members_)
+    if (m.key == key) return &m.value;
+  return nullptr;
+}
+
+const Value& Value::get(std::string_view key) const {
+  const Value* v = find(key);
+  return v ? *v : null_value();
+}
+
+Value& Value::set(std::string key, Value value) {
+  if (type_ == Type::Null) type_ = Type::Object;
+  for (auto& m : members_) {
+    if (m.key == key) {
+      m.value = std::move(value);
+      return m.value;
+    }
+  }
+  members_.push_back({std::move(key), std::move(value)});
+  return members_.back().value;
+}
+
+Value& Value::push(Value value) {
+  if (type_ == Type::Null) type_ = Type::Array;
+  items_.push_back(std::move(value));
+  return items_.back();
+}
+
+Value parse(std::string_view text) { return Parser(text).document(); }
+
+std::optional<Value> try_parse_object(std::string_view text) {
+  const auto start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || text[start] != '{') return std::nullopt;
+  try {
+    return parse(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+const Value& at(const Value& object, const std::string& path) {
+  const Value* current = &object;
+  std::string::size_type from = 0;
+  for (;;) {
+    const auto dot = path.find('.', from);
+    const std::string_view key =
+        std::string_view(path).substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+    current = current->find(key);
+    if (!current) return null_value();
+    if (dot == std::string::npos) return *current;
+    from = dot + 1;
+  }
+}
+
+std::string display(const Value& value) {
+  switch (value.type()) {
+  case Value::Type::Null:
+    return {};
+  case Value::Type::Bool:
+    return value.boolean() ? "true" : "false";
+  case Value::Type::Number:
+  case Value::Type::String:
+    return value.scalar_text();
+  default:
+    return write(value, 0);
+  }
+}
+
+std::string text(const Value& object, const std::string& path) { return display(at(object, path)); }
+
+std::vector<std::string> names(const Value& object) {
   std::vector<std::string> out;
-  if (!object) return out;
-  Poco::JSON::Object::NameList list;
-  object->getNames(list);
-  out.assign(list.begin(), list.end());
+  for (const auto& m : object.members()) out.push_back(m.key);
   return out;
 }
 
-std::string write(const Poco::Dynamic::Var& value, unsigned indent) {
+std::string write(const Value& value, unsigned indent) {
   std::string out;
   write_to(out, value, indent, 0);
   return out;

@@ -1,11 +1,10 @@
-// Json: the few things crmctl does with Poco::JSON values: parse an answer,
-// read a field as display text whatever its type, follow a dotted path,
-// write a value back out (pretty for -o json, compact inside a table cell).
+// Json: the JSON crmctl reads from the API and writes for -o json. A small
+// value type of its own rather than Poco::JSON: loading Poco's shared
+// libraries cost more than half of crmctl's start-up (their relocations), and
+// a CLI that answers in a few milliseconds is the point. Objects keep their
+// keys in the order the server wrote them (ids first, stable from run to run);
+// numbers keep the server's text, so 1250.50 or a 64-bit id come back as sent.
 #pragma once
-
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 
 #include <optional>
 #include <string>
@@ -14,36 +13,88 @@
 
 namespace crmctl::json {
 
-// The parsed value; throws std::runtime_error with the parser's message when
-// `text` is not JSON.
-Poco::Dynamic::Var parse(std::string_view text);
+class Value {
+public:
+  enum class Type { Null, Bool, Number, String, Array, Object };
+  struct Member;
 
-// The object `text` holds, or null when it is not JSON or not an object.
-Poco::JSON::Object::Ptr try_parse_object(std::string_view text);
+  Value() = default;
+  Value(bool b) : type_(Type::Bool), bool_(b) {}
+  Value(int n) : type_(Type::Number), text_(std::to_string(n)) {}
+  Value(long n) : type_(Type::Number), text_(std::to_string(n)) {}
+  Value(long long n) : type_(Type::Number), text_(std::to_string(n)) {}
+  Value(std::string s) : type_(Type::String), text_(std::move(s)) {}
+  Value(const char* s) : type_(Type::String), text_(s) {}
+  // A number from its JSON text ("12.5"), as the parser found it.
+  static Value number(std::string text);
+  static Value array();
+  static Value object();
 
-// A field ("a.b" follows nested objects), or an empty Var when absent.
-Poco::Dynamic::Var at(const Poco::JSON::Object::Ptr& object, const std::string& path);
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::Null; }
+  bool is_bool() const { return type_ == Type::Bool; }
+  bool is_number() const { return type_ == Type::Number; }
+  bool is_string() const { return type_ == Type::String; }
+  bool is_array() const { return type_ == Type::Array; }
+  bool is_object() const { return type_ == Type::Object; }
+
+  // The string's text or the number's JSON text; "" otherwise.
+  const std::string& scalar_text() const { return text_; }
+  bool boolean() const { return bool_; }
+
+  // Arrays: the items; objects: the members. Empty for anything else.
+  size_t size() const;
+  const std::vector<Value>& items() const { return items_; }
+  const std::vector<Member>& members() const { return members_; }
+  const Value& at(size_t index) const; // null past the end
+
+  // Objects: the member's value, or null (a shared null Value) when absent.
+  const Value* find(std::string_view key) const;
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  const Value& get(std::string_view key) const;
+
+  // Builders: an object's member set (replaced in place, or appended), an
+  // array's item appended. A null value becomes an object/array first.
+  Value& set(std::string key, Value value);
+  Value& push(Value value);
+
+private:
+  Type type_ = Type::Null;
+  bool bool_ = false;
+  std::string text_;
+  std::vector<Value> items_;
+  std::vector<Member> members_;
+};
+
+struct Value::Member {
+  std::string key;
+  Value value;
+};
+
+// The value `text` holds; throws std::runtime_error ("not JSON: ... at byte
+// N") when it is not one JSON value.
+Value parse(std::string_view text);
+
+// The object `text` holds, or nullopt when it is not JSON or not an object.
+std::optional<Value> try_parse_object(std::string_view text);
+
+// A field ("a.b" follows nested objects); a null Value when absent.
+const Value& at(const Value& object, const std::string& path);
 
 // A value as one line of text: strings as they are, null/absent as "",
 // numbers and booleans as JSON writes them, arrays and objects as compact JSON.
-std::string display(const Poco::Dynamic::Var& value);
+std::string display(const Value& value);
 
 // display(at(object, path)).
-std::string text(const Poco::JSON::Object::Ptr& object, const std::string& path);
+std::string text(const Value& object, const std::string& path);
 
-// An object's keys in its own order (the server's, for parsed objects).
-std::vector<std::string> names(const Poco::JSON::Object::Ptr& object);
+// An object's keys, in its own order.
+std::vector<std::string> names(const Value& object);
 
-// JSON text of a value; indent 0 is compact. Parsed objects keep the
-// server's key order (the API writes its objects the same way every time), so
-// -o json is stable from one run to the next.
-std::string write(const Poco::Dynamic::Var& value, unsigned indent = 2);
+// JSON text of a value: indent 0 is compact, else pretty with that many spaces.
+std::string write(const Value& value, unsigned indent = 2);
 
 // A JSON string literal for `text` (quotes and escapes).
 std::string quote(std::string_view text);
-
-// The object/array a Var holds, or null.
-Poco::JSON::Object::Ptr object_of(const Poco::Dynamic::Var& value);
-Poco::JSON::Array::Ptr array_of(const Poco::Dynamic::Var& value);
 
 } // namespace crmctl::json

@@ -38,7 +38,7 @@ std::string Printer::short_time(const std::string& t) {
   return t.substr(0, 10) + " " + t.substr(11, 8);
 }
 
-std::string Printer::cell(const Poco::JSON::Object::Ptr& object, const Column& column) {
+std::string Printer::cell(const json::Value& object, const Column& column) {
   return column.value ? column.value(object) : json::text(object, column.path);
 }
 
@@ -62,10 +62,9 @@ void Printer::write_table(const Table& table, const std::vector<Column::Kind>& k
   write_aligned(out_, table, style);
 }
 
-void Printer::list(const Poco::JSON::Array::Ptr& items, const std::vector<Column>& columns,
-                   const std::string& empty_note) {
+void Printer::list(const json::Value& items, const std::vector<Column>& columns, const std::string& empty_note) {
   if (format_ == Format::Json) {
-    json(Poco::Dynamic::Var(items ? items : Poco::JSON::Array::Ptr(new Poco::JSON::Array)));
+    json(items.is_array() ? items : json::Value::array());
     return;
   }
   Table t;
@@ -76,9 +75,8 @@ void Printer::list(const Poco::JSON::Array::Ptr& items, const std::vector<Column
     kinds.push_back(c.kind);
     widths.push_back(c.max_width);
   }
-  const size_t n = items ? items->size() : 0;
-  for (size_t i = 0; i < n; ++i) {
-    auto object = items->getObject(static_cast<unsigned>(i));
+  const size_t n = items.items().size();
+  for (const auto& object : items.items()) {
     std::vector<std::string> row;
     for (const auto& c : columns) {
       std::string text = cell(object, c);
@@ -94,14 +92,14 @@ void Printer::list(const Poco::JSON::Array::Ptr& items, const std::vector<Column
   write_table(t, kinds, widths);
 }
 
-void Printer::record(const Poco::JSON::Object::Ptr& object, const std::vector<Column>& fields) {
+void Printer::record(const json::Value& object, const std::vector<Column>& fields) {
   if (format_ == Format::Json) {
-    json(Poco::Dynamic::Var(object));
+    json(object);
     return;
   }
   if (format_ == Format::Csv) {
-    auto one = Poco::JSON::Array::Ptr(new Poco::JSON::Array);
-    one->add(object);
+    json::Value one = json::Value::array();
+    one.push(object);
     list(one, fields);
     return;
   }
@@ -128,13 +126,13 @@ void Printer::record(const Poco::JSON::Object::Ptr& object, const std::vector<Co
 
 void Printer::table(const Table& table, const std::vector<std::string>& keys, const std::vector<Column::Kind>& kinds) {
   if (format_ == Format::Json) {
-    Poco::JSON::Array::Ptr rows = new Poco::JSON::Array;
+    json::Value rows = json::Value::array();
     for (const auto& row : table.rows) {
-      Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-      for (size_t c = 0; c < keys.size() && c < row.size(); ++c) o->set(keys[c], row[c]);
-      rows->add(o);
+      json::Value o = json::Value::object();
+      for (size_t c = 0; c < keys.size() && c < row.size(); ++c) o.set(keys[c], row[c]);
+      rows.push(std::move(o));
     }
-    json(Poco::Dynamic::Var(rows));
+    json(rows);
     return;
   }
   Table t = table;
@@ -142,7 +140,7 @@ void Printer::table(const Table& table, const std::vector<std::string>& keys, co
   write_table(t, kinds, {});
 }
 
-void Printer::json(const Poco::Dynamic::Var& value) { out_ << json::write(value, 2) << '\n'; }
+void Printer::json(const json::Value& value) { out_ << json::write(value, 2) << '\n'; }
 
 void Printer::line(const std::string& text) {
   if (format_ == Format::Table) out_ << text << '\n';

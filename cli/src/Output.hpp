@@ -14,9 +14,7 @@
 #include "Table.hpp"
 #include "Terminal.hpp"
 
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
+#include "Json.hpp"
 
 #include <functional>
 #include <iosfwd>
@@ -34,7 +32,7 @@ struct Column {
   Kind kind = Kind::Text;
   size_t max_width = 0; // cut on a terminal; 0: never
   // A computed value instead of the field (e.g. a count).
-  std::function<std::string(const Poco::JSON::Object::Ptr&)> value = {};
+  std::function<std::string(const json::Value&)> value = {};
 };
 
 inline Column text_column(std::string header, std::string path, size_t max_width = 0) {
@@ -59,14 +57,13 @@ public:
   bool err_colour() const { return err_colour_; }
 
   // A list of objects; `empty_note` goes to stderr in table mode when there are none.
-  void list(const Poco::JSON::Array::Ptr& items, const std::vector<Column>& columns,
-            const std::string& empty_note = "none");
+  void list(const json::Value& items, const std::vector<Column>& columns, const std::string& empty_note = "none");
   // One object: "Label  value" lines, a one-row CSV, or the object itself.
-  void record(const Poco::JSON::Object::Ptr& object, const std::vector<Column>& fields);
+  void record(const json::Value& object, const std::vector<Column>& fields);
   // A ready-made table (json: an array of objects keyed by `keys`).
   void table(const Table& table, const std::vector<std::string>& keys, const std::vector<Column::Kind>& kinds = {});
   // Any JSON value, pretty (json mode).
-  void json(const Poco::Dynamic::Var& value);
+  void json(const json::Value& value);
   // A line of text on stdout, for people (table mode only).
   void line(const std::string& text);
   // A line on stderr: hints, notes, progress; shown in every mode.
@@ -75,7 +72,7 @@ public:
   std::string paint(const std::string& text, term::Style style) const { return term::paint(text, style, colour_); }
 
   // A cell's text as the table shows it (times shortened) and as CSV has it.
-  static std::string cell(const Poco::JSON::Object::Ptr& object, const Column& column);
+  static std::string cell(const json::Value& object, const Column& column);
   static std::string short_time(const std::string& rfc3339);
 
 private:

@@ -3,9 +3,6 @@
 
 #include "Json.hpp"
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-
 namespace crmctl {
 
 std::string reason_phrase(int status) {
@@ -86,33 +83,27 @@ Problem parse_problem(int status, std::string_view body) {
     p.detail = excerpt(body);
     return p;
   }
-  p.title = json::text(object, "title");
-  p.detail = json::text(object, "detail");
-  p.instance = json::text(object, "instance");
-  if (object->has("status")) {
-    const std::string s = json::text(object, "status");
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) p.status = std::stoi(s);
-  }
+  p.title = json::text(*object, "title");
+  p.detail = json::text(*object, "detail");
+  p.instance = json::text(*object, "instance");
+  const std::string s = json::text(*object, "status");
+  if (!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos) p.status = std::stoi(s);
   if (p.title.empty() && p.detail.empty()) {
     // JSON but no problem: an error field is a common shape elsewhere.
-    p.detail = json::text(object, "error");
-    if (p.detail.empty()) p.detail = json::text(object, "message");
+    p.detail = json::text(*object, "error");
+    if (p.detail.empty()) p.detail = json::text(*object, "message");
   }
-  if (auto errors = object->getArray("errors")) {
-    for (size_t i = 0; i < errors->size(); ++i) {
-      auto e = errors->getObject(static_cast<unsigned>(i));
-      if (!e) continue;
-      if (e->has("line") && !e->has("field")) {
-        const std::string line = json::text(e, "line");
-        int n = 0;
-        try {
-          n = std::stoi(line);
-        } catch (const std::exception&) {
-        }
-        p.line_errors.emplace_back(n, json::text(e, "message"));
-      } else {
-        p.errors.push_back({json::text(e, "field"), json::text(e, "message")});
+  for (const auto& e : object->get("errors").items()) {
+    if (!e.is_object()) continue;
+    if (e.has("line") && !e.has("field")) {
+      int n = 0;
+      try {
+        n = std::stoi(json::text(e, "line"));
+      } catch (const std::exception&) {
       }
+      p.line_errors.emplace_back(n, json::text(e, "message"));
+    } else {
+      p.errors.push_back({json::text(e, "field"), json::text(e, "message")});
     }
   }
   return p;

@@ -21,7 +21,7 @@ std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 } // namespace
 
-StoredSession session_of(const Poco::JSON::Object::Ptr& answer, std::int64_t at) {
+StoredSession session_of(const json::Value& answer, std::int64_t at) {
   StoredSession s;
   s.access_token = json::text(answer, "accessToken");
   s.refresh_token = json::text(answer, "refreshToken");
@@ -89,9 +89,9 @@ bool Session::refresh(HttpTransport& http) {
   if (r.status == 401 || r.status == 403 || r.status == 422) return false;
   if (r.status >= 400) throw ServerError(parse_problem(r.status, r.body));
   auto answer = json::try_parse_object(r.body);
-  if (!answer || json::text(answer, "accessToken").empty())
+  if (!answer || json::text(*answer, "accessToken").empty())
     throw UnreachableError("the server's answer to POST /api/auth/refresh has no accessToken");
-  StoredSession fresh = session_of(answer, asked_at);
+  StoredSession fresh = session_of(*answer, asked_at);
   // The refresh answer may leave the user out: keep who we knew.
   if (fresh.user_id.empty()) fresh.user_id = stored_.user_id, fresh.email = stored_.email, fresh.role = stored_.role;
   c.sessions[server_] = fresh;
@@ -100,7 +100,7 @@ bool Session::refresh(HttpTransport& http) {
   return true;
 }
 
-void Session::store_login(const Poco::JSON::Object::Ptr& answer) {
+void Session::store_login(const json::Value& answer) {
   auto lock = store_.lock();
   Credentials c = store_.load();
   stored_ = session_of(answer, now());

@@ -10,7 +10,7 @@
 #include "Credentials.hpp"
 #include "HttpTransport.hpp"
 
-#include <Poco/JSON/Object.h>
+#include "Json.hpp"
 
 #include <string>
 
@@ -43,7 +43,7 @@ public:
 
   // Keeps the answer of POST /api/auth/login ({accessToken, refreshToken,
   // expiresIn, user}) as this server's session and the current server.
-  void store_login(const Poco::JSON::Object::Ptr& answer);
+  void store_login(const json::Value& answer);
 
   // Removes this server's stored session (logout).
   void forget();
@@ -56,6 +56,6 @@ private:
 };
 
 // The stored form of a login or refresh answer.
-StoredSession session_of(const Poco::JSON::Object::Ptr& answer, std::int64_t now);
+StoredSession session_of(const json::Value& answer, std::int64_t now);
 
 } // namespace crmctl

@@ -4,8 +4,6 @@
 #include "Errors.hpp"
 #include "Json.hpp"
 
-#include <Poco/String.h>
-
 #include <cctype>
 
 namespace crmctl {
@@ -27,11 +25,13 @@ std::string resolve_user(ApiClient& api, const std::string& ref, const std::stri
   if (ref.find('@') == std::string::npos)
     throw UsageError(what + ": expected a user id (UUID) or an email, got \"" + ref + "\"");
   // q matches email and name by substring: several users may come back.
-  auto items = api.all_items("/api/auth/users" + Query().add("q", ref).add("limit", "200").str());
-  for (size_t i = 0; i < items->size(); ++i) {
-    auto user = items->getObject(static_cast<unsigned>(i));
-    if (user && Poco::icompare(json::text(user, "email"), ref) == 0) return json::text(user, "id");
-  }
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const json::Value users = api.all_items("/api/auth/users" + Query().add("q", ref).add("limit", "200").str());
+  for (const auto& user : users.items())
+    if (lower(json::text(user, "email")) == lower(ref)) return json::text(user, "id");
   throw NotFoundError("no user with email " + ref + (what.empty() ? "" : " (" + what + ")"));
 }
 

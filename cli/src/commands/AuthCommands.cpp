@@ -50,8 +50,8 @@ void login(Context& ctx, const LoginOptions& o) {
     throw ServerError(parse_problem(r.status, r.body),
                       r.status == 401 ? "check the email and the password" : std::string());
   }
-  auto answer = json::object_of(parse_answer(r, "POST /api/auth/login"));
-  if (!answer || json::text(answer, "accessToken").empty())
+  json::Value answer = parse_object(r, "POST /api/auth/login");
+  if (json::text(answer, "accessToken").empty())
     throw UnreachableError("the server's answer to POST /api/auth/login has no accessToken");
   api.session().store_login(answer);
   Printer& out = ctx.out();
@@ -59,7 +59,7 @@ void login(Context& ctx, const LoginOptions& o) {
     const auto& s = api.session().stored();
     out.line("Signed in to " + api.server() + " as " + s.email + " (" + s.role + ")");
   } else {
-    out.record(answer->getObject("user"), user_fields());
+    out.record(answer.get("user"), user_fields());
   }
 }
 

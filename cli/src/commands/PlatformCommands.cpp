@@ -24,11 +24,10 @@ void health(Context& ctx) {
                            std::to_string(r.status) + ")");
   }
   if (out.format() == Format::Json) {
-    out.json(Poco::Dynamic::Var(answer));
+    out.json(*answer);
   } else {
-    Table t{{"CHECK", "STATUS"}, {{"server", api.server()}, {"status", json::text(answer, "status")}}};
-    if (auto checks = answer->getObject("checks"))
-      for (const auto& name : json::names(checks)) t.rows.push_back({name, json::text(checks, name)});
+    Table t{{"CHECK", "STATUS"}, {{"server", api.server()}, {"status", json::text(*answer, "status")}}};
+    for (const auto& [name, value] : answer->get("checks").members()) t.rows.push_back({name, json::display(value)});
     if (out.format() == Format::Csv) {
       // One row, a column per check: easy to graph.
       Table wide;
@@ -43,7 +42,7 @@ void health(Context& ctx) {
     }
   }
   if (r.status >= 500)
-    throw CliError(api.server() + " is not ready (" + json::text(answer, "status") + ")", kExitUnavailable);
+    throw CliError(api.server() + " is not ready (" + json::text(*answer, "status") + ")", kExitUnavailable);
 }
 
 std::vector<Column> plugin_columns() {
@@ -52,10 +51,7 @@ std::vector<Column> plugin_columns() {
           text_column("ABI", "abi"),
           status_column("STATUS", "status"),
           {"OPERATIONS", "operations", Column::Kind::Text, 0,
-           [](const auto& p) {
-             auto ops = p->getArray("operations");
-             return std::to_string(ops ? ops->size() : 0);
-           }},
+           [](const auto& p) { return std::to_string(p.get("operations").size()); }},
           text_column("FILE", "file"),
           text_column("ERROR", "error", 60)};
 }

@@ -49,20 +49,18 @@ std::string header_of(const std::string& key) {
   return out;
 }
 
-Poco::JSON::Array::Ptr rows_of(const Poco::Dynamic::Var& answer) {
-  if (auto list = json::array_of(answer)) return list;
-  if (auto object = json::object_of(answer))
-    for (const char* key : {"items", "rows", "groups"})
-      if (auto list = object->getArray(key)) return list;
+const json::Value* rows_of(const json::Value& answer) {
+  if (answer.is_array()) return &answer;
+  for (const char* key : {"items", "rows", "groups"})
+    if (const json::Value* list = answer.find(key); list && list->is_array()) return list;
   return nullptr;
 }
 
-std::vector<Column> columns_of(const Poco::JSON::Array::Ptr& rows) {
+std::vector<Column> columns_of(const json::Value& rows) {
   std::vector<std::string> keys;
-  for (size_t i = 0; i < rows->size(); ++i)
-    if (auto row = rows->getObject(static_cast<unsigned>(i)))
-      for (const auto& key : json::names(row))
-        if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  for (const auto& row : rows.items())
+    for (const auto& key : json::names(row))
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   std::stable_sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
     auto rank = [](const std::string& k) {
       auto it = std::find(kFieldOrder.begin(), kFieldOrder.end(), k);
@@ -76,30 +74,28 @@ std::vector<Column> columns_of(const Poco::JSON::Array::Ptr& rows) {
 }
 
 // Nested objects as dotted field/value rows.
-void flatten(const Poco::JSON::Object::Ptr& object, const std::string& prefix, Table& table) {
-  for (const auto& key : json::names(object)) {
-    const Poco::Dynamic::Var value = object->get(key);
+void flatten(const json::Value& object, const std::string& prefix, Table& table) {
+  for (const auto& [key, value] : object.members()) {
     const std::string name = prefix.empty() ? key : prefix + "." + key;
-    if (auto nested = json::object_of(value))
-      flatten(nested, name, table);
+    if (value.is_object())
+      flatten(value, name, table);
     else
       table.rows.push_back({name, json::display(value)});
   }
 }
 
-void render(Printer& out, const Poco::Dynamic::Var& answer, const std::string& empty_note) {
+void render(Printer& out, const json::Value& answer, const std::string& empty_note) {
   if (out.format() == Format::Json) {
     out.json(answer);
     return;
   }
-  if (auto rows = rows_of(answer)) {
-    out.list(rows, columns_of(rows), empty_note);
+  if (const json::Value* rows = rows_of(answer)) {
+    out.list(*rows, columns_of(*rows), empty_note);
     return;
   }
-  auto object = json::object_of(answer);
-  if (!object) throw UnreachableError("the report is neither rows nor an object");
+  if (!answer.is_object()) throw UnreachableError("the report is neither rows nor an object");
   Table table{{"FIELD", "VALUE"}, {}};
-  flatten(object, "", table);
+  flatten(answer, "", table);
   out.table(table, {"field", "value"});
 }
 

@@ -48,18 +48,14 @@ struct ReassignOptions {
 
 // The counts of a dry run, whatever shape they come in: {counts: {kind: n}},
 // {kinds: [{kind, count}]}, or numbers at the top.
-Table dry_run_counts(const Poco::JSON::Object::Ptr& answer) {
+Table dry_run_counts(const json::Value& answer) {
   Table t{{"KIND", "COUNT"}, {}};
-  Poco::JSON::Object::Ptr counts = answer->getObject("counts");
-  if (!counts) counts = answer;
-  for (const auto& key : json::names(counts)) {
-    const Poco::Dynamic::Var value = counts->get(key);
-    if (auto list = json::array_of(value)) {
-      for (size_t i = 0; i < list->size(); ++i) {
-        auto item = list->getObject(static_cast<unsigned>(i));
-        if (item) t.rows.push_back({json::text(item, "kind"), json::text(item, "count")});
-      }
-    } else if (value.isNumeric()) {
+  const json::Value& counts = answer.get("counts").is_object() ? answer.get("counts") : answer;
+  for (const auto& [key, value] : counts.members()) {
+    if (value.is_array()) {
+      for (const auto& item : value.items())
+        if (item.is_object()) t.rows.push_back({json::text(item, "kind"), json::text(item, "count")});
+    } else if (value.is_number()) {
       t.rows.push_back({key, json::display(value)});
     }
   }
@@ -69,16 +65,17 @@ Table dry_run_counts(const Poco::JSON::Object::Ptr& answer) {
 void reassign(Context& ctx, const ReassignOptions& o) {
   ApiClient& api = ctx.api();
   Printer& out = ctx.out();
-  Poco::JSON::Object body;
+  json::Value body = json::Value::object();
   body.set("fromUserId", resolve_user(api, o.from, "--from"));
   body.set("toUserId", resolve_user(api, o.to, "--to"));
   if (o.dry_run) body.set("dryRun", true);
   const auto started = std::chrono::steady_clock::now();
-  auto answer = json::object_of(api.send_json("POST", "/api/sagas/reassignment", body));
-  if (!answer) throw UnreachableError("the server's answer to POST /api/sagas/reassignment is not an object");
+  json::Value answer = api.send_json("POST", "/api/sagas/reassignment", body);
+  if (!answer.is_object())
+    throw UnreachableError("the server's answer to POST /api/sagas/reassignment is not an object");
   if (o.dry_run) {
     if (out.format() == Format::Json)
-      out.json(Poco::Dynamic::Var(answer));
+      out.json(answer);
     else
       out.table(dry_run_counts(answer), {"kind", "count"});
     if (out.human()) out.note("dry run: nothing was changed");
@@ -89,7 +86,7 @@ void reassign(Context& ctx, const ReassignOptions& o) {
     throw UnreachableError("the server's answer to POST /api/sagas/reassignment has no workflowInstanceId");
   if (!o.wait) {
     if (out.format() == Format::Json)
-      out.json(Poco::Dynamic::Var(answer));
+      out.json(answer);
     else if (out.format() == Format::Csv)
       out.table(Table{{"workflowInstanceId"}, {{id}}}, {"workflowInstanceId"});
     else
@@ -111,21 +108,20 @@ struct ListOptions {
 // are found (or all of them with --all).
 void list(Context& ctx, const ListOptions& o) {
   ApiClient& api = ctx.api();
-  Poco::JSON::Array::Ptr sagas = new Poco::JSON::Array;
+  json::Value sagas = json::Value::array();
   std::string cursor;
   bool more = false;
   for (;;) {
     Query q;
     q.add("name", o.name).add("status", o.status).add("limit", "200").add("cursor", cursor);
     Page page = api.page("/api/workflow-instances" + q.str());
-    for (size_t i = 0; i < page.items->size(); ++i) {
-      auto item = page.items->getObject(static_cast<unsigned>(i));
-      if (!item || json::text(item, "kind") != "saga") continue;
-      if (!o.all && sagas->size() >= static_cast<size_t>(o.limit)) {
+    for (const auto& item : page.items.items()) {
+      if (json::text(item, "kind") != "saga") continue;
+      if (!o.all && sagas.size() >= static_cast<size_t>(o.limit)) {
         more = true;
         break;
       }
-      sagas->add(item);
+      sagas.push(item);
     }
     if (more || page.next_cursor.empty()) break;
     cursor = page.next_cursor;
@@ -147,8 +143,8 @@ void show(Context& ctx, const std::string& id) {
   fields.push_back(time_column("UPDATED", "updatedAt"));
   fields.push_back(text_column("INPUT", "input"));
   out.record(instance, fields);
-  auto steps = instance->getArray("steps");
-  if (!steps || steps->size() == 0) return;
+  const json::Value& steps = instance.get("steps");
+  if (steps.size() == 0) return;
   out.line("");
   out.list(steps, {text_column("STEP", "name"),
                    text_column("PHASE", "phase"),
@@ -170,7 +166,7 @@ void retry(Context& ctx, const SteerOptions& o) {
   ApiClient& api = ctx.api();
   const auto started = std::chrono::steady_clock::now();
   auto r = api.call("POST", instance_path(o.id) + "/retry");
-  auto instance = json::object_of(parse_answer(r, "POST " + instance_path(o.id) + "/retry"));
+  json::Value instance = parse_object(r, "POST " + instance_path(o.id) + "/retry");
   if (!o.wait) {
     if (ctx.out().human())
       ctx.out().line("Retrying " + json::text(instance, "name") + " " + o.id);

@@ -69,14 +69,14 @@ void get(Context& ctx, const std::string& ref) {
 
 void create(Context& ctx, const CreateOptions& o) {
   ApiClient& api = ctx.api();
-  Poco::JSON::Object body;
+  json::Value body = json::Value::object();
   body.set("email", o.email);
   body.set("name", o.name);
   body.set("role", o.role);
   if (!o.manager.empty()) body.set("managerId", resolve_user(api, o.manager, "--manager"));
   body.set("password", new_password(o.password_stdin, o.email));
-  auto user = json::object_of(api.send_json("POST", "/api/auth/register", body));
-  if (!user) throw UnreachableError("the server's answer to POST /api/auth/register is not a user");
+  json::Value user = api.send_json("POST", "/api/auth/register", body);
+  if (!user.is_object()) throw UnreachableError("the server's answer to POST /api/auth/register is not a user");
   if (ctx.out().human())
     ctx.out().line("Created " + json::text(user, "email") + " (" + json::text(user, "role") + ") " +
                    json::text(user, "id"));
@@ -87,18 +87,18 @@ void create(Context& ctx, const CreateOptions& o) {
 void update(Context& ctx, const UpdateOptions& o) {
   ApiClient& api = ctx.api();
   const std::string id = resolve_user(api, o.user, "user");
-  Poco::JSON::Object body;
+  json::Value body = json::Value::object();
   if (!o.name.empty()) body.set("name", o.name);
   if (!o.role.empty()) body.set("role", o.role);
   if (o.manager == "none")
-    body.set("managerId", Poco::Dynamic::Var());
+    body.set("managerId", json::Value());
   else if (!o.manager.empty())
     body.set("managerId", resolve_user(api, o.manager, "--manager"));
   if (!o.active.empty()) body.set("active", o.active == "true");
   if (o.password || o.password_stdin) body.set("password", new_password(o.password_stdin, o.user));
   if (body.size() == 0) throw UsageError("nothing to change: give --name, --role, --manager, --active or --password");
-  auto user = json::object_of(api.send_json("PATCH", user_path(id), body));
-  if (!user) throw UnreachableError("the server's answer to PATCH " + user_path(id) + " is not a user");
+  json::Value user = api.send_json("PATCH", user_path(id), body);
+  if (!user.is_object()) throw UnreachableError("the server's answer to PATCH " + user_path(id) + " is not a user");
   if (ctx.out().human())
     ctx.out().line("Updated " + json::text(user, "email") + " " + json::text(user, "id"));
   else
@@ -108,10 +108,10 @@ void update(Context& ctx, const UpdateOptions& o) {
 void deactivate(Context& ctx, const std::string& ref) {
   ApiClient& api = ctx.api();
   const std::string id = resolve_user(api, ref, "user");
-  Poco::JSON::Object body;
+  json::Value body = json::Value::object();
   body.set("active", false);
-  auto user = json::object_of(api.send_json("PATCH", user_path(id), body));
-  if (!user) throw UnreachableError("the server's answer to PATCH " + user_path(id) + " is not a user");
+  json::Value user = api.send_json("PATCH", user_path(id), body);
+  if (!user.is_object()) throw UnreachableError("the server's answer to PATCH " + user_path(id) + " is not a user");
   if (ctx.out().human())
     ctx.out().line("Deactivated " + json::text(user, "email") + " " + id + " (signed out everywhere)");
   else
@@ -125,15 +125,15 @@ void remove(Context& ctx, const DeleteOptions& o) {
   if (!o.reassign_to.empty()) q.add("reassignTo", resolve_user(api, o.reassign_to, "--reassign-to"));
   const auto started = std::chrono::steady_clock::now();
   auto r = api.call("DELETE", user_path(id) + q.str());
-  auto answer = json::object_of(parse_answer(r, "DELETE " + user_path(id)));
-  const std::string instance = answer ? json::text(answer, "workflowInstanceId") : std::string();
+  json::Value answer = parse_object(r, "DELETE " + user_path(id));
+  const std::string instance = json::text(answer, "workflowInstanceId");
   Printer& out = ctx.out();
   if (out.human()) {
     out.line("Deactivated " + o.user + "; " +
              (instance.empty() ? std::string("no offboarding workflow was started (none is deployed)")
                                : "offboarding " + instance));
   } else if (!o.wait || instance.empty()) {
-    out.json(Poco::Dynamic::Var(answer));
+    out.json(answer);
   }
   if (!o.wait || instance.empty()) return;
   auto done = InstanceFollower(api, out).follow(instance);

@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> kStatuses{"RUNNING", "WAITING", "COMPLETED", "FAILED", "COMPENSATED", "CANCELLED"};
 
-std::string error_count(const Poco::JSON::Object::Ptr& o) {
-  auto errors = o->getArray("errors");
-  return errors && errors->size() ? std::to_string(errors->size()) : std::string();
+std::string error_count(const json::Value& o) {
+  const size_t n = o.get("errors").size();
+  return n ? std::to_string(n) : std::string();
 }
 
 std::vector<Column> definition_columns() {
@@ -80,20 +80,20 @@ void validate(Context& ctx, const std::vector<std::string>& files) {
       continue;
     }
     if (r.status >= 400) api.call("POST", target, f.source, "text/x-lua"); // throws the refusal as usual
-    auto answer = json::object_of(parse_answer(r, "POST " + target));
+    auto answer = parse_object(r, "POST " + target);
     if (out.format() == Format::Json) {
-      out.json(Poco::Dynamic::Var(answer));
+      out.json(answer);
     } else if (out.format() == Format::Csv) {
       out.record(answer, {{"FILE", "file", Column::Kind::Text, 0, [path](const auto&) { return path; }},
                           text_column("NAME", "name"),
                           text_column("KIND", "kind"),
                           text_column("TRIGGER", "trigger")});
     } else {
-      auto steps = answer->getArray("steps");
-      auto states = answer->getArray("states");
-      std::string shape = steps    ? std::to_string(steps->size()) + " steps"
-                          : states ? std::to_string(states->size()) + " states"
-                                   : std::string();
+      const json::Value& steps = answer.get("steps");
+      const json::Value& states = answer.get("states");
+      std::string shape = steps.is_array()    ? std::to_string(steps.size()) + " steps"
+                          : states.is_array() ? std::to_string(states.size()) + " states"
+                                              : std::string();
       out.line(path + ": ok (" + json::text(answer, "kind") + ", trigger " + json::text(answer, "trigger") +
                (shape.empty() ? "" : ", " + shape) + ")");
     }
@@ -113,7 +113,7 @@ void deploy(Context& ctx, const std::string& path) {
     throw ExitStatus(kExitUsage);
   }
   if (r.status >= 400) api.call("PUT", target, f.source, "text/x-lua");
-  auto answer = json::object_of(parse_answer(r, "PUT " + target));
+  auto answer = parse_object(r, "PUT " + target);
   if (out.human())
     out.line("Deployed " + f.name + " version " + json::text(answer, "version") +
              (r.status == 201 ? " (new workflow)" : "") + "; live now");
@@ -133,11 +133,11 @@ void show(Context& ctx, const std::string& name, bool source_only) {
     return;
   }
   out.record(detail, definition_columns());
-  if (auto errors = detail->getArray("errors"); errors && errors->size()) {
+  if (const json::Value& errors = detail.get("errors"); errors.size()) {
     out.line("");
     out.list(errors, {text_column("LINE", "line"), text_column("ERROR", "message")});
   }
-  if (auto versions = detail->getArray("versions"); versions && versions->size()) {
+  if (const json::Value& versions = detail.get("versions"); versions.size()) {
     out.line("");
     out.list(versions, {text_column("VERSION", "version"), time_column("CREATED", "createdAt")});
   }

@@ -131,7 +131,7 @@ TEST_CASE("a login answer becomes a stored session with an absolute expiry", "[c
   auto answer = json::try_parse_object(
       R"({"accessToken":"a","refreshToken":"r","expiresIn":900,"user":{"id":"u1","email":"x@y.z","role":"SALES"}})");
   REQUIRE(answer);
-  StoredSession s = session_of(answer, 1000);
+  StoredSession s = session_of(*answer, 1000);
   CHECK(s.access_token == "a");
   CHECK(s.refresh_token == "r");
   CHECK(s.expires_at == 1900);
