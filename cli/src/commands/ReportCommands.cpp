@@ -17,26 +17,28 @@ namespace crmctl {
 namespace {
 
 // Known report fields, in the order a reader expects them.
-const std::vector<std::string> kFieldOrder{"group",
-                                           "userId",
-                                           "user",
-                                           "email",
-                                           "name",
-                                           "month",
-                                           "period",
-                                           "status",
-                                           "customers",
-                                           "newCustomers",
-                                           "meetings",
-                                           "tasksCompleted",
-                                           "tasksOverdue",
-                                           "approvalsRequested",
-                                           "approvalsApproved",
-                                           "approvalsRejected",
-                                           "count",
-                                           "amount",
-                                           "approvedAmount",
-                                           "currency"};
+// (No std::string in statics: nothing is built before main().)
+constexpr std::string_view kFieldOrder[] = {"group",
+                                            "userId",
+                                            "user",
+                                            "userName",
+                                            "email",
+                                            "name",
+                                            "month",
+                                            "period",
+                                            "status",
+                                            "currency",
+                                            "customers",
+                                            "newCustomers",
+                                            "meetings",
+                                            "tasksCompleted",
+                                            "tasksOverdue",
+                                            "approvalsRequested",
+                                            "approvalsApproved",
+                                            "approvalsRejected",
+                                            "count",
+                                            "amount",
+                                            "approvedAmount"};
 
 // "newCustomers" -> "NEW CUSTOMERS".
 std::string header_of(const std::string& key) {
@@ -63,8 +65,8 @@ std::vector<Column> columns_of(const json::Value& rows) {
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   std::stable_sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
     auto rank = [](const std::string& k) {
-      auto it = std::find(kFieldOrder.begin(), kFieldOrder.end(), k);
-      return it == kFieldOrder.end() ? kFieldOrder.size() : static_cast<size_t>(it - kFieldOrder.begin());
+      auto it = std::find(std::begin(kFieldOrder), std::end(kFieldOrder), k);
+      return static_cast<size_t>(it - std::begin(kFieldOrder)); // unknown fields last
     };
     return rank(a) < rank(b);
   });
@@ -91,6 +93,11 @@ void render(Printer& out, const json::Value& answer, const std::string& empty_no
   }
   if (const json::Value* rows = rows_of(answer)) {
     out.list(*rows, columns_of(*rows), empty_note);
+    // The period the server settled on (defaults, clamping) is worth knowing.
+    const std::string from = json::text(answer, "from"), to = json::text(answer, "to"),
+                      by = json::text(answer, "groupBy");
+    if (out.human() && (!from.empty() || !to.empty()))
+      out.note("period " + from + " to " + to + (by.empty() ? "" : ", by " + by));
     return;
   }
   if (!answer.is_object()) throw UnreachableError("the report is neither rows nor an object");

@@ -14,7 +14,10 @@ namespace crmctl {
 
 namespace {
 
-const std::vector<std::string> kStatuses{"RUNNING", "WAITING", "COMPLETED", "FAILED", "COMPENSATED", "CANCELLED"};
+// Functions, not statics: nothing is built before main().
+std::vector<std::string> statuses() {
+  return {"RUNNING", "WAITING", "COMPLETED", "FAILED", "COMPENSATED", "CANCELLED"};
+}
 
 std::vector<Column> instance_columns() {
   return {text_column("ID", "id"),
@@ -224,7 +227,7 @@ void add_saga_commands(CLI::App& app, Context& ctx) {
   CLI::App* ls = command(*sagas, "list", "List saga instances, newest first",
                          "crmctl sagas list --name reassignment --status RUNNING");
   ls->add_option("--name", lo->name, "Only this workflow");
-  ls->add_option("--status", lo->status, "Only this status")->check(CLI::IsMember(kStatuses));
+  ls->add_option("--status", lo->status, "Only this status")->check(CLI::IsMember(statuses()));
   ls->add_option("--limit", lo->limit, "At most this many")->check(CLI::Range(1, 10000))->capture_default_str();
   ls->add_flag("--all", lo->all, "Every one");
   ls->callback([&ctx, lo] { list(ctx, *lo); });

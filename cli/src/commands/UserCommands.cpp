@@ -14,7 +14,8 @@ namespace crmctl {
 
 namespace {
 
-const std::vector<std::string> kRoles{"ADMIN", "MANAGER", "SALES"};
+// Functions, not statics: nothing is built before main().
+std::vector<std::string> roles() { return {"ADMIN", "MANAGER", "SALES"}; }
 
 std::vector<Column> list_columns() {
   return {text_column("ID", "id"),
@@ -151,7 +152,7 @@ void add_user_commands(CLI::App& app, Context& ctx) {
   auto lo = std::make_shared<ListOptions>();
   CLI::App* ls = command(*users, "list", "List users (a MANAGER sees its team)",
                          "crmctl users list --role SALES --active true\ncrmctl users list -q ann --all -o csv");
-  ls->add_option("--role", lo->role, "Only this role")->check(CLI::IsMember(kRoles));
+  ls->add_option("--role", lo->role, "Only this role")->check(CLI::IsMember(roles()));
   ls->add_option("--active", lo->active, "Only active (true) or inactive (false) users")
       ->check(CLI::IsMember({"true", "false"}));
   ls->add_option("-q,--query", lo->query, "Text found in the email or the name");
@@ -172,7 +173,7 @@ void add_user_commands(CLI::App& app, Context& ctx) {
                         "printf '%s' \"$PW\" | crmctl users create --email x@example.com --name X --password-stdin");
   c->add_option("--email", co->email, "Sign-in email")->required();
   c->add_option("--name", co->name, "Full name")->required();
-  c->add_option("--role", co->role, "Role")->check(CLI::IsMember(kRoles))->capture_default_str();
+  c->add_option("--role", co->role, "Role")->check(CLI::IsMember(roles()))->capture_default_str();
   c->add_option("--manager", co->manager, "The manager's id or email");
   c->add_flag("--password-stdin", co->password_stdin, "Read the password from standard input");
   c->callback([&ctx, co] { create(ctx, *co); });
@@ -183,7 +184,7 @@ void add_user_commands(CLI::App& app, Context& ctx) {
                         "crmctl users update bob@example.com --password");
   u->add_option("user", uo->user, "The user's id or email")->required();
   u->add_option("--name", uo->name, "New full name");
-  u->add_option("--role", uo->role, "New role")->check(CLI::IsMember(kRoles));
+  u->add_option("--role", uo->role, "New role")->check(CLI::IsMember(roles()));
   u->add_option("--manager", uo->manager, "New manager's id or email; none removes it");
   u->add_option("--active", uo->active, "Activate (true) or deactivate (false)")
       ->check(CLI::IsMember({"true", "false"}));

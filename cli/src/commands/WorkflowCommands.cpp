@@ -19,7 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kStatuses{"RUNNING", "WAITING", "COMPLETED", "FAILED", "COMPENSATED", "CANCELLED"};
+// Functions, not statics: nothing is built before main().
+std::vector<std::string> statuses() {
+  return {"RUNNING", "WAITING", "COMPLETED", "FAILED", "COMPENSATED", "CANCELLED"};
+}
 
 std::string error_count(const json::Value& o) {
   const size_t n = o.get("errors").size();
@@ -205,7 +208,7 @@ void add_workflow_commands(CLI::App& app, Context& ctx) {
   CLI::App* in = command(*wf, "instances", "List workflow instances of every kind, newest first",
                          "crmctl workflows instances --name deal_approval --status WAITING");
   in->add_option("--name", io->name, "Only this workflow");
-  in->add_option("--status", io->status, "Only this status")->check(CLI::IsMember(kStatuses));
+  in->add_option("--status", io->status, "Only this status")->check(CLI::IsMember(statuses()));
   in->add_option("--limit", io->limit, "Instances per page")->check(CLI::Range(1, 500))->capture_default_str();
   in->add_option("--cursor", io->cursor, "Start at this page (from the previous page's hint)");
   in->add_flag("--all", io->all, "Every page");
