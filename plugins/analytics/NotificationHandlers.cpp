@@ -7,7 +7,7 @@
 #include "Handlers.hpp"
 
 #include "InputRules.hpp"
-#include "PageCursor.hpp"
+#include <crm/keyset_page.hpp>
 
 #include <optional>
 #include <string>

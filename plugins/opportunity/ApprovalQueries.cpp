@@ -10,7 +10,7 @@
 
 #include "ApprovalRecords.hpp"
 #include "InputRules.hpp"
-#include "PageCursor.hpp"
+#include <crm/keyset_page.hpp>
 
 #include <optional>
 #include <string>

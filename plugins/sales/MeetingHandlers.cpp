@@ -5,7 +5,7 @@
 #include "Handlers.hpp"
 
 #include "InputRules.hpp"
-#include "PageCursor.hpp"
+#include <crm/keyset_page.hpp>
 #include "PeerChecks.hpp"
 #include "RecordScope.hpp"
 
