@@ -79,6 +79,35 @@ bool ApiRequestHandler::admit_admin(const Poco::Net::HTTPServerRequest& request,
   return true;
 }
 
+std::optional<security::Principal> ApiRequestHandler::signed_in(std::optional<security::Principal> verified,
+                                                                std::string_view path, Reply& reply,
+                                                                const char* why) const {
+  if (verified) {
+    auto verdict = complete_principal(*verified);
+    if (verdict == PrincipalVerdict::Unavailable) {
+      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
+      return std::nullopt;
+    }
+    if (verdict == PrincipalVerdict::Unknown) verified.reset();
+  }
+  if (!verified) {
+    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+    problem(reply, Problem{401, "", why, "", {}}, path);
+  }
+  return verified;
+}
+
+void ApiRequestHandler::answer_with(workflows::EngineReply answer, std::string_view path, Reply& reply) {
+  if (answer.status >= 400) {
+    std::vector<FieldError> errors;
+    for (auto& [field, message] : answer.errors) errors.push_back({field, message});
+    problem(reply, Problem{answer.status, "", std::move(answer.message), "", std::move(errors)}, path);
+    return;
+  }
+  reply.status = answer.status;
+  reply.body = std::move(answer.body);
+}
+
 ApiRequestHandler::PrincipalVerdict ApiRequestHandler::complete_principal(security::Principal& p) const {
   if (!s_.principals || !s_.principals->enabled()) return PrincipalVerdict::Known;
   auto lookup = s_.principals->resolve(p.id, p.role);

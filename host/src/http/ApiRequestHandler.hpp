@@ -56,6 +56,14 @@ private:
   // that no longer exists or is inactive.
   PrincipalVerdict complete_principal(security::Principal& p) const;
   std::optional<security::Principal> authenticate(const Poco::Net::HTTPServerRequest& request) const;
+  // A verified token's principal, completed: the caller of a host endpoint
+  // open to any signed-in user. nullopt with the reply set to 401 (no valid
+  // token, or a user no longer active; `why` says how to send one) or 503
+  // (the user directory is down).
+  std::optional<security::Principal> signed_in(std::optional<security::Principal> verified, std::string_view path,
+                                               Reply& reply, const char* why = "a valid access token is required") const;
+  // An engine's answer as the reply: its body, or problem+json with its errors.
+  static void answer_with(workflows::EngineReply answer, std::string_view path, Reply& reply);
   // For the host's own ADMIN endpoints: true for an ADMIN token; otherwise the
   // reply is set to 401 (no valid token) or 403 with forbidden_detail.
   bool admit_admin(const Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply,

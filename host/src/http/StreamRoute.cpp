@@ -54,25 +54,10 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
     token = token_from_protocols(request.get("Sec-WebSocket-Protocol", ""));
     via_protocol = !token.empty();
   }
-  std::optional<security::Principal> principal;
-  if (!token.empty()) principal = s_.tokens->verify(token);
-  else principal = authenticate(request);
-  if (principal) {
-    auto verdict = complete_principal(*principal);
-    if (verdict == PrincipalVerdict::Unavailable) {
-      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
-      return;
-    }
-    if (verdict == PrincipalVerdict::Unknown) principal.reset();
-  }
-  if (!principal) {
-    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    problem(reply,
-            Problem{401, "", "a valid access token is required (?access_token=, or the subprotocols access_token, <token>)",
-                    "", {}},
-            path);
-    return;
-  }
+  auto principal = signed_in(token.empty() ? authenticate(request) : s_.tokens->verify(token), path, reply,
+                             "a valid access token is required (?access_token=, or the subprotocols access_token, "
+                             "<token>)");
+  if (!principal) return;
   if (Poco::icompare(request.get("Upgrade", ""), "websocket") != 0) {
     problem(reply, Problem{400, "", "this path speaks WebSocket: send Connection: Upgrade and Upgrade: websocket", "", {}},
             path);

@@ -125,14 +125,7 @@ bool ApiRequestHandler::workflow_endpoint(Poco::Net::HTTPServerRequest& request,
     } else {
       answer = s_.engine->cancel(first);
     }
-    if (answer.status >= 400) {
-      std::vector<FieldError> errors;
-      for (auto& [field, message] : answer.errors) errors.push_back({field, message});
-      problem(reply, Problem{answer.status, "", answer.message, "", std::move(errors)}, path);
-      return true;
-    }
-    reply.status = answer.status;
-    reply.body = std::move(answer.body);
+    answer_with(std::move(answer), path, reply);
   } catch (const std::exception& e) {
     log::warn("http", std::string("workflows: ") + e.what(), {});
     problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
@@ -215,20 +208,8 @@ bool ApiRequestHandler::saga_endpoint(Poco::Net::HTTPServerRequest& request, std
     problem(reply, Problem{405, "", request.getMethod() + " is not allowed here", "", {}}, path);
     return true;
   }
-  auto caller = authenticate(request);
-  if (caller) {
-    auto verdict = complete_principal(*caller);
-    if (verdict == PrincipalVerdict::Unavailable) {
-      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
-      return true;
-    }
-    if (verdict == PrincipalVerdict::Unknown) caller.reset();
-  }
-  if (!caller) {
-    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
-    return true;
-  }
+  auto caller = signed_in(authenticate(request), path, reply);
+  if (!caller) return true;
   if (!s_.engine) {
     problem(reply, Problem{503, "", "workflows are not configured on this host", "", {}}, path);
     return true;
@@ -241,15 +222,7 @@ bool ApiRequestHandler::saga_endpoint(Poco::Net::HTTPServerRequest& request, std
     return true;
   }
   try {
-    auto answer = s_.engine->start_saga(name, body, *caller);
-    if (answer.status >= 400) {
-      std::vector<FieldError> errors;
-      for (auto& [field, message] : answer.errors) errors.push_back({field, message});
-      problem(reply, Problem{answer.status, "", answer.message, "", std::move(errors)}, path);
-      return true;
-    }
-    reply.status = answer.status;
-    reply.body = std::move(answer.body);
+    answer_with(s_.engine->start_saga(name, body, *caller), path, reply);
   } catch (const std::exception& e) {
     log::warn("http", std::string("sagas: ") + e.what(), {});
     problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
