@@ -31,6 +31,13 @@ constexpr const char* kCustomerSchema = R"({"type":"object","required":["custome
 constexpr const char* kIdsSchema = R"({"type":"object","required":["ids"],"properties":{
   "ids":{"type":["array","object"],"items":{"type":"string","format":"uuid"}}}})";
 
+constexpr const char* kNotifySchema = R"({"type":"object","required":["key","notifications"],"properties":{
+  "key":{"type":"string","format":"uuid"},
+  "notifications":{"type":"array","maxItems":100,"items":{"type":"object","required":["userId","kind","title"],
+    "properties":{"userId":{"type":"string","format":"uuid"},"kind":{"type":"string","minLength":1,"maxLength":64},
+      "title":{"type":"string","minLength":1,"maxLength":200},"body":{"type":"string","maxLength":2000},
+      "resourceType":{"type":"string","maxLength":64},"resourceId":{"type":"string","maxLength":36}}}}}})";
+
 using crm::handler;
 
 // An event's operation: system only, unaudited.
@@ -61,6 +68,7 @@ const crm_operation_def operations[] = {
     on_event("analytics.notify_approval_rejected", handler<analytics::notify_approval_rejected>),
     on_event("analytics.notify_task_due_soon", handler<analytics::notify_task_due_soon>),
     on_event("analytics.notify_customer_reassigned", handler<analytics::notify_customer_reassigned>),
+    crm::internal_operation("analytics.notify", "system", handler<analytics::notify_users>, kNotifySchema),
     // The customer-deletion saga.
     crm::internal_operation("analytics.archive_for_customer", "system", handler<analytics::archive_for_customer>,
                             kCustomerSchema),

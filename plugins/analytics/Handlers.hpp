@@ -14,6 +14,9 @@ void notify_approval_rejected(crm::Call& call);
 void notify_task_due_soon(crm::Call& call);
 void notify_customer_reassigned(crm::Call& call);
 
+// WorkflowNotifications.cpp: a workflow's own notifications
+void notify_users(crm::Call& call);
+
 // NotificationHandlers.cpp: /api/notifications
 void list_notifications(crm::Call& call);
 void list_unread_notifications(crm::Call& call);

@@ -6,7 +6,8 @@
 //   approval.approved    the requester: APPROVAL_APPROVED
 //   approval.rejected    the requester: APPROVAL_REJECTED
 //   task.due_soon        the assignee: TASK_DUE_SOON
-//   customer.reassigned  the new owner (toUserId): CUSTOMER_REASSIGNED
+//   customer.reassigned  the new owner (toUserId): CUSTOMER_REASSIGNED, unless a
+//                        saga's transfer moved it (the saga sends a summary)
 //
 // Each operation replies {"notified": n}: the notifications it created (0 for
 // a repeat of the event, or when nobody is to be told).
@@ -102,6 +103,8 @@ void notify_customer_reassigned(crm::Call& call) {
   const auto owner = e.uuid("toUserId");
   const auto ids = e.uuids("ids");
   if (!owner || ids.empty()) return reply_notified(call, false);
+  // A batch of a saga's transfer: the saga sends one summary at its end.
+  if (e.text("transfer")) return reply_notified(call, false);
   const bool one = ids.size() == 1;
   reply_notified(
       call, create_notification(call, {.user_id = *owner,

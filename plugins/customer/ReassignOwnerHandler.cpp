@@ -100,11 +100,18 @@ namespace {
 std::int64_t batch_limit(const crm::Input& in) { return optional_integer(in, "limit").value_or(kBatch); }
 
 // The cache entries of the moved rows go, and customer.reassigned tells the
-// other contexts ({fromUserId, toUserId, ids}, subject fromUserId).
-void announce(crm::Call& call, const std::string& from, const std::string& to, const std::vector<std::string>& ids) {
+// other contexts ({fromUserId, toUserId, ids}, subject fromUserId; with
+// `transfer` when a saga's batch moved them: the saga tells the users itself).
+void announce(crm::Call& call, const std::string& from, const std::string& to, const std::vector<std::string>& ids,
+              const std::optional<std::string>& transfer = std::nullopt) {
   if (ids.empty()) return;
   call.emit("customer.reassigned", from,
-            crm::JsonObject().field("fromUserId", from).field("toUserId", to).raw("ids", json_array(ids)).str());
+            crm::JsonObject()
+                .field("fromUserId", from)
+                .field("toUserId", to)
+                .raw("ids", json_array(ids))
+                .field("transfer", transfer)
+                .str());
   for (const auto& id : ids) call.cache_del(customer_cache_key(id));
 }
 
@@ -122,7 +129,7 @@ void reassign_one_batch(crm::Call& call, const std::string& from, const std::str
   std::vector<std::string> ids;
   ids.reserve(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) ids.emplace_back(*rows.at(i, 0));
-  announce(call, from, to, ids);
+  announce(call, from, to, ids, transfer);
   call.reply(crm::JsonObject()
                  .field("count", static_cast<std::int64_t>(ids.size()))
                  .field("more", static_cast<std::int64_t>(ids.size()) == limit)
@@ -155,7 +162,7 @@ void reassign_back(crm::Call& call) {
     if (auto id = rows.at(i, 1)) back[{std::string(*rows.at(i, 3)), std::string(*rows.at(i, 2))}].emplace_back(*id);
   std::int64_t count = 0;
   for (const auto& [users, ids] : back) {
-    announce(call, users.first, users.second, ids);
+    announce(call, users.first, users.second, ids, transfer);
     count += static_cast<std::int64_t>(ids.size());
   }
   call.reply(crm::JsonObject().field("count", count).field("more", settled == limit).str());

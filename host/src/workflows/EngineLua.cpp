@@ -26,6 +26,7 @@ WorkflowEngine::Run& current_run(lua_State* L) {
 
 // crm.call(operation, args) -> the reply as a table; raises "<op>: <message>" on failure.
 static int lua_crm_call(lua_State* L);
+static int lua_crm_try_call(lua_State* L);
 static int lua_crm_emit(lua_State* L);
 static int lua_crm_start(lua_State* L);
 static int lua_crm_now(lua_State* L);
@@ -55,25 +56,24 @@ plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_
   return run.engine->invoker_ref().invoke(inv);
 }
 
-static int lua_crm_call(lua_State* L) {
+// The operation's name and outcome of crm.call / crm.try_call (the Lua
+// error raised for a bad argument leaves through luaL_error).
+static plugins::Outcome call_from_lua(lua_State* L, const char* fn, std::string& op) {
   auto& run = current_run(L);
-  const std::string op = luaL_checkstring(L, 1);
+  op = luaL_checkstring(L, 1);
   std::string input = "{}";
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     try {
       input = to_json(L, 2);
     } catch (const std::exception& e) {
-      return luaL_error(L, "crm.call(%s): %s", op.c_str(), e.what());
+      luaL_error(L, "%s(%s): %s", fn, op.c_str(), e.what());
     }
   }
-  plugins::Outcome o = call_operation(run, op, input);
-  if (o.status != CRM_OK) {
-    std::string message = op + ": " + o.message;
-    for (const auto& e : o.errors) message += "; " + e.field + ": " + e.message;
-    lua_pushstring(L, message.c_str());
-    return lua_error(L);
-  }
+  return call_operation(run, op, input);
+}
+
+static int push_reply(lua_State* L, const char* fn, const std::string& op, const plugins::Outcome& o) {
   if (o.body.empty()) {
     lua_newtable(L);
     return 1;
@@ -81,9 +81,63 @@ static int lua_crm_call(lua_State* L) {
   try {
     push_json(L, o.body);
   } catch (const std::exception& e) {
-    return luaL_error(L, "crm.call(%s): the reply is not JSON", op.c_str());
+    return luaL_error(L, "%s(%s): the reply is not JSON", fn, op.c_str());
   }
   return 1;
+}
+
+static const char* status_name(crm_status s) {
+  switch (s) {
+  case CRM_OK: return "OK";
+  case CRM_E_INVALID: return "INVALID";
+  case CRM_E_NOT_FOUND: return "NOT_FOUND";
+  case CRM_E_CONFLICT: return "CONFLICT";
+  case CRM_E_FORBIDDEN: return "FORBIDDEN";
+  case CRM_E_UNAVAILABLE: return "UNAVAILABLE";
+  case CRM_E_UNAUTHENTICATED: return "UNAUTHENTICATED";
+  case CRM_E_RATE_LIMITED: return "RATE_LIMITED";
+  default: return "INTERNAL";
+  }
+}
+
+// crm.call(op, args) -> the reply; raises "op: message; field: message" on failure.
+static int lua_crm_call(lua_State* L) {
+  std::string op;
+  plugins::Outcome o = call_from_lua(L, "crm.call", op);
+  if (o.status != CRM_OK) {
+    std::string message = op + ": " + o.message;
+    for (const auto& e : o.errors) message += "; " + e.field + ": " + e.message;
+    lua_pushstring(L, message.c_str());
+    return lua_error(L);
+  }
+  return push_reply(L, "crm.call", op, o);
+}
+
+// crm.try_call(op, args) -> the reply, or nil and {status = "NOT_FOUND"|
+// "INVALID"|..., message, errors = {{field, message}, ...}}: for a script that
+// handles a refusal (a user that does not exist) instead of failing the step.
+static int lua_crm_try_call(lua_State* L) {
+  std::string op;
+  plugins::Outcome o = call_from_lua(L, "crm.try_call", op);
+  if (o.status == CRM_OK) return push_reply(L, "crm.try_call", op, o);
+  lua_pushnil(L);
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, status_name(o.status));
+  lua_setfield(L, -2, "status");
+  lua_pushstring(L, (op + ": " + o.message).c_str());
+  lua_setfield(L, -2, "message");
+  lua_createtable(L, static_cast<int>(o.errors.size()), 0);
+  lua_Integer i = 0;
+  for (const auto& e : o.errors) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, e.field.c_str());
+    lua_setfield(L, -2, "field");
+    lua_pushstring(L, e.message.c_str());
+    lua_setfield(L, -2, "message");
+    lua_rawseti(L, -2, ++i);
+  }
+  lua_setfield(L, -2, "errors");
+  return 2;
 }
 
 static int lua_crm_emit(lua_State* L) {
@@ -160,7 +214,7 @@ void install_crm_api(WorkflowEngine::Compiled& compiled) {
   c->box.push_environment();
   lua_newtable(L);
   const std::pair<const char*, lua_CFunction> functions[] = {
-      {"call", lua_crm_call}, {"emit", lua_crm_emit}, {"start", lua_crm_start}, {"log", lua_crm_log}};
+      {"call", lua_crm_call}, {"try_call", lua_crm_try_call}, {"emit", lua_crm_emit}, {"start", lua_crm_start}, {"log", lua_crm_log}};
   for (const auto& [fname, fn] : functions) {
     lua_pushlightuserdata(L, c);
     lua_pushcclosure(L, fn, 1);
