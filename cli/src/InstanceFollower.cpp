@@ -108,7 +108,7 @@ std::string step_line(const json::Value& step) {
   return line;
 }
 
-json::Value InstanceFollower::follow(const std::string& id) {
+json::Value InstanceFollower::follow(const std::string& id, std::chrono::milliseconds appear_within) {
   InterruptGuard guard;
   const bool live = term::can_redraw(2);
   const auto started = std::chrono::steady_clock::now();
@@ -130,6 +130,14 @@ json::Value InstanceFollower::follow(const std::string& id) {
     json::Value instance;
     try {
       instance = api_.get_object("/api/workflow-instances/" + id);
+    } catch (const ServerError& e) {
+      if (guard.interrupted()) throw stop_following();
+      if (e.problem().status == 404 && std::chrono::steady_clock::now() - started < appear_within) {
+        std::this_thread::sleep_for(interval);
+        continue;
+      }
+      clear_status();
+      throw;
     } catch (...) {
       if (guard.interrupted()) throw stop_following();
       clear_status();

@@ -10,6 +10,7 @@
 
 #include "Json.hpp"
 
+#include <chrono>
 #include <string>
 
 namespace crmctl {
@@ -20,7 +21,10 @@ public:
 
   // The instance's detail once it is COMPLETED, FAILED, COMPENSATED or
   // CANCELLED. Throws Interrupted on Ctrl-C (exit 130; the instance runs on).
-  json::Value follow(const std::string& id);
+  // An instance an event starts (a user's offboarding) exists only once the
+  // event is delivered: `appear_within` is how long a 404 means "not yet".
+  json::Value follow(const std::string& id,
+                     std::chrono::milliseconds appear_within = std::chrono::milliseconds(0));
 
 private:
   ApiClient& api_;

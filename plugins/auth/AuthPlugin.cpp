@@ -45,6 +45,9 @@ constexpr const char* kDeleteSchema = R"({"type":"object","required":["id"],"pro
   "id":{"type":"string","format":"uuid"},
   "reassignTo":{"type":"string"}}})";
 
+constexpr const char* kUserIdSchema = R"({"type":"object","required":["userId"],"properties":{
+  "userId":{"type":"string","format":"uuid"}}})";
+
 using crm::handler;
 
 const crm_operation_def operations[] = {
@@ -67,6 +70,7 @@ const crm_operation_def operations[] = {
                    kPatchSchema, "Change a user's name, role, manager, activity or password"),
     crm::operation("auth.users_delete", "ADMIN", "DELETE", "/api/auth/users/{id}", handler<auth::delete_user>, 202,
                    kDeleteSchema, "Deactivate a user and hand its records over"),
+    crm::internal_operation("auth.revoke_tokens", "system", handler<auth::revoke_tokens>, kUserIdSchema),
     crm::read_operation("auth.audit_logs", "ADMIN", "/api/auth/audit-logs", handler<auth::audit_logs>,
                         "Read the audit log"),
     crm::with_flags(crm::internal_operation("auth.principal", "system", handler<auth::principal>),

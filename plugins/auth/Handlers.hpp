@@ -24,6 +24,7 @@ void get_user(crm::Call& call);
 // UserAdminHandlers.cpp
 void patch_user(crm::Call& call);
 void delete_user(crm::Call& call);
+void revoke_tokens(crm::Call& call);
 
 // AuditLogHandler.cpp
 void audit_logs(crm::Call& call);

@@ -13,6 +13,7 @@
 #include "UserRecords.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,7 +135,8 @@ void patch_user(crm::Call& call) {
 
 // DELETE /api/auth/users/{id}?reassignTo= -> 202 {workflowInstanceId}. The
 // user is deactivated and signed out; its records go to `reassignTo`, by
-// default its manager (when active), else nobody yet.
+// default its manager (when active); without either the workflow picks an
+// ADMIN.
 void delete_user(crm::Call& call) {
   const auto caller = call.principal();
   const auto& in = call.input();
@@ -157,13 +159,39 @@ void delete_user(crm::Call& call) {
 
   call.sql("update users set active = false, updated_at = now() where id = $1::uuid", {id});
   refresh_tokens::revoke_all_of(call, id);
-  call.emit("user.deleted", id,
-            crm::JsonObject().field("userId", std::string_view(id)).field("reassignTo", heir).str());
+  const std::string event = call.emit_event(
+      "user.deleted", id, crm::JsonObject().field("userId", std::string_view(id)).field("reassignTo", heir).str());
   call.principal_changed(id);
-  // user.deleted will start the user_offboarding workflow (reassigning the
-  // user's customers, tasks and approvals); that workflow does not exist yet,
-  // so there is no instance to name.
-  call.reply(R"({"workflowInstanceId":null})");
+  // user.deleted starts the user_offboarding workflow (the reassignment of
+  // the user's records, then the revocation of its tokens), whose instance
+  // id follows from the event's.
+  call.reply(crm::JsonObject()
+                 .field("workflowInstanceId", std::string_view(crm::trigger_instance_id("user_offboarding", event)))
+                 .str());
+}
+
+// auth.revoke_tokens {userId} (system: the user_offboarding workflow's last
+// step) -> {userId, active, refreshTokensRevoked}. An inactive user's refresh
+// tokens are revoked and every host forgets its principal, so no token of
+// its works from here on. A user made active again since (an ADMIN changed
+// their mind) keeps its sessions: active = true, nothing revoked.
+void revoke_tokens(crm::Call& call) {
+  const std::string id = required_uuid(call.input(), "userId");
+  const auto account = users::lock(call, id);
+  if (!account) throw crm::not_found("user");
+  std::int64_t revoked = 0;
+  if (!account->active) {
+    auto rows = call.sql("with r as (update refresh_tokens set revoked_at = now() "
+                         "where user_id = $1::uuid and revoked_at is null returning 1) select count(*) from r",
+                         {id});
+    revoked = std::stoll(std::string(*rows.at(0, 0)));
+    call.principal_changed(id);
+  }
+  call.reply(crm::JsonObject()
+                 .field("userId", std::string_view(id))
+                 .field("active", account->active)
+                 .field("refreshTokensRevoked", revoked)
+                 .str());
 }
 
 } // namespace auth

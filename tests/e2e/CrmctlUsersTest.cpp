@@ -111,20 +111,27 @@ TEST_CASE("an admin creates a manager and two sales users and finds them by emai
     CHECK(starts_with(inactive[0], sam.id + ","));
   }
 
-  SECTION("delete deactivates the user and follows its offboarding when there is one") {
+  SECTION("delete deactivates the user and follows its offboarding to the end") {
+    // Sue owns a customer, which her offboarding hands to Mona.
+    auto session = h.auth().login(sue.email, kUserPassword);
+    REQUIRE(session.status == 200);
+    auto customer = h.as(text_of(session.json(), "accessToken"), "POST", "/api/customers", R"({"name":"Ada"})");
+    INFO(customer.body);
+    REQUIRE(customer.status == 201);
+    const std::string customer_id = text_of(customer.json(), "id");
+
     auto r = h.run({"users", "delete", sue.email, "--reassign-to", mona.email, "--wait"});
     INFO(describe({"users", "delete", sue.email, "--wait"}, r));
     REQUIRE(r.exit_code == 0);
     auto out = lines_of(r.out);
-    REQUIRE(!out.empty());
-    if (contains(out[0], "no offboarding workflow")) {
-      // Until user_offboarding lands the auth plugin starts nothing.
-      CHECK(out[0] == "Deactivated " + sue.email + "; no offboarding workflow was started (none is deployed)");
-    } else {
-      CHECK(starts_with(out[0], "Deactivated " + sue.email + "; offboarding "));
-      REQUIRE(out.size() == 2);
-      CHECK(contains(out[1], " COMPLETED after "));
-    }
+    REQUIRE(out.size() == 2);
+    CHECK(starts_with(out[0], "Deactivated " + sue.email + "; offboarding "));
+    CHECK(starts_with(out[1], "user_offboarding "));
+    CHECK(contains(out[1], " COMPLETED after "));
+    auto owner = h.as(h.auth().admin().access_token, "GET", "/api/customers/" + customer_id);
+    REQUIRE(owner.status == 200);
+    CHECK(text_of(owner.json(), "ownerId") == mona.id);
+
     CHECK(!json_object(h.ok({"users", "get", sue.email, "-o", "json"}).out)->getValue<bool>("active"));
     auto again = h.run({"users", "delete", sue.email});
     CHECK(again.exit_code == 2);

@@ -137,7 +137,7 @@ void remove(Context& ctx, const DeleteOptions& o) {
     out.json(answer);
   }
   if (!o.wait || instance.empty()) return;
-  auto done = InstanceFollower(api, out).follow(instance);
+  auto done = InstanceFollower(api, out).follow(instance, std::chrono::seconds(30));
   report_outcome(out, done,
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
 }

@@ -292,6 +292,17 @@ public:
     if (st != CRM_OK) throw Error(st, "could not record event " + t);
   }
 
+  // emit() that returns the new event's id (ABI 1.3).
+  std::string emit_event(std::string_view type, std::string_view subject, std::string_view data_json) {
+    require(CRM_HOST_HAS(detail::host, emit_event), "emit_event");
+    std::string t(type), s(subject);
+    char id[37] = {0};
+    crm_status st = detail::host->emit_event(call_, t.c_str(), s.empty() ? nullptr : s.c_str(), data_json.data(),
+                                             data_json.size(), id);
+    if (st != CRM_OK) throw Error(st, "could not record event " + t);
+    return id;
+  }
+
   // Calls another operation; returns its reply or throws its failure.
   std::string invoke(std::string_view operation, std::string_view input_json) {
     std::string op(operation);
@@ -402,6 +413,16 @@ private:
   crm_call* call_;
   std::optional<Input> input_;
 };
+
+// The id of the instance `workflow` gets when the event `event_id` (from
+// Call::emit_event) triggers it (ABI 1.3; empty with an older host).
+inline std::string trigger_instance_id(std::string_view workflow, std::string_view event_id) {
+  if (!CRM_HOST_HAS(detail::host, trigger_instance_id)) return {};
+  const std::string w(workflow), e(event_id);
+  char id[37] = {0};
+  detail::host->trigger_instance_id(w.c_str(), e.c_str(), id);
+  return id;
+}
 
 // ---------------------------------------------------------------------------
 // The boundary: a C handler for a C++ function void(Call&) or crm_status(Call&).

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define CRM_ABI_MAJOR 1u
-#define CRM_ABI_MINOR 2u
+#define CRM_ABI_MINOR 3u
 #define CRM_ABI_VERSION ((CRM_ABI_MAJOR << 16) | CRM_ABI_MINOR)
 #define CRM_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -267,6 +267,21 @@ typedef struct crm_host_api {
   /* The principal data of `subject` (NULL: everyone's) changed: every host
    * drops what it cached once this call commits. */
   void (*principal_changed)(crm_call *call, const char *subject);
+
+  /* ---- since ABI 1.3 ---- */
+
+  /* emit(), which also writes the new event's id (a UUID: 36 characters and
+   * a NUL) into id_out, e.g. to find what the event starts (below). */
+  crm_status (*emit_event)(crm_call *call, const char *type, const char *subject, const char *data, size_t len,
+                           char id_out[37]);
+
+  /* The id of the instance that workflow `workflow` gets when event
+   * `event_id` triggers it: decided by the two names alone, the same on every
+   * host and before the event is even published, so an operation can answer
+   * with the instance its event will start (it exists once the event is
+   * delivered, if a live workflow of that name starts on the event's type).
+   * Writes 36 characters and a NUL into id_out. */
+  void (*trigger_instance_id)(const char *workflow, const char *event_id, char id_out[37]);
 } crm_host_api;
 
 /* True when the host's table includes function `fn` (it is recent enough). */

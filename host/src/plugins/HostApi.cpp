@@ -12,6 +12,7 @@
 #include "security/RevocationList.hpp"
 #include "security/TokenVerifier.hpp"
 #include "storage/PgError.hpp"
+#include "workflows/WorkflowIds.hpp"
 
 #include <Poco/UUIDGenerator.h>
 
@@ -224,7 +225,8 @@ bool valid_event_type(const char* t) {
   return dots >= 1;
 }
 
-crm_status emit(crm_call* call, const char* type, const char* subject, const char* data, size_t len) {
+crm_status emit_event(crm_call* call, const char* type, const char* subject, const char* data, size_t len,
+                      char id_out[37]) {
   if (!call || !type || !valid_event_type(type)) {
     log_for(call, CRM_LOG_ERROR, std::string("emit: bad event type '") + (type ? type : "") + "'");
     record_failure(call, CRM_E_INTERNAL, "internal error");
@@ -233,16 +235,20 @@ crm_status emit(crm_call* call, const char* type, const char* subject, const cha
   if (call->aborted) return CRM_E_INTERNAL;
   std::string payload = data && len ? std::string(data, len) : std::string("{}");
   const std::string& actor = call->principal->anonymous() ? std::string("anonymous") : call->principal->id;
+  // The id is drawn here rather than by the database, so that the caller may
+  // know it (emit_event) at no extra round trip.
+  const std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   const char* params[] = {type, call->plugin->name.c_str(), subject, actor.c_str(),
-                          *call->trace_id ? call->trace_id : nullptr, payload.c_str()};
+                          *call->trace_id ? call->trace_id : nullptr, payload.c_str(), id.c_str()};
   try {
     // NOTIFY is delivered on commit: it wakes the outbox relay of every host
     // at once instead of on its next poll. One statement, one round trip.
     call->invoker->run_sql(*call,
                            "with e as (insert into crm_outbox (id, type, source, subject, actor, traceparent, data) "
-                           "values (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb)) "
+                           "values ($7::uuid, $1, $2, $3, $4, $5, $6::jsonb)) "
                            "select pg_notify('crm_outbox', $2)",
-                           params, 6);
+                           params, 7);
+    if (id_out) std::memcpy(id_out, id.c_str(), id.size() + 1);
     return CRM_OK;
   } catch (const storage::PgError& e) {
     crm_status s = e.status();
@@ -250,6 +256,16 @@ crm_status emit(crm_call* call, const char* type, const char* subject, const cha
     record_failure(call, s == CRM_E_UNAVAILABLE ? s : CRM_E_INTERNAL, public_message(s));
     return s == CRM_E_UNAVAILABLE ? s : CRM_E_INVALID;
   }
+}
+
+crm_status emit(crm_call* call, const char* type, const char* subject, const char* data, size_t len) {
+  return emit_event(call, type, subject, data, len, nullptr);
+}
+
+void trigger_instance_id(const char* workflow, const char* event_id, char id_out[37]) {
+  if (!id_out) return;
+  const std::string id = workflows::trigger_instance_id(workflow ? workflow : "", event_id ? event_id : "");
+  std::memcpy(id_out, id.c_str(), id.size() + 1);
 }
 
 crm_status invoke(crm_call* call, const char* operation, const char* input_json, size_t len, const char** out,
@@ -453,7 +469,7 @@ const crm_host_api kApi = {
     CRM_ABI_VERSION, sizeof(crm_host_api), input, principal, call_info, sql, rows_count, rows_columns,
     rows_column_name, rows_value, rows_json, emit, invoke, cache_get, cache_set, cache_del, log_message, reply, fail,
     add_error, issue_access_token, revoke_access_token, audit, audit_query, commit_on_failure, counter_add,
-    counter_reset, set_header, principal_changed,
+    counter_reset, set_header, principal_changed, emit_event, trigger_instance_id,
 };
 
 } // namespace

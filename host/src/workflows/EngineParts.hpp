@@ -9,6 +9,7 @@
 #include "workflows/LuaSandbox.hpp"
 #include "workflows/WorkflowDefinition.hpp"
 #include "workflows/WorkflowEngine.hpp"
+#include "workflows/WorkflowIds.hpp"
 
 #include <chrono>
 #include <map>
@@ -84,8 +85,9 @@ std::string now_rfc3339();
 double ms_since(Clock::time_point started);
 // {"<where_key>": "<where>", "message": "..."}
 std::string error_json(const std::string& where_key, const std::string& where, const std::string& message);
-// A name-based UUID: the same name always gives the same id.
-std::string derived_uuid(const std::string& name);
+// A name-based UUID: the same instance, transition and number always give
+// the same id, so an event or child emitted twice after a crash is one row.
+using workflows::derived_uuid;
 // The columns claim() reads, on alias i.
 extern const char* const kInstanceColumns;
 

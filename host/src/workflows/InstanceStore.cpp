@@ -66,12 +66,6 @@ std::string error_json(const std::string& where_key, const std::string& where, c
   return out + "}";
 }
 
-// A name-based UUID: the same instance, transition and number always give the
-// same id, so an event or child emitted twice after a crash is one row.
-std::string derived_uuid(const std::string& name) {
-  static const Poco::UUID space("6f1c3c2e-3a55-4c3b-9d1e-6b0d0f4a7c11");
-  return Poco::UUIDGenerator::defaultGenerator().createFromName(space, name).toString();
-}
 
 const char* const kInstanceColumns =
     "i.id::text, i.name, i.version, i.kind, i.status, coalesce(i.state, ''), i.step, i.phase, i.run, i.attempt, "

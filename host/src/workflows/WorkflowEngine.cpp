@@ -1,5 +1,6 @@
 // WorkflowEngine: see the header.
 #include "workflows/WorkflowEngine.hpp"
+#include "workflows/WorkflowIds.hpp"
 
 #include "workflows/EngineParts.hpp"
 
@@ -170,7 +171,10 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
   }
   try {
     auto conn = pool_.acquire();
-    const std::string started = insert_instance(*conn, workflow, input, nullptr, &event_id, nullptr);
+    // The id is the event's and the workflow's: the operation that emitted
+    // the event may already have told its caller (trigger_instance_id).
+    const std::string id = trigger_instance_id(workflow, event_id);
+    const std::string started = insert_instance(*conn, workflow, input, nullptr, &event_id, &id);
     if (started.empty()) out.duplicate = true;
   } catch (const storage::PgError& e) {
     out.status = CRM_E_UNAVAILABLE;
