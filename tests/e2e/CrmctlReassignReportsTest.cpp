@@ -1,79 +1,17 @@
-// crmctl against endpoints that land in later changes.
-//
-// Reassignment: POST /api/sagas/reassignment is the host's saga API serving
-// the shipped workflows/reassignment.lua. Until that file lands, the test
-// deploys a stand-in with the same API (customers, meetings and open tasks,
-// batched, compensated) through crmctl itself, so crmctl's reassign is tested
-// against the real engine today; from the day the file exists the test uses
-// it and no longer deploys anything.
-//
-// Reports: the analytics plugin's endpoints. The test asks the host whether
-// it serves them; until it does, the test passes with a warning saying why it
-// did not run (Catch2 v2 has no skip), and runs for real once they land.
+// crmctl reassign against the host's saga API serving the shipped
+// workflows/reassignment.lua, and crmctl reports against the analytics
+// plugin's endpoints.
 #include "support/CrmctlHost.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace e2e;
 
-namespace {
-
-bool skip_unless_served(CrmctlHost& h, const std::string& method, const std::string& path) {
-  if (h.has_route(method, path)) return false;
-  WARN("SKIPPED: the host does not serve " << method << " " << path
-                                           << " yet (404: it lands in a later change); this test runs once it does");
-  SUCCEED("skipped: " << method << " " << path << " is not served yet");
-  return true;
-}
-
-// The stand-in: the API and steps the design gives the reassignment saga.
-const char* kStandInReassignment = R"lua(-- e2e stand-in until workflows/reassignment.lua lands
-local function moving(ctx, kind)
-  return { fromUserId = ctx.input.fromUserId, toUserId = ctx.input.toUserId,
-           transfer = ctx.instance .. ":" .. kind, limit = 1000 }
-end
-local function back(kind) return function(ctx) return { transfer = ctx.instance .. ":" .. kind, limit = 1000 } end end
-return saga "reassignment" {
-  trigger = manual,
-  api = {
-    roles = "ADMIN,MANAGER",
-    team = { "fromUserId", "toUserId" },
-    check = function(input)
-      if type(input.fromUserId) ~= "string" then return { { field = "fromUserId", message = "is required" } } end
-      if type(input.toUserId) ~= "string" then return { { field = "toUserId", message = "is required" } } end
-      if input.fromUserId == input.toUserId then
-        return { { field = "toUserId", message = "must differ from fromUserId" } }
-      end
-    end,
-    dry_run = function(input)
-      local activity = crm.call("sales.count_owned", { userId = input.fromUserId })
-      return { customers = crm.call("customer.count_owned", { userId = input.fromUserId }).customers,
-               meetings = activity.meetings, tasks = activity.tasks }
-    end,
-  },
-  steps = {
-    step "customers" { call = "customer.reassign_owner", compensate = "customer.reassign_back", batched = true,
-      input = function(ctx) return moving(ctx, "customers") end, compensate_input = back("customers") },
-    step "meetings" { call = "sales.reassign_meetings", compensate = "sales.reassign_back", batched = true,
-      input = function(ctx) return moving(ctx, "meetings") end, compensate_input = back("meetings") },
-    step "tasks" { call = "sales.reassign_tasks", compensate = "sales.reassign_back", batched = true,
-      input = function(ctx) return moving(ctx, "tasks") end, compensate_input = back("tasks") },
-  },
-}
-)lua";
-
-} // namespace
 
 TEST_CASE("reassign counts with a dry run, then moves the records and follows the saga to its end",
           "[crmctl][reassign]") {
   CrmctlHost h;
   h.login_admin();
-  if (!fs::exists(fs::path(CRM_SOURCE_DIR) / "workflows" / "reassignment.lua")) {
-    WARN("workflows/reassignment.lua has not landed: reassign runs against a stand-in saga with the same API");
-    const fs::path file = make_temp_dir("crmctl-e2e-lua-") / "reassignment.lua";
-    write_file(file, kStandInReassignment);
-    h.ok({"workflows", "deploy", file.string()});
-  }
   REQUIRE(h.has_route("POST", "/api/sagas/reassignment"));
 
   Account manager = h.auth().create_user_only("MANAGER");
@@ -93,6 +31,7 @@ TEST_CASE("reassign counts with a dry run, then moves the records and follows th
   REQUIRE(!lines.empty());
   CHECK(starts_with(lines[0], "KIND"));
   CHECK(std::find(lines.begin(), lines.end(), "customers  2") != lines.end());
+  CHECK(std::find(lines.begin(), lines.end(), "approvals  0") != lines.end());
   CHECK(table.err == "dry run: nothing was changed\n");
   auto csv = lines_of(h.ok({"reassign", "--from", ann.email, "--to", bob.email, "--dry-run", "-o", "csv"}).out);
   CHECK(csv[0] == "kind,count");
@@ -131,7 +70,7 @@ TEST_CASE("reassign counts with a dry run, then moves the records and follows th
 
 TEST_CASE("reports come as a table for people, JSON for scripts and CSV for spreadsheets", "[crmctl][reports]") {
   CrmctlHost h;
-  if (skip_unless_served(h, "GET", "/api/reports/sales-summary")) return;
+  REQUIRE(h.has_route("GET", "/api/reports/sales-summary"));
   h.login_admin();
   Account sales = h.auth().create_user("SALES");
   for (const char* name : {"Ada Lovelace", "Charles Babbage", "Grace Hopper"}) {
