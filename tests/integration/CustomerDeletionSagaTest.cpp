@@ -23,15 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string shipped_workflow(const std::string& file) {
-  std::ifstream in(fs::path(CRM_SOURCE_DIR) / "workflows" / file);
-  std::stringstream text;
-  text << in.rdbuf();
-  INFO("workflows/" << file << " should exist and not be empty");
-  REQUIRE(!text.str().empty());
-  return text.str();
-}
-
 // One customer of the seller with one record of each kind the deletion is
 // about, and the notifications they caused.
 struct CustomerRecords {

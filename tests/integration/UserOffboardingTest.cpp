@@ -15,19 +15,24 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string shipped_workflow(const std::string& file) {
-  std::ifstream in(fs::path(CRM_SOURCE_DIR) / "workflows" / file);
-  std::stringstream text;
-  text << in.rdbuf();
-  REQUIRE(!text.str().empty());
-  return text.str();
-}
-
 AuthHostOptions offboarding_options() {
   return analytics_options({{"reassignment.lua", shipped_workflow("reassignment.lua")},
                             {"user_offboarding.lua", shipped_workflow("user_offboarding.lua")}},
                            {"opportunity"});
 }
+
+void wait_until_live(AuthHost& auth, const std::string& name);
+
+// A host running both scripts, once they are live.
+struct OffboardingHost {
+  OffboardingHost() : http(auth.host().http()), sql(auth.host().sql()) {
+    wait_until_live(auth, "reassignment");
+    wait_until_live(auth, "user_offboarding");
+  }
+  AuthHost auth{offboarding_options()};
+  Http& http;
+  Sql sql;
+};
 
 void wait_until_live(AuthHost& auth, const std::string& name) {
   INFO("workflow " << name << " should go live");
@@ -70,11 +75,10 @@ long long owned_by(Sql& sql, const std::string& user) {
 
 TEST_CASE("deleting a user hands its records to its manager through the offboarding and its reassignment child",
           "[offboarding]") {
-  AuthHost auth(offboarding_options());
-  wait_until_live(auth, "reassignment");
-  wait_until_live(auth, "user_offboarding");
-  Http& http = auth.host().http();
-  auto sql = auth.host().sql();
+  OffboardingHost host;
+  AuthHost& auth = host.auth;
+  Http& http = host.http;
+  Sql& sql = host.sql;
   Account manager = auth.create_user("MANAGER");
   Account leaving = auth.create_user("SALES", manager.id);
   Account colleague = auth.create_user("SALES", manager.id);
@@ -134,11 +138,10 @@ TEST_CASE("deleting a user hands its records to its manager through the offboard
 }
 
 TEST_CASE("the successor is the one named, else an ADMIN when the user has no manager", "[offboarding]") {
-  AuthHost auth(offboarding_options());
-  wait_until_live(auth, "reassignment");
-  wait_until_live(auth, "user_offboarding");
-  Http& http = auth.host().http();
-  auto sql = auth.host().sql();
+  OffboardingHost host;
+  AuthHost& auth = host.auth;
+  Http& http = host.http;
+  Sql& sql = host.sql;
   Account manager = auth.create_user("MANAGER");
   Account named = auth.create_user_only("SALES", manager.id);
   Account leaving = auth.create_user("SALES", manager.id);

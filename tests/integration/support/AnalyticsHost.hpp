@@ -25,10 +25,21 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace itest {
+
+// The text of the shipped workflows/<file>, for a test to run as it ships.
+inline std::string shipped_workflow(const std::string& file) {
+  std::ifstream in(fs::path(CRM_SOURCE_DIR) / "workflows" / file);
+  std::stringstream text;
+  text << in.rdbuf();
+  INFO("workflows/" << file << " should exist and not be empty");
+  REQUIRE(!text.str().empty());
+  return text.str();
+}
 
 // The plugins the analytics tests run (auth, customer, sales, analytics and
 // `more`), and the workflow files given as {file name, Lua source}.
