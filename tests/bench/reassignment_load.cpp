@@ -9,8 +9,14 @@
 // p50, p99 and max per phase, and any non-200 answers. Exit 2 when the saga
 // does not COMPLETE. Used by scripts/bench/sagas.
 //
+// RATE paces the readers at that many requests per second in all (each
+// request at its own time, whenever the one before it came back; latency is
+// measured from the request's own start); 0 sends each request as soon as
+// the one before it is back, which on a small machine mostly measures how
+// the saga and the readers share the CPU.
+//
 //   reassignment_load PORT ADMIN_TOKEN FROM_USER TO_USER READER_TOKEN IDS_FILE
-//                     [READERS=4] [BASELINE_MS=3000]
+//                     [READERS=4] [BASELINE_MS=3000] [RATE=0]
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -78,13 +84,21 @@ struct Samples {
 };
 
 void read_customers(int port, const std::string& token, const std::vector<std::string>& ids, size_t first,
-                    const std::atomic<int>& phase, Samples& samples) {
+                    double per_second, const std::atomic<int>& phase, Samples& samples) {
+  const auto period = per_second > 0 ? std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(1.0 / per_second))
+                                     : Clock::duration::zero();
+  auto next = Clock::now();
   Poco::Net::HTTPClientSession http("127.0.0.1", static_cast<Poco::UInt16>(port));
   http.setKeepAlive(true);
   http.setTimeout(Poco::Timespan(30, 0));
   std::vector<double> ms[2];
   std::map<int, long> statuses[2];
   for (size_t i = first; phase.load() < 2; i += 7) {
+    if (period > Clock::duration::zero()) {
+      next += period;
+      std::this_thread::sleep_until(next);
+    }
     const int now = phase.load();
     if (now > 1) break;
     const auto started = Clock::now();
@@ -129,13 +143,14 @@ double seconds_between(const std::string& from, const std::string& to) {
 int main(int argc, char** argv) {
   if (argc < 7) {
     std::cerr << "usage: reassignment_load PORT ADMIN_TOKEN FROM_USER TO_USER READER_TOKEN IDS_FILE [READERS] "
-                 "[BASELINE_MS]\n";
+                 "[BASELINE_MS] [RATE]\n";
     return 1;
   }
   const int port = std::stoi(argv[1]);
   const std::string admin = argv[2], from = argv[3], to = argv[4], reader = argv[5];
   const int readers = argc > 7 ? std::stoi(argv[7]) : 4;
   const int baseline_ms = argc > 8 ? std::stoi(argv[8]) : 3000;
+  const double rate = argc > 9 ? std::stod(argv[9]) : 0;
   std::vector<std::string> ids;
   {
     std::ifstream in(argv[6]);
@@ -152,7 +167,7 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     for (int r = 0; r < readers; ++r)
       threads.emplace_back(read_customers, port, reader, std::cref(ids), static_cast<size_t>(r) * ids.size() / readers,
-                           std::cref(phase), std::ref(samples));
+                           rate / readers, std::cref(phase), std::ref(samples));
     std::this_thread::sleep_for(std::chrono::milliseconds(baseline_ms));
 
     Poco::Net::HTTPClientSession http("127.0.0.1", static_cast<Poco::UInt16>(port));
@@ -184,8 +199,14 @@ int main(int argc, char** argv) {
     phase = 2;
     for (auto& t : threads) t.join();
 
-    // Batches per step, in the order the steps ran, and the slowest batch.
-    std::vector<std::pair<std::string, int>> batches;
+    // Batches per step, in the order the steps ran, with their time inside
+    // the operation (sum and slowest), and the slowest batch of all.
+    struct Batches {
+      std::string step;
+      int count = 0;
+      double ms = 0, slowest = 0;
+    };
+    std::vector<Batches> batches;
     double slowest = 0, in_steps = 0;
     auto steps = instance->getArray("steps");
     for (size_t i = 0; steps && i < steps->size(); ++i) {
@@ -195,8 +216,10 @@ int main(int argc, char** argv) {
       const double ms = s->optValue<double>("durationMs", 0);
       slowest = std::max(slowest, ms);
       in_steps += ms;
-      if (batches.empty() || batches.back().first != name) batches.emplace_back(name, 0);
-      batches.back().second += 1;
+      if (batches.empty() || batches.back().step != name) batches.push_back({name});
+      batches.back().count += 1;
+      batches.back().ms += ms;
+      batches.back().slowest = std::max(batches.back().slowest, ms);
     }
     std::printf("saga %s: %s in %.2f s (client), %.2f s (instance created -> finished); %zu step records, %.2f s "
                 "inside operations, slowest %.0f ms\n",
@@ -205,7 +228,8 @@ int main(int argc, char** argv) {
                                 instance->optValue<std::string>("finishedAt", "")),
                 steps ? steps->size() : 0, in_steps / 1000.0, slowest);
     std::printf("batches:");
-    for (const auto& [name, n] : batches) std::printf(" %s %d", name.c_str(), n);
+    for (const auto& b : batches)
+      std::printf(" %s %d (%.2f s, slowest %.0f ms);", b.step.c_str(), b.count, b.ms / 1000.0, b.slowest);
     std::printf("\n");
     print_phase("before the saga", samples.ms[0], samples.statuses[0], baseline_ms / 1000.0);
     print_phase("during the saga", samples.ms[1], samples.statuses[1], seconds);
