@@ -115,24 +115,32 @@ void announce(crm::Call& call, const std::string& from, const std::string& to, c
   for (const auto& id : ids) call.cache_del(customer_cache_key(id));
 }
 
+// One batch: the first `limit` live customers of `from` in the order of the
+// owner's index (customers_owner_page_idx), so each batch reads only the rows
+// it moves, however many the owner has; locked in that order, so two batches
+// cannot deadlock. The ids go to the UPDATE as an array, which it finds by
+// primary key: joined to a CTE instead, the statement's generic plan hashed
+// the whole table for every batch. `more` asks whether any are left (a
+// concurrent change may take rows out of a batch, so a short batch is no
+// proof of the end, and a full last batch needs no empty call after it).
 void reassign_one_batch(crm::Call& call, const std::string& from, const std::string& to, const std::string& transfer) {
   const std::int64_t limit = batch_limit(call.input());
-  SqlStatement s;
-  const std::string f = s.bind(from), t = s.bind(to);
-  s << "with batch as (select id from customers where owner_id = " << f << "::uuid and deleted_at is null "
-    << "order by id limit " << s.bind(std::to_string(limit)) << "::int for update), "
-    << "moved as (update customers c set owner_id = " << t << "::uuid, updated_at = now() from batch "
-    << "where c.id = batch.id returning c.id), "
-    << "recorded as (insert into transfers (transfer, id, from_user, to_user) select " << s.bind(transfer) << ", id, "
-    << f << "::uuid, " << t << "::uuid from moved on conflict do nothing) select id from moved";
-  const auto rows = s.run(call);
+  const auto rows =
+      call.sql("with moved as (update customers c set owner_id = $2::uuid, updated_at = now() "
+               "where c.id = any (array(select id from customers where owner_id = $1::uuid and deleted_at is null "
+               "order by created_at desc, id desc limit $3::int for update)) returning c.id), "
+               "recorded as (insert into transfers (transfer, id, from_user, to_user) "
+               "select $4, id, $1::uuid, $2::uuid from moved on conflict do nothing) select id from moved",
+               {from, to, limit, transfer});
   std::vector<std::string> ids;
   ids.reserve(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) ids.emplace_back(*rows.at(i, 0));
+  const bool more =
+      !call.sql("select 1 from customers where owner_id = $1::uuid and deleted_at is null limit 1", {from}).empty();
   announce(call, from, to, ids, transfer);
   call.reply(crm::JsonObject()
                  .field("count", static_cast<std::int64_t>(ids.size()))
-                 .field("more", static_cast<std::int64_t>(ids.size()) == limit)
+                 .field("more", more)
                  .field("fromUserId", from)
                  .field("toUserId", to)
                  .str());

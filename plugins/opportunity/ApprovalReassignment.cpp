@@ -159,11 +159,18 @@ void reassign_one_batch(crm::Call& call, const Transfer& t, const std::string& t
     }
   }
   const auto count = static_cast<std::int64_t>(rows.size());
+  // Whether any are left: a short batch is no proof of the end (a decision
+  // made meanwhile takes an approval out of it), and a full last one needs
+  // no empty call after it.
+  const bool more = !call.sql("select 1 from approvals where status = 'PENDING' and "
+                              "(requester_id = $1::uuid or current_approver_id = $1::uuid) limit 1",
+                              {t.from})
+                         .empty();
   call.reply(crm::JsonObject()
                  .field("count", count)
                  .field("requested", requested)
                  .field("approving", approving)
-                 .field("more", count == limit)
+                 .field("more", more)
                  .field("fromUserId", std::string_view(t.from))
                  .field("toUserId", std::string_view(t.to))
                  .str());

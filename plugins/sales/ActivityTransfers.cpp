@@ -113,34 +113,53 @@ struct Transfer {
 namespace {
 
 // One batch of a recorded transfer of `kind`: `move` is the statement that
-// picks and moves the rows ($1 from, $2 to, $3 limit), returning their ids.
+// picks and moves the rows ($1 from, $2 to, $3 limit), returning their ids;
+// `left` ($1 from) finds whether any are left to move. A short batch is no
+// proof of the end (a concurrent change may take rows out of it), and a full
+// last one needs no empty call after it.
 void transfer_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer, const char* kind,
-                        const std::string& move) {
+                        const std::string& move, const char* left) {
   const std::int64_t limit = call.input().integer("limit").value_or(kBatchRows);
   auto rows = call.sql("with moved as (" + move + ") insert into transfers (transfer, kind, id, from_user, to_user) "
                        "select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing returning id",
                        {t.from, t.to, limit, transfer, std::string(kind)});
+  const auto count = static_cast<std::int64_t>(rows.size()); // rows are gone after the next sql()
+  const bool more = !call.sql(left, {t.from}).empty();
   call.reply(crm::JsonObject()
-                 .field("count", static_cast<std::int64_t>(rows.size()))
-                 .field("more", static_cast<std::int64_t>(rows.size()) == limit)
+                 .field("count", count)
+                 .field("more", more)
                  .field("fromUserId", std::string_view(t.from))
                  .field("toUserId", std::string_view(t.to))
                  .str());
 }
 
+// A batch is the first rows of the owner in the order of its index
+// (meetings_owner_scheduled_idx, tasks_assignee_due_idx), so each batch reads
+// only about the rows it moves however many the owner has, and locks them in
+// one order (two batches cannot deadlock). The ids go to the UPDATE as an
+// array, found by primary key: joined to a CTE instead, the statement's
+// generic plan hashed the whole table for every batch.
 const char* const kMoveMeetings = R"sql(
-  with batch as (
+  update meetings m set owner_id = $2::uuid, updated_at = now()
+  where m.id = any (array(
     select id from meetings
     where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null
-    order by id limit $3::int for update)
-  update meetings m set owner_id = $2::uuid, updated_at = now() from batch where m.id = batch.id returning m.id)sql";
+    order by scheduled_at, id limit $3::int for update))
+  returning m.id)sql";
+
+const char* const kMeetingsLeft = R"sql(
+  select 1 from meetings where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null limit 1)sql";
 
 const char* const kMoveTasks = R"sql(
-  with batch as (
+  update tasks t set assignee_id = $2::uuid, updated_at = now()
+  where t.id = any (array(
     select id from tasks
     where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null
-    order by id limit $3::int for update)
-  update tasks t set assignee_id = $2::uuid, updated_at = now() from batch where t.id = batch.id returning t.id)sql";
+    order by due_at, id limit $3::int for update))
+  returning t.id)sql";
+
+const char* const kTasksLeft = R"sql(
+  select 1 from tasks where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null limit 1)sql";
 
 } // namespace
 
@@ -180,7 +199,8 @@ void count_owned(crm::Call& call) {
 
 void reassign_meetings(crm::Call& call) {
   const Transfer t = Transfer::of(call.input());
-  if (auto transfer = call.input().text("transfer")) return transfer_one_batch(call, t, *transfer, "meeting", kMoveMeetings);
+  if (auto transfer = call.input().text("transfer"))
+    return transfer_one_batch(call, t, *transfer, "meeting", kMoveMeetings, kMeetingsLeft);
   const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       with batch as (
@@ -199,7 +219,8 @@ void reassign_meetings(crm::Call& call) {
 
 void reassign_tasks(crm::Call& call) {
   const Transfer t = Transfer::of(call.input());
-  if (auto transfer = call.input().text("transfer")) return transfer_one_batch(call, t, *transfer, "task", kMoveTasks);
+  if (auto transfer = call.input().text("transfer"))
+    return transfer_one_batch(call, t, *transfer, "task", kMoveTasks, kTasksLeft);
   const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       with batch as (
