@@ -3,7 +3,7 @@
 //  - the host killed with SIGKILL three times in one run, at points the test
 //    picks by holding a lock the saga runs into: after a batch committed and
 //    before the engine recorded it, inside a batch's transaction, and inside
-//    the notify step's transaction;
+//    the notify step's transaction; and once more while it compensates;
 //  - PostgreSQL and NATS restarted while a saga runs (private services, so no
 //    other test's servers go down);
 //  - two reassignments of the same user at once, and one from the target of
@@ -138,6 +138,66 @@ TEST_CASE("a reassignment killed three times - between a batch and its record, i
   expect_moved_once(sql, id, kLargeOwner);
   CHECK(notified_by(sql, id) ==
         std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
+}
+
+TEST_CASE("a reassignment killed while it compensates finishes the compensation on restart - every record back "
+          "once",
+          "[faults][reassignment][kill]") {
+  ReassignmentHost h;
+  Sql sql = h.sql();
+  seed_owner(sql, h.from.id, h.manager.id, kLargeOwner);
+  // The summary's title ("Records of <name> were reassigned to you") grows
+  // past what analytics.notify accepts: the last step fails every attempt.
+  sql.query("update auth.users set name = repeat('n', 300) where id = $1::uuid", {h.from.id});
+
+  const std::string id = h.start(h.from, h.to);
+  const bool moved_on = eventually([&] { return instance_row(sql, id).step > kCustomers; }, 30s, 20ms);
+  INFO(step_history(sql, id));
+  REQUIRE(moved_on);
+  // The customers are the target's now; the third batch moving them back
+  // waits on one of them.
+  RowLock customer(h.sql());
+  auto held = customer.hold("select id from customer.customers where id = (select id from customer.transfers "
+                            "where transfer = $1 order by id offset 2500 limit 1) for update",
+                            {id + ":customers"});
+  REQUIRE(held.size() == 1);
+  wait_until_blocked(h, sql, customer, id, "the third batch of its customers' compensation");
+  const InstanceRow at = instance_row(sql, id);
+  CHECK(at.phase == "compensating");
+  CHECK(at.step == kCustomers);
+  CHECK(at.batch == 2);
+  h.kill();
+  CHECK(end_sessions_blocked_on(sql, customer) == 1);
+  customer.release();
+  CHECK(transferred(sql, "customer.transfers", id + ":customers") == 4000);
+
+  h.restart();
+  wait_for_end(h, sql, id, "COMPENSATED", 60s);
+  CHECK(holdings_of(sql, h.from.id) == kLargeOwner);
+  CHECK(holdings_of(sql, h.to.id) == Holdings{});
+  expect_unmovable_kept(sql, h.from.id);
+  // Every record recorded under a transfer was settled, once.
+  for (const auto& [table, step] : std::vector<std::pair<std::string, std::string>>{
+           {"customer.transfers", "customers"},
+           {"sales.transfers", "meetings"},
+           {"sales.transfers", "tasks"},
+           {"opportunity.transfers", "approvals"}})
+    CHECK(transferred(sql, table, id + ":" + step) == 0);
+  // Each customer is in one customer.reassigned event there and one back.
+  auto ids = sql.query("select count(*)::text, count(distinct e.customer_id)::text from customer.crm_outbox o, "
+                       "jsonb_array_elements_text(o.data -> 'ids') e (customer_id) where o.type = "
+                       "'customer.reassigned' and o.data ->> 'transfer' = $1",
+                       {id + ":customers"});
+  CHECK(*ids[0][0] == std::to_string(2 * kLargeOwner.customers));
+  CHECK(*ids[0][1] == std::to_string(kLargeOwner.customers));
+  INFO(step_history(sql, id));
+  CHECK(sql.count("select count(*) from (select 1 from platform.workflow_steps where instance_id = $1::uuid and "
+                  "status = 'COMPLETED' group by run, phase, name having count(*) > 1) repeated",
+                  {id}) == 0);
+  CHECK(sql.count("select count(*) from platform.workflow_steps where instance_id = $1::uuid and name = 'notify' "
+                  "and status = 'FAILED' and error like 'analytics.notify: %'",
+                  {id}) == 5);
+  CHECK(notified_by(sql, id).empty());
 }
 
 TEST_CASE("a reassignment goes on through a PostgreSQL restart and a NATS restart and completes",
