@@ -3,7 +3,8 @@
 //  - the host killed with SIGKILL three times in one run, at points the test
 //    picks by holding a lock the saga runs into: after a batch committed and
 //    before the engine recorded it, inside a batch's transaction, and inside
-//    the notify step's transaction; and once more while it compensates;
+//    the notify step's transaction; and, in a run whose last step fails,
+//    while it compensates;
 //  - PostgreSQL and NATS restarted while a saga runs (private services, so no
 //    other test's servers go down);
 //  - two reassignments of the same user at once, and one from the target of
@@ -136,8 +137,7 @@ TEST_CASE("a reassignment killed three times - between a batch and its record, i
   CHECK(holdings_of(sql, h.to.id) == kLargeOwner);
   expect_unmovable_kept(sql, h.from.id);
   expect_moved_once(sql, id, kLargeOwner);
-  CHECK(notified_by(sql, id) ==
-        std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
+  CHECK(notified_by(sql, id) == std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
 }
 
 TEST_CASE("a reassignment killed while it compensates finishes the compensation on restart - every record back "
@@ -177,11 +177,11 @@ TEST_CASE("a reassignment killed while it compensates finishes the compensation 
   CHECK(holdings_of(sql, h.to.id) == Holdings{});
   expect_unmovable_kept(sql, h.from.id);
   // Every record recorded under a transfer was settled, once.
-  for (const auto& [table, step] : std::vector<std::pair<std::string, std::string>>{
-           {"customer.transfers", "customers"},
-           {"sales.transfers", "meetings"},
-           {"sales.transfers", "tasks"},
-           {"opportunity.transfers", "approvals"}})
+  for (const auto& [table, step] :
+       std::vector<std::pair<std::string, std::string>>{{"customer.transfers", "customers"},
+                                                        {"sales.transfers", "meetings"},
+                                                        {"sales.transfers", "tasks"},
+                                                        {"opportunity.transfers", "approvals"}})
     CHECK(transferred(sql, table, id + ":" + step) == 0);
   // Each customer is in one customer.reassigned event there and one back.
   auto ids = sql.query("select count(*)::text, count(distinct e.customer_id)::text from customer.crm_outbox o, "
@@ -252,8 +252,7 @@ TEST_CASE("a reassignment goes on through a PostgreSQL restart and a NATS restar
   CHECK(holdings_of(sql, h.to.id) == kLargeOwner);
   expect_unmovable_kept(sql, h.from.id);
   expect_moved_once(sql, id, kLargeOwner);
-  CHECK(notified_by(sql, id) ==
-        std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
+  CHECK(notified_by(sql, id) == std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
 
   // Every customer.reassigned event of the saga reached its consumers, once.
   const long long events = sql.count("select count(*) from customer.crm_outbox where type = 'customer.reassigned' "
@@ -308,8 +307,7 @@ TEST_CASE("two reassignments of the same user at once both complete - each recor
   expect_moved_once(sql, to_one, one);
   expect_moved_once(sql, to_other, other);
   CHECK(moved_by_both(sql, to_one, to_other) == 0);
-  CHECK(notified_by(sql, to_one) ==
-        std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
+  CHECK(notified_by(sql, to_one) == std::map<std::string, long long>{{h.to.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
   CHECK(notified_by(sql, to_other) ==
         std::map<std::string, long long>{{h.other.id, 1}, {h.from.id, 1}, {h.manager.id, 1}});
 }

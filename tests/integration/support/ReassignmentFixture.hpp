@@ -25,6 +25,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <libpq-fe.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -96,8 +100,10 @@ private:
   }
   void restore() {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
-      else ::unsetenv(it->first.c_str());
+      if (it->second)
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        ::unsetenv(it->first.c_str());
     }
     saved_.clear();
   }
@@ -197,8 +203,8 @@ struct Holdings {
 };
 
 inline std::ostream& operator<<(std::ostream& out, const Holdings& h) {
-  return out << "{customers " << h.customers << ", meetings " << h.meetings << ", tasks " << h.tasks
-             << ", approvals " << h.approvals << "}";
+  return out << "{customers " << h.customers << ", meetings " << h.meetings << ", tasks " << h.tasks << ", approvals "
+             << h.approvals << "}";
 }
 
 // Gives `owner` what `h` says, by SQL: live customers, future meetings, OPEN
@@ -245,8 +251,8 @@ inline void seed_owner(Sql& sql, const std::string& owner, const std::string& ap
 // What `user` holds now, of what a reassignment moves.
 inline Holdings holdings_of(Sql& sql, const std::string& user) {
   Holdings h;
-  h.customers = sql.count("select count(*) from customer.customers where owner_id = $1::uuid and deleted_at is null",
-                          {user});
+  h.customers =
+      sql.count("select count(*) from customer.customers where owner_id = $1::uuid and deleted_at is null", {user});
   h.meetings = sql.count("select count(*) from sales.meetings where owner_id = $1::uuid and scheduled_at > now() "
                          "and deleted_at is null",
                          {user});
@@ -360,8 +366,7 @@ inline void wait_for_end(ReassignmentHost& h, Sql& sql, const std::string& id, c
         return last.status != "RUNNING" && last.status != "WAITING";
       },
       timeout, 100ms);
-  INFO("instance " << id << " is " << last << "; its steps:\n"
-                   << step_history(sql, id) << h.process().log_tail(40));
+  INFO("instance " << id << " is " << last << "; its steps:\n" << step_history(sql, id) << h.process().log_tail(40));
   REQUIRE(ended);
   REQUIRE(last.status == status);
 }
@@ -370,11 +375,11 @@ inline void wait_for_end(ReassignmentHost& h, Sql& sql, const std::string& id, c
 
 // What one reassignment instance moved, by every record it keeps.
 struct Moved {
-  Holdings results;     // ctx.results[step].count, summed over the batches
-  Holdings transferred; // rows recorded under its transfers
+  Holdings results;                                // ctx.results[step].count, summed over the batches
+  Holdings transferred;                            // rows recorded under its transfers
   long long event_ids = 0, distinct_event_ids = 0; // customer ids in its customer.reassigned events
-  long long repeated_steps = 0; // forward step records (a step or a batch) written more than once
-  long long elsewhere = 0;      // transfer rows whose record its target does not hold now
+  long long repeated_steps = 0;                    // forward step records (a step or a batch) written more than once
+  long long elsewhere = 0;                         // transfer rows whose record its target does not hold now
 };
 
 inline Moved moved_by(Sql& sql, const std::string& instance) {
@@ -390,17 +395,19 @@ inline Moved moved_by(Sql& sql, const std::string& instance) {
   };
   m.results = {count("customers"), count("meetings"), count("tasks"), count("approvals")};
   const std::string key = instance + ":";
-  m.transferred.customers = sql.count("select count(*) from customer.transfers where transfer = $1", {key + "customers"});
-  m.transferred.meetings = sql.count("select count(*) from sales.transfers where transfer = $1 and kind = 'meeting'",
-                                     {key + "meetings"});
+  m.transferred.customers =
+      sql.count("select count(*) from customer.transfers where transfer = $1", {key + "customers"});
+  m.transferred.meetings =
+      sql.count("select count(*) from sales.transfers where transfer = $1 and kind = 'meeting'", {key + "meetings"});
   m.transferred.tasks =
       sql.count("select count(*) from sales.transfers where transfer = $1 and kind = 'task'", {key + "tasks"});
-  m.transferred.approvals = sql.count("select count(*) from opportunity.transfers where transfer = $1",
-                                      {key + "approvals"});
-  auto ids = sql.query("select count(*)::text, count(distinct e.customer_id)::text from customer.crm_outbox o, "
-                       "jsonb_array_elements_text(o.data -> 'ids') e (customer_id) where o.type = 'customer.reassigned' "
-                       "and o.data ->> 'transfer' = $1",
-                       {key + "customers"});
+  m.transferred.approvals =
+      sql.count("select count(*) from opportunity.transfers where transfer = $1", {key + "approvals"});
+  auto ids =
+      sql.query("select count(*)::text, count(distinct e.customer_id)::text from customer.crm_outbox o, "
+                "jsonb_array_elements_text(o.data -> 'ids') e (customer_id) where o.type = 'customer.reassigned' "
+                "and o.data ->> 'transfer' = $1",
+                {key + "customers"});
   m.event_ids = std::stoll(*ids[0][0]);
   m.distinct_event_ids = std::stoll(*ids[0][1]);
   m.repeated_steps = sql.count("select count(*) from (select 1 from platform.workflow_steps where instance_id = "
@@ -424,8 +431,7 @@ inline Moved moved_by(Sql& sql, const std::string& instance) {
 // transfer records and its events agree, no batch was recorded twice, and
 // what it moved is still with its target (unless `passed_on`: a later
 // reassignment may have taken some further).
-inline void expect_moved_once(Sql& sql, const std::string& instance, const Holdings& expected,
-                              bool passed_on = false) {
+inline void expect_moved_once(Sql& sql, const std::string& instance, const Holdings& expected, bool passed_on = false) {
   const Moved m = moved_by(sql, instance);
   INFO("instance " << instance << "\n" << step_history(sql, instance));
   CHECK(m.results == expected);
