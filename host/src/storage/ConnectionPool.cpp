@@ -5,6 +5,26 @@
 
 namespace crm::storage {
 
+namespace {
+
+// An idle connection the server has ended (a restart, pg_terminate_backend)
+// has the FATAL message and then the end of file to read. Reading what is
+// there without waiting (libpq's socket does not block) tells, with no round
+// trip: the first read may stop after the data (a forgotten COMMIT's answer,
+// the message), the second meets the end of file and libpq marks the
+// connection bad. Handed out, such a connection would fail the first
+// statement of whoever took it: after a PostgreSQL restart every idle
+// connection would fail one operation (a workflow step an attempt each, so a
+// pool with five of them could use up a step's retries).
+bool ended_by_server(PgConnection& c) {
+  if (!c.healthy()) return true;
+  for (int read = 0; read < 2 && PQconsumeInput(c.native()) == 1; ++read) {
+  }
+  return PQstatus(c.native()) != CONNECTION_OK;
+}
+
+} // namespace
+
 ConnectionPool::ConnectionPool(PoolConfig config) : config_(std::move(config)) {}
 
 void ConnectionPool::Lease::release() {
@@ -15,10 +35,11 @@ void ConnectionPool::Lease::release() {
 ConnectionPool::Lease ConnectionPool::acquire() {
   std::unique_lock lock(mutex_);
   if (waiters_.empty()) {
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(c));
+      if (!ended_by_server(*c)) return Lease(this, std::move(c));
+      --open_; // closed as it goes out of scope; the next idle one, or a new one
     }
     if (open_ < config_.max_size) {
       ++open_; // reserve the slot, connect outside the lock

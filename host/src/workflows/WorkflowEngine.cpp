@@ -276,10 +276,46 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
 
 // ---------------------------------------------------------------- working
 
+namespace {
+
+// An instance a worker gave up on because the database failed under it: its
+// id, and when its lease was last renewed (the lease runs lease_seconds from there).
+struct Interrupted {
+  std::string id, leased_at;
+};
+
+// Gives back the leases of `interrupted` once the database answers again, so
+// they are taken up again now instead of when the lease runs out (30 s by
+// default: a PostgreSQL restart would stall every running saga that long).
+// Only a lease nobody has renewed since is given back: after it ran out,
+// another worker may have the instance. Throws PgError while the database is
+// away (any other failure leaves the instance to its lease).
+void give_back(storage::ConnectionPool& pool, const EngineConfig& config, std::vector<Interrupted>& interrupted) {
+  if (interrupted.empty()) return;
+  auto conn = pool.acquire();
+  const std::string lease = std::to_string(config.lease_seconds);
+  while (!interrupted.empty()) {
+    const Interrupted& i = interrupted.back();
+    const char* p[] = {i.id.c_str(), config.host_id.c_str(), i.leased_at.c_str(), lease.c_str()};
+    try {
+      conn->query("update platform.workflow_instances set lease_owner = null, lease_until = null where id = $1::uuid "
+                  "and lease_owner = $2 and lease_until = $3::timestamptz + make_interval(secs => $4::int)",
+                  p, 4);
+    } catch (const storage::PgError& e) {
+      if (e.status() == CRM_E_UNAVAILABLE) throw;
+    }
+    interrupted.pop_back();
+  }
+}
+
+} // namespace
+
 void WorkflowEngine::work(Worker& w) {
+  std::vector<Interrupted> interrupted;
   while (!stop_) {
     std::vector<Instance> batch;
     try {
+      give_back(pool_, config_, interrupted);
       batch = claim(config_.claim_batch);
     } catch (const std::exception& e) {
       log::warn("workflows", std::string("cannot look for work, trying again in a second: ") + e.what(), {});
@@ -290,8 +326,14 @@ void WorkflowEngine::work(Worker& w) {
       if (stop_) break; // the rest stay leased to this host id: taken back at restart
       try {
         advance(w, inst);
+      } catch (const storage::PgError& e) {
+        // The database failed under us: the instance is taken up again when
+        // it answers (or, failing that, when the lease runs out).
+        log::warn("workflows", std::string("instance interrupted, will resume: ") + e.what(),
+                  {{"workflow", inst.name}, {"instance", inst.id}});
+        if (e.status() == CRM_E_UNAVAILABLE) interrupted.push_back({inst.id, inst.claimed_at});
       } catch (const std::exception& e) {
-        // The database failed under us: the lease runs out and the instance is taken up again.
+        // Taken up again when the lease runs out.
         log::warn("workflows", std::string("instance interrupted, will resume: ") + e.what(),
                   {{"workflow", inst.name}, {"instance", inst.id}});
       }
