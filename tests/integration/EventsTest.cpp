@@ -5,10 +5,10 @@
 // replays once fixed, and a NATS outage loses nothing.
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
+#include "support/PrivateServices.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -42,12 +42,6 @@ Poco::JSON::Array::Ptr dead_letters(HostUnderTest& host, const std::string& stat
   return r.json()->getArray("items");
 }
 
-// Runs scripts/services for the services of this test run (CRM_SERVICES_DIR).
-void services(const std::string& verb, const std::string& service) {
-  const std::string command = std::string(CRM_SOURCE_DIR) + "/scripts/services " + verb + " " + service + " " +
-                              env_or("CRM_SERVICES_DIR") + " >/dev/null 2>&1";
-  REQUIRE(std::system(command.c_str()) == 0);
-}
 
 } // namespace
 
@@ -146,16 +140,13 @@ TEST_CASE("an event the consumer refuses as invalid goes to the dead letters at 
 }
 
 TEST_CASE("while NATS is down writes succeed, and every event arrives once it is back", "[events][outage]") {
+  PrivateServices services; // its NATS goes down, not the one other tests share
   HostUnderTest host({"fixture_c", "fixture_cpp"});
   Http& http = host.http();
   REQUIRE(post_item(http, "before").status == 201);
   REQUIRE(wait_for([&] { return received(host)["before"] == 1; }));
 
-  struct Restart {
-    ~Restart() { std::system((std::string(CRM_SOURCE_DIR) + "/scripts/services start-one nats " +
-                              env_or("CRM_SERVICES_DIR") + " >/dev/null 2>&1").c_str()); }
-  } restart_even_on_failure;
-  services("stop-one", "nats");
+  services.stop("nats");
 
   std::set<std::string> names;
   for (int i = 0; i < 20; ++i) {
@@ -171,7 +162,7 @@ TEST_CASE("while NATS is down writes succeed, and every event arrives once it is
   auto metrics = http.get("/metrics");
   CHECK(contains(metrics.body, R"(crm_outbox_pending{plugin="fixture_c"} 20)"));
 
-  services("start-one", "nats");
+  services.start("nats");
   CHECK(wait_for(
       [&] {
         auto got = received(host);
