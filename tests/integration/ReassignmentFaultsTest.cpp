@@ -27,23 +27,26 @@ namespace {
 // Enough for several batches of 1,000 in each batched step.
 const Holdings kLargeOwner{6000, 1500, 5000, 2510};
 
-// Locks `from`'s live customer at position `rank` in id order (the saga moves
-// them in that order, 1,000 a batch): the batch holding it waits.
+// Locks `from`'s live customer at position `rank` in the order the saga
+// moves them (newest first, kBatch a batch): the batch holding it waits.
 void hold_customer(RowLock& lock, const std::string& from, int rank) {
   // The row is picked first and locked alone: FOR UPDATE with OFFSET would
   // lock every row it skips as well.
-  auto rows = lock.hold("select id from customer.customers where id = (select id from customer.customers where "
-                        "owner_id = $1::uuid and deleted_at is null order by id offset $2::int limit 1) for update",
-                        {from, std::to_string(rank)});
+  auto rows =
+      lock.hold("select id from customer.customers where id = (select id from customer.customers where "
+                "owner_id = $1::uuid and deleted_at is null order by created_at desc, id desc offset $2::int limit 1) "
+                "for update",
+                {from, std::to_string(rank)});
   REQUIRE(rows.size() == 1);
 }
 
-// The same for `from`'s OPEN tasks.
+// The same for `from`'s OPEN tasks (moved by due date).
 void hold_task(RowLock& lock, const std::string& from, int rank) {
-  auto rows = lock.hold("select id from sales.tasks where id = (select id from sales.tasks where assignee_id = "
-                        "$1::uuid and status = 'OPEN' and deleted_at is null order by id offset $2::int limit 1) "
-                        "for update",
-                        {from, std::to_string(rank)});
+  auto rows =
+      lock.hold("select id from sales.tasks where id = (select id from sales.tasks where assignee_id = "
+                "$1::uuid and status = 'OPEN' and deleted_at is null order by due_at, id offset $2::int limit 1) "
+                "for update",
+                {from, std::to_string(rank)});
   REQUIRE(rows.size() == 1);
 }
 

@@ -86,11 +86,10 @@ TEST_CASE("deleting a user hands its records to its manager through the offboard
   const std::string grace = create_customer(http, leaving, "Grace Hopper");
   const std::string kept = create_customer(http, colleague, "Alan Turing");
   const std::string due = utc_time(std::chrono::system_clock::now() + std::chrono::hours(72));
-  const std::string task = text_of(ok_json(http, leaving, "POST", "/api/tasks",
-                                           "{\"title\":\"Call Ada\",\"customerId\":\"" + ada + "\",\"dueAt\":\"" +
-                                               due + "\"}",
-                                           201),
-                                   "id");
+  const std::string task =
+      text_of(ok_json(http, leaving, "POST", "/api/tasks",
+                      "{\"title\":\"Call Ada\",\"customerId\":\"" + ada + "\",\"dueAt\":\"" + due + "\"}", 201),
+              "id");
 
   auto deleted = auth.call("DELETE", "/api/auth/users/" + leaving.id, "", auth.admin().access_token);
   INFO(deleted.body);
@@ -129,8 +128,8 @@ TEST_CASE("deleting a user hands its records to its manager through the offboard
 
   // The same instance is not started twice: a second delivery of the event
   // (a replay) finds it.
-  auto event = sql.scalar("select id::text from auth.crm_outbox where type = 'user.deleted' and subject = $1",
-                          {leaving.id});
+  auto event =
+      sql.scalar("select id::text from auth.crm_outbox where type = 'user.deleted' and subject = $1", {leaving.id});
   REQUIRE(event);
   replay_event(auth, sql, "auth", *event);
   std::this_thread::sleep_for(1s); // nothing to wait for: a second instance would appear within it
@@ -150,8 +149,8 @@ TEST_CASE("the successor is the one named, else an ADMIN when the user has no ma
   create_customer(http, alone, "Grace Hopper");
 
   SECTION("reassignTo wins over the manager") {
-    auto deleted = auth.call("DELETE", "/api/auth/users/" + leaving.id + "?reassignTo=" + named.id, "",
-                             auth.admin().access_token);
+    auto deleted =
+        auth.call("DELETE", "/api/auth/users/" + leaving.id + "?reassignTo=" + named.id, "", auth.admin().access_token);
     INFO(deleted.body);
     REQUIRE(deleted.status == 202);
     wait_for_instance(auth, text_of(deleted.json(), "workflowInstanceId"), "COMPLETED");

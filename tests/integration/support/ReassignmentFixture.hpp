@@ -43,8 +43,25 @@ namespace itest {
 
 // ---------------------------------------------------------------- host
 
+// The shipped workflows/reassignment.lua with batches of kBatch records: the
+// fault points and counts below are in batches of that size, whatever size
+// the script ships with.
+inline constexpr int kBatch = 1000;
+
+inline std::string reassignment_source() {
+  std::string source = shipped_workflow("reassignment.lua");
+  const std::string batch_line = "\nlocal BATCH = ";
+  const auto at = source.find(batch_line);
+  INFO("reassignment.lua should set its batch size in one line 'local BATCH = <n>'");
+  REQUIRE(at != std::string::npos);
+  REQUIRE(source.find(batch_line, at + 1) == std::string::npos);
+  const auto value = at + batch_line.size();
+  source.replace(value, source.find('\n', value) - value, std::to_string(kBatch));
+  return source;
+}
+
 inline AuthHostOptions reassignment_options(const std::map<std::string, std::string>& env = {}) {
-  AuthHostOptions options = analytics_options({{"reassignment.lua", shipped_workflow("reassignment.lua")}}, {"opportunity"});
+  AuthHostOptions options = analytics_options({{"reassignment.lua", reassignment_source()}}, {"opportunity"});
   for (const auto& [k, v] : env) options.env[k] = v;
   return options;
 }
