@@ -7,10 +7,15 @@
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
 
+#include "cache/PluginCache.hpp"
+#include "cache/RedisPool.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
 #include <thread>
+#include <vector>
 
 using namespace itest;
 
@@ -88,6 +93,69 @@ TEST_CASE("Redis down: reads miss, requests succeed, readiness says degraded", "
   CHECK(text_of(ready.json(), "status") == "degraded");
   auto metrics = host.http().get("/metrics").body;
   CHECK(metric_value(metrics, "crm_cache_requests", {{"plugin", "fixture_flow"}, {"result", "unavailable"}}) >= 4.0);
+}
+
+// A saga's batch drops thousands of keys at once (customer.reassign_owner:
+// 5,000). Readers arriving meanwhile go to the database; they must not send
+// the deletions again themselves (each did, once: every reader of the host
+// stalled behind its own copy of the whole batch).
+TEST_CASE("a large cache deletion is sent once while readers keep reading, and leaves no value behind", "[cache]") {
+  require_services();
+  crm::cache::RedisConfig config;
+  config.port = std::stoi(env_or("CRM_REDIS_PORT", "6379"));
+  crm::cache::RedisPool redis(config);
+  const std::string prefix = "itest-" + random_hex(8) + ":";
+  crm::cache::PluginCache cache(redis, prefix, 300, 3600);
+  constexpr int kKeys = 5000;
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back("customer:" + std::to_string(i));
+  for (const auto& key : keys) cache.set("p", key, "", "old", 0);
+  std::string value, generation;
+  REQUIRE(cache.get("p", keys[17], value, generation) == crm::cache::PluginCache::Result::Hit);
+  REQUIRE(value == "old");
+
+  std::atomic<bool> stop{false};
+  std::atomic<long long> reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r)
+    readers.emplace_back([&, r] {
+      std::string v, g;
+      for (int i = r; !stop; i = (i + 7) % kKeys) {
+        cache.get("p", keys[static_cast<size_t>(i)], v, g);
+        ++reads;
+      }
+    });
+  while (reads < 100) std::this_thread::yield();
+  cache.invalidate("p", keys);
+  stop = true;
+  for (auto& t : readers) t.join();
+
+  // Each generation went up exactly once, and no value is left.
+  Poco::Redis::Client client("127.0.0.1", config.port);
+  for (int at = 0; at < kKeys; at += 500) {
+    Poco::Redis::Array mget;
+    mget << "MGET";
+    for (int i = at; i < at + 500; ++i) mget << prefix + "cache:p:" + keys[static_cast<size_t>(i)] + ":gen";
+    const auto gens = client.execute<Poco::Redis::Array>(mget);
+    REQUIRE(gens.size() == 500);
+    for (int i = 0; i < 500; ++i) {
+      INFO("key " << keys[static_cast<size_t>(at + i)]);
+      const auto gen = gens.get<Poco::Redis::BulkString>(static_cast<size_t>(i));
+      REQUIRE_FALSE(gen.isNull());
+      REQUIRE(gen.value() == "1");
+    }
+  }
+  for (const auto& key : {keys[0], keys[17], keys[kKeys - 1]}) {
+    Poco::Redis::Array exists;
+    exists << "EXISTS" << prefix + "cache:p:" + key;
+    CHECK(client.execute<Poco::Int64>(exists) == 0);
+    CHECK(cache.get("p", key, value, generation) == crm::cache::PluginCache::Result::Miss);
+    CHECK(generation == "1");
+  }
+  // The next fill is served again.
+  cache.set("p", keys[17], generation, "new", 0);
+  REQUIRE(cache.get("p", keys[17], value, generation) == crm::cache::PluginCache::Result::Hit);
+  CHECK(value == "new");
 }
 
 TEST_CASE("a schedule runs once per interval however many hosts are up", "[schedules]") {

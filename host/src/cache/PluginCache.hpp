@@ -49,12 +49,15 @@ private:
   };
   Counters& counters_for(const std::string& plugin);
   std::string value_key(const std::string& plugin, const std::string& key) const;
-  bool flush_pending();
+  // Sends the waiting deletions. wait_for_turn false: gives up at once
+  // (false) when another thread is sending them.
+  bool flush_pending(bool wait_for_turn);
 
   RedisPool& redis_;
   std::string prefix_;
   unsigned default_ttl_, max_ttl_;
   mutable std::mutex mutex_;
+  std::mutex flush_mutex_; // one thread sends the waiting deletions at a time
   std::map<std::string, std::unique_ptr<Counters>> counters_;
   std::set<std::string> pending_; // value keys whose generation could not be bumped yet
   std::atomic<bool> has_pending_{false};
