@@ -94,8 +94,9 @@ void validate(Context& ctx, const std::vector<std::string>& files) {
     } else {
       const json::Value& steps = answer.get("steps");
       const json::Value& states = answer.get("states");
-      std::string shape = steps.is_array()    ? std::to_string(steps.size()) + " steps"
-                          : states.is_array() ? std::to_string(states.size()) + " states"
+      auto count = [](size_t n, const char* one, const char* many) { return std::to_string(n) + (n == 1 ? one : many); };
+      std::string shape = steps.is_array()    ? count(steps.size(), " step", " steps")
+                          : states.is_array() ? count(states.size(), " state", " states")
                                               : std::string();
       out.line(path + ": ok (" + json::text(answer, "kind") + ", trigger " + json::text(answer, "trigger") +
                (shape.empty() ? "" : ", " + shape) + ")");
