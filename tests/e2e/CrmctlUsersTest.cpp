@@ -131,6 +131,12 @@ TEST_CASE("an admin creates a manager and two sales users and finds them by emai
     auto owner = h.as(h.auth().admin().access_token, "GET", "/api/customers/" + customer_id);
     REQUIRE(owner.status == 200);
     CHECK(text_of(owner.json(), "ownerId") == mona.id);
+    // The offboarding is a state machine, not a saga: listed when named.
+    const std::string offboarding = out[0].substr(out[0].rfind(' ') + 1);
+    auto listed = json_array(h.ok({"sagas", "list", "--name", "user_offboarding", "-o", "json"}).out);
+    REQUIRE(listed->size() == 1);
+    CHECK(text_of(listed->getObject(0), "id") == offboarding);
+    CHECK(text_of(listed->getObject(0), "status") == "COMPLETED");
 
     CHECK(!json_object(h.ok({"users", "get", sue.email, "-o", "json"}).out)->getValue<bool>("active"));
     auto again = h.run({"users", "delete", sue.email});

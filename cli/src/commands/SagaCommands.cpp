@@ -108,7 +108,9 @@ struct ListOptions {
 };
 
 // The instance list has no kind filter: pages are read until `limit` sagas
-// are found (or all of them with --all).
+// are found (or all of them with --all). Named with --name, a workflow's
+// instances are listed whatever its kind: user_offboarding, a state machine
+// that waits for its reassignment, is one an admin asks for by name.
 void list(Context& ctx, const ListOptions& o) {
   ApiClient& api = ctx.api();
   json::Value sagas = json::Value::array();
@@ -119,7 +121,7 @@ void list(Context& ctx, const ListOptions& o) {
     q.add("name", o.name).add("status", o.status).add("limit", "200").add("cursor", cursor);
     Page page = api.page("/api/workflow-instances" + q.str());
     for (const auto& item : page.items.items()) {
-      if (json::text(item, "kind") != "saga") continue;
+      if (o.name.empty() && json::text(item, "kind") != "saga") continue;
       if (!o.all && sagas.size() >= static_cast<size_t>(o.limit)) {
         more = true;
         break;
@@ -219,14 +221,16 @@ void add_saga_commands(CLI::App& app, Context& ctx) {
                "Follow the saga step by step to its end; exit 4 unless it completes (Ctrl-C stops following only)");
   re->callback([&ctx, ro] { reassign(ctx, *ro); });
 
-  CLI::App* sagas = command(app, "sagas", "Look at and steer saga instances (reassignments, offboardings...)",
-                            "crmctl sagas list --status FAILED\ncrmctl sagas retry 3f0c...");
+  CLI::App* sagas = command(app, "sagas", "Look at and steer saga instances (reassignments, customer deletions; offboardings by "
+                            "--name)",
+                            "crmctl sagas list --status FAILED\ncrmctl sagas list --name user_offboarding\n"
+                            "crmctl sagas retry 3f0c...");
   sagas->require_subcommand(1);
 
   auto lo = std::make_shared<ListOptions>();
   CLI::App* ls = command(*sagas, "list", "List saga instances, newest first",
                          "crmctl sagas list --name reassignment --status RUNNING");
-  ls->add_option("--name", lo->name, "Only this workflow");
+  ls->add_option("--name", lo->name, "Only this workflow (of any kind, e.g. user_offboarding)");
   ls->add_option("--status", lo->status, "Only this status")->check(CLI::IsMember(statuses()));
   ls->add_option("--limit", lo->limit, "At most this many")->check(CLI::Range(1, 10000))->capture_default_str();
   ls->add_flag("--all", lo->all, "Every one");
