@@ -221,8 +221,8 @@ void add_saga_commands(CLI::App& app, Context& ctx) {
                "Follow the saga step by step to its end; exit 4 unless it completes (Ctrl-C stops following only)");
   re->callback([&ctx, ro] { reassign(ctx, *ro); });
 
-  CLI::App* sagas = command(app, "sagas", "Look at and steer saga instances (reassignments, customer deletions; offboardings by "
-                            "--name)",
+  CLI::App* sagas = command(app, "sagas",
+                            "Look at and steer saga instances (reassignments, customer deletions; offboardings by --name)",
                             "crmctl sagas list --status FAILED\ncrmctl sagas list --name user_offboarding\n"
                             "crmctl sagas retry 3f0c...");
   sagas->require_subcommand(1);

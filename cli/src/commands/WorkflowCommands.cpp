@@ -94,7 +94,9 @@ void validate(Context& ctx, const std::vector<std::string>& files) {
     } else {
       const json::Value& steps = answer.get("steps");
       const json::Value& states = answer.get("states");
-      auto count = [](size_t n, const char* one, const char* many) { return std::to_string(n) + (n == 1 ? one : many); };
+      auto count = [](size_t n, const char* one, const char* many) {
+        return std::to_string(n) + (n == 1 ? one : many);
+      };
       std::string shape = steps.is_array()    ? count(steps.size(), " step", " steps")
                           : states.is_array() ? count(states.size(), " state", " states")
                                               : std::string();

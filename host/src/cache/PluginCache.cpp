@@ -129,6 +129,14 @@ constexpr const char* kDeleteScript =
 // kilobyte waits about 40 ms for the server's delayed ACK.
 constexpr size_t kDeleteChunk = 256;
 
+// Whether each of the n replies is the count the script returns.
+bool script_counts(const Poco::Redis::Array& replies, size_t n) {
+  if (replies.isNull() || replies.size() != n) return false;
+  for (size_t i = 0; i < n; ++i)
+    if (replies.getType(i) != Poco::Redis::RedisTypeTraits<Poco::Int64>::TypeId) return false;
+  return true;
+}
+
 } // namespace
 
 bool PluginCache::flush_pending(bool wait_for_turn) {
@@ -154,22 +162,17 @@ bool PluginCache::flush_pending(bool wait_for_turn) {
     for (size_t i = at; i < end; ++i) eval << keys[i] << keys[i] + ":gen";
     eval << gen_ttl;
   }
+  // Unreachable, or answered with anything but a count per script: the
+  // deletions keep waiting (a value served meanwhile could be stale).
   const auto replies = redis_.pipeline(commands);
-  if (!replies) {
+  if (!replies || !script_counts(*replies, commands.size())) {
     if (!warned_.exchange(true))
-      log::warn("cache", "Redis is unreachable: " + std::to_string(keys.size()) +
-                           " cache deletion(s) wait; this host reads nothing from the cache until they are done",
+      log::warn("cache",
+                (replies ? "Redis refused the cache deletions (" + replies->toString() + ")" : "Redis is unreachable") +
+                    ": " + std::to_string(keys.size()) +
+                    " cache deletion(s) wait; this host reads nothing from the cache until they are done",
                 {});
     return false;
-  }
-  for (size_t i = 0; i < commands.size(); ++i) {
-    if (replies->isNull() || i >= replies->size() ||
-        replies->getType(i) != Poco::Redis::RedisTypeTraits<Poco::Int64>::TypeId) {
-      // Redis answered, but not with the count: nothing a retry would mend.
-      log::error("cache", "Redis refused the cache deletions: " + (replies->isNull() ? "no reply" : replies->toString()),
-                 {});
-      return false;
-    }
   }
   if (warned_.exchange(false)) log::info("cache", "the waiting cache deletions are done; the cache is in use again", {});
   std::lock_guard lock(mutex_);
