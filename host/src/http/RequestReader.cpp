@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace crm::http {
 
@@ -33,6 +34,14 @@ bool parse_length(const std::string& text, size_t& out) {
   }
   out = n;
   return true;
+}
+
+// Every value of header `name`, in order.
+std::vector<std::string> values_of(const Poco::Net::NameValueCollection& headers, const char* name) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : headers)
+    if (Poco::icompare(key, name) == 0) out.push_back(value);
+  return out;
 }
 
 } // namespace
@@ -175,8 +184,7 @@ bool RequestReader::parse_head() {
   }
   if (head_.has("Host")) {
     // One Host only (RFC 9112 3.2).
-    auto range = head_.equal_range("Host");
-    if (std::distance(range.first, range.second) > 1) {
+    if (values_of(head_, "Host").size() > 1) {
       fail(400, "more than one Host header");
       return false;
     }
@@ -184,9 +192,8 @@ bool RequestReader::parse_head() {
 
   bool chunked = false;
   if (head_.has("Transfer-Encoding")) {
-    auto range = head_.equal_range("Transfer-Encoding");
     std::string te;
-    for (auto it = range.first; it != range.second; ++it) te += (te.empty() ? "" : ",") + it->second;
+    for (const auto& v : values_of(head_, "Transfer-Encoding")) te += (te.empty() ? "" : ",") + v;
     if (Poco::icompare(Poco::trim(te), "chunked") != 0) {
       fail(501, "only the chunked transfer coding is supported");
       return false;
@@ -203,11 +210,10 @@ bool RequestReader::parse_head() {
   }
   size_t length = 0;
   if (head_.has("Content-Length")) {
-    auto range = head_.equal_range("Content-Length");
     bool first = true;
-    for (auto it = range.first; it != range.second; ++it) {
+    for (const auto& v : values_of(head_, "Content-Length")) {
       size_t n = 0;
-      if (!parse_length(it->second, n) || (!first && n != length)) {
+      if (!parse_length(v, n) || (!first && n != length)) {
         fail(400, "malformed Content-Length");
         return false;
       }
