@@ -1,7 +1,7 @@
 // ClientAddress: see the header.
 #include "http/ClientAddress.hpp"
 
-#include <Poco/Exception.h>
+#include <stdexcept>
 #include <Poco/String.h>
 
 #include <algorithm>
@@ -96,7 +96,7 @@ TrustedProxies TrustedProxies::parse(std::string_view list) {
     std::string_view addr = entry.substr(0, entry.find('/'));
     Poco::Net::IPAddress ip;
     if (!Poco::Net::IPAddress::tryParse(std::string(addr), ip))
-      throw Poco::InvalidArgumentException("http.trusted_proxies: not an address or CIDR block: " + std::string(entry));
+      throw std::invalid_argument("http.trusted_proxies: not an address or CIDR block: " + std::string(entry));
     ip = plain(ip);
     unsigned max = ip.family() == Poco::Net::IPAddress::IPv4 ? 32 : 128, prefix = max;
     if (addr.size() < entry.size()) {
@@ -104,7 +104,7 @@ TrustedProxies TrustedProxies::parse(std::string_view list) {
       char* end = nullptr;
       long n = std::strtol(bits.c_str(), &end, 10);
       if (bits.empty() || *end != '\0' || n < 0 || n > static_cast<long>(max))
-        throw Poco::InvalidArgumentException("http.trusted_proxies: bad prefix length in " + std::string(entry));
+        throw std::invalid_argument("http.trusted_proxies: bad prefix length in " + std::string(entry));
       prefix = static_cast<unsigned>(n);
     }
     out.blocks_.push_back({ip, prefix});

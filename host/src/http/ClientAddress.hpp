@@ -19,7 +19,7 @@ namespace crm::http {
 class TrustedProxies {
 public:
   // "10.0.0.0/8, 127.0.0.1, ::1/128": CIDR blocks or single addresses.
-  // Throws Poco::InvalidArgumentException naming the entry it cannot read.
+  // Throws std::invalid_argument naming the entry it cannot read.
   static TrustedProxies parse(std::string_view list);
 
   bool empty() const { return blocks_.empty(); }
