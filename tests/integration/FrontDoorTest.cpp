@@ -166,6 +166,35 @@ TEST_CASE("an idle keep-alive connection is closed silently after the keep-alive
   CHECK(c.pending().empty()); // no 408 for a connection between requests
 }
 
+TEST_CASE("a client that never reads its replies holds no worker and is dropped at the write deadline",
+          "[frontdoor]") {
+  HostUnderTest host({"fixture_cpp"}, {{"CRM_HTTP_WRITE_TIMEOUT", "2"}});
+  // Eight replies of ~900 KB each, more than loopback's socket buffers hold,
+  // to a client whose receive buffer is as small as the kernel allows.
+  RawConnection c(host.port(), {}, 4096);
+  const std::string body = R"({"blob":")" + std::string(900 * 1000, 'r') + R"("})";
+  std::string batch;
+  constexpr int kReplies = 8;
+  for (int i = 0; i < kReplies; ++i) batch += echo_request(std::to_string(i), body);
+  c.send(batch, 5s); // may stop part way: the host need not read what it cannot answer
+
+  // Meanwhile the host serves others, and no worker waits on this client.
+  auto live = timed_live_probe(host.port());
+  REQUIRE(live.reply);
+  CHECK(live.reply->status == 200);
+  const std::string metrics = metrics_text(host.port());
+  CHECK(metric_value(metrics, "crm_http_workers_busy", {}).value_or(-1) <= 1);
+  CHECK(metric_value(metrics, "crm_http_workers_busy", {}).value_or(-1) >= 0);
+
+  // Past the write deadline the connection is gone: reading now gets what
+  // was buffered, then the end, never all eight replies.
+  std::this_thread::sleep_for(4s); // the client's part: not reading, for twice the deadline
+  REQUIRE(c.wait_closed(15s));
+  int whole_replies = 0;
+  while (c.read_response(0ms)) ++whole_replies;
+  CHECK(whole_replies < kReplies);
+}
+
 TEST_CASE("a chunked body with chunk extensions and a trailer is decoded as the operation's input", "[frontdoor]") {
   HostUnderTest host({"fixture_cpp"});
   RawConnection c(host.port());

@@ -54,10 +54,13 @@ struct RawResponse {
 class RawConnection {
 public:
   // Connects (blocking, loopback) from `source` (empty: the kernel picks
-  // 127.0.0.1). Throws std::runtime_error when the connection cannot be made.
-  explicit RawConnection(int port, const std::string& source = {}) {
+  // 127.0.0.1). `receive_buffer` > 0 shrinks the socket's receive buffer (a
+  // client that reads slowly). Throws std::runtime_error when the connection
+  // cannot be made.
+  explicit RawConnection(int port, const std::string& source = {}, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     if (!source.empty()) {
       sockaddr_in from{};
       from.sin_family = AF_INET;
@@ -97,14 +100,21 @@ public:
   }
 
   // Writes all of `bytes`; false when the peer has closed or reset the
-  // connection (no SIGPIPE). A client whose request the server refused early
+  // connection (no SIGPIPE), or has not taken them within `timeout` (a server
+  // that stopped reading). A client whose request the server refused early
   // sees that, so callers read the reply whatever this returns.
-  bool send(std::string_view bytes) {
+  bool send(std::string_view bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!bytes.empty()) {
-      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return false;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd_, POLLOUT, 0};
+        ::poll(&p, 1, static_cast<int>(left.count()));
+        continue;
       }
       bytes.remove_prefix(static_cast<size_t>(n));
     }
