@@ -44,7 +44,7 @@ public:
                            {"CRM_ADMIN_PASSWORD", admin_password},
                            {"ITEST_OUT", (logs_ / "out").string()},
                            {"ITEST_ERR", (logs_ / "err").string()}};
-    const std::string script = "exec timeout 180 \"$0\" >\"$ITEST_OUT\" 2>\"$ITEST_ERR\" </dev/null";
+    const std::string script = "exec timeout --foreground 180 \"$0\" >\"$ITEST_OUT\" 2>\"$ITEST_ERR\" </dev/null";
     Poco::Process::Args args{"-c", script, std::string(CRM_SOURCE_DIR) + "/scripts/run"};
     handle_.emplace(Poco::Process::launch("/bin/sh", args, CRM_SOURCE_DIR, nullptr, nullptr, nullptr, env));
   }
