@@ -177,6 +177,17 @@ void LuaSandbox::build_environment() {
   lua_pop(L_, 2);
   lua_pushvalue(L_, env);
   lua_setfield(L_, env, "_G");
+  // Lua names a function in an error message ("bad argument #1 to
+  // 'string.find'") by finding it among the loaded libraries: list the
+  // sandbox's own there, so that its functions are named too.
+  luaL_getsubtable(L_, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (const char* name : {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME}) {
+    lua_getfield(L_, env, name);
+    lua_setfield(L_, -2, name);
+  }
+  lua_pushvalue(L_, env);
+  lua_setfield(L_, -2, LUA_GNAME);
+  lua_pop(L_, 1);
   env_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
 }
 

@@ -36,6 +36,18 @@ int sandbox_pcall(lua_State* L) {
   return lua_gettop(L);
 }
 
+// The message handler of xpcall, around the script's: Lua calls it where the
+// error is raised, and a stop is raised from the instruction hook, where
+// hooks are off - the script's handler would run unwatched. Once stopped, the
+// script's handler does not run at all.
+int guarded_handler(lua_State* L) {
+  if (box_of(L).stopped()) return 1; // the error as it is
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 // xpcall(f, handler, ...) -> true, results | false, handler(error)
 int sandbox_xpcall(lua_State* L) {
   const int n = lua_gettop(L);
@@ -43,6 +55,7 @@ int sandbox_xpcall(lua_State* L) {
   luaL_checkstack(L, 2, "too many arguments");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
+  lua_pushcclosure(L, &guarded_handler, 1);
   lua_replace(L, 1); // the handler first,
   lua_replace(L, 2); // then f and its arguments
   const int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
