@@ -51,18 +51,41 @@ bool class_matches(unsigned char c, unsigned char letter) {
   const unsigned char lower = is_upper(letter) ? static_cast<unsigned char>(letter + ('a' - 'A')) : letter;
   bool in = false;
   switch (lower) {
-  case 'a': in = is_alpha(c); break;
-  case 'c': in = is_control(c); break;
-  case 'd': in = is_digit(c); break;
-  case 'g': in = is_graph(c); break;
-  case 'l': in = is_lower(c); break;
-  case 'p': in = is_punct(c); break;
-  case 's': in = is_space(c); break;
-  case 'u': in = is_upper(c); break;
-  case 'w': in = is_alnum(c); break;
-  case 'x': in = is_hex(c); break;
-  case 'z': in = c == 0; break; // not in the manual any more, still in Lua 5.4
-  default: return letter == c;  // %. %% %] ...: the character itself
+  case 'a':
+    in = is_alpha(c);
+    break;
+  case 'c':
+    in = is_control(c);
+    break;
+  case 'd':
+    in = is_digit(c);
+    break;
+  case 'g':
+    in = is_graph(c);
+    break;
+  case 'l':
+    in = is_lower(c);
+    break;
+  case 'p':
+    in = is_punct(c);
+    break;
+  case 's':
+    in = is_space(c);
+    break;
+  case 'u':
+    in = is_upper(c);
+    break;
+  case 'w':
+    in = is_alnum(c);
+    break;
+  case 'x':
+    in = is_hex(c);
+    break;
+  case 'z':
+    in = c == 0;
+    break; // not in the manual any more, still in Lua 5.4
+  default:
+    return letter == c; // %. %% %] ...: the character itself
   }
   return is_upper(letter) ? !in : in;
 }
@@ -160,10 +183,14 @@ bool Matcher::in_set(unsigned char c, size_t open, size_t close) {
 bool Matcher::single(unsigned char c, size_t p, size_t end) {
   step();
   switch (pattern_[p]) {
-  case '.': return true;
-  case '%': return class_matches(c, static_cast<unsigned char>(pattern_[p + 1]));
-  case '[': return in_set(c, p, end - 1);
-  default: return static_cast<unsigned char>(pattern_[p]) == c;
+  case '.':
+    return true;
+  case '%':
+    return class_matches(c, static_cast<unsigned char>(pattern_[p + 1]));
+  case '[':
+    return in_set(c, p, end - 1);
+  default:
+    return static_cast<unsigned char>(pattern_[p]) == c;
   }
 }
 
@@ -225,10 +252,14 @@ size_t Matcher::match(size_t s, size_t p) {
         p = end + 1;
         continue;
       }
-      case '+': return longest(s + 1, p, end);
-      case '*': return longest(s, p, end);
-      case '-': return shortest(s, p, end);
-      default: break;
+      case '+':
+        return longest(s + 1, p, end);
+      case '*':
+        return longest(s, p, end);
+      case '-':
+        return shortest(s, p, end);
+      default:
+        break;
       }
     }
     ++s;
@@ -253,8 +284,10 @@ size_t Matcher::shortest(size_t s, size_t p, size_t end) {
   while (true) {
     const size_t r = match(s, end + 1);
     if (r != kNoMatch) return r;
-    if (s < subject_.size() && single(static_cast<unsigned char>(subject_[s]), p, end)) ++s;
-    else return kNoMatch;
+    if (s < subject_.size() && single(static_cast<unsigned char>(subject_[s]), p, end))
+      ++s;
+    else
+      return kNoMatch;
   }
 }
 

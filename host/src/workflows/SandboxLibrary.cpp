@@ -126,7 +126,8 @@ int bounded_insert(lua_State* L) {
   const lua_Integer first_empty = static_cast<lua_Integer>(static_cast<lua_Unsigned>(luaL_len(L, 1)) + 1u);
   lua_Integer pos = first_empty;
   switch (lua_gettop(L)) {
-  case 2: break;
+  case 2:
+    break;
   case 3: {
     pos = luaL_checkinteger(L, 2);
     luaL_argcheck(L, static_cast<lua_Unsigned>(pos) - 1u < static_cast<lua_Unsigned>(first_empty), 2,
@@ -139,7 +140,8 @@ int bounded_insert(lua_State* L) {
     }
     break;
   }
-  default: return luaL_error(L, "wrong number of arguments to 'insert'");
+  default:
+    return luaL_error(L, "wrong number of arguments to 'insert'");
   }
   lua_seti(L, 1, pos);
   return 0;
