@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -134,6 +135,27 @@ TEST_CASE("a definition that loops or escapes while being read is refused, not r
   auto escape = check_definition("os.execute('touch /tmp/pwned') return 1", "e.lua", platform());
   REQUIRE(escape.errors.size() == 1);
   CHECK(escape.errors[0].line == 1);
+}
+
+TEST_CASE("a definition whose tables loop when the host reads them is refused within its limits",
+          "[workflow-definition]") {
+  // The host reads the returned declaration field by field: an __index
+  // planted on it runs then, under the same budget.
+  const std::string planted = R"(local spec = saga "trap" { trigger = manual, steps = { step "a" { call = "customer.reassign_owner" } } }
+return setmetatable(spec, { __index = function()
+  while true do end
+end }))";
+  const auto started = std::chrono::steady_clock::now();
+  auto c = check_definition(planted, "trap.lua", platform(), SandboxLimits{8u << 20, 1'000'000});
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+  REQUIRE(c.errors.size() == 1);
+  CHECK_THAT(c.errors[0].message, Catch::Contains("instruction budget"));
+  CHECK(c.errors[0].line == 3);
+  // The same with the budget to spare: the deadline ends it.
+  auto late = check_definition(planted, "trap.lua", platform(),
+                               SandboxLimits{8u << 20, 1'000'000'000'000, std::chrono::milliseconds(200)});
+  REQUIRE(late.errors.size() == 1);
+  CHECK_THAT(late.errors[0].message, Catch::Contains("deadline"));
 }
 
 TEST_CASE("durations read as seconds", "[workflow-definition]") {

@@ -31,8 +31,7 @@ private:
 // A malformed pattern is a Lua error with Lua's wording. Lua's own errors
 // (a stop raised by the meter, a callback's error) are not std::exceptions
 // and pass through.
-template <class Body>
-int with_pattern_errors(lua_State* L, Body body) {
+template <class Body> int with_pattern_errors(lua_State* L, Body body) {
   std::string failure;
   try {
     return body();
@@ -65,8 +64,10 @@ void push_capture(lua_State* L, const Matcher& m, int i, std::string_view subjec
   }
   const Capture& c = m.capture(i);
   if (c.length == Capture::kUnfinished) luaL_error(L, "unfinished capture");
-  if (c.length == Capture::kPosition) lua_pushinteger(L, static_cast<lua_Integer>(c.start) + 1);
-  else lua_pushlstring(L, subject.data() + c.start, static_cast<size_t>(c.length));
+  if (c.length == Capture::kPosition)
+    lua_pushinteger(L, static_cast<lua_Integer>(c.start) + 1);
+  else
+    lua_pushlstring(L, subject.data() + c.start, static_cast<size_t>(c.length));
 }
 
 int push_captures(lua_State* L, const Matcher& m, std::string_view subject, size_t s, size_t e, bool whole_if_none) {

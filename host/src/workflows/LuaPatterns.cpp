@@ -24,6 +24,10 @@ bool is_graph(unsigned char c) { return c > 32 && c < 127; }
 bool is_punct(unsigned char c) { return is_graph(c) && !is_alnum(c); }
 bool is_hex(unsigned char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
+// What entering a nested item costs in steps: about the time of that many
+// Lua instructions, so that the budget means the same time in both.
+constexpr std::uint32_t kNestedItemWeight = 3;
+
 // Lifts the match depth for the life of one nested item.
 class Nesting {
 public:
@@ -47,17 +51,41 @@ bool class_matches(unsigned char c, unsigned char letter) {
   const unsigned char lower = is_upper(letter) ? static_cast<unsigned char>(letter + ('a' - 'A')) : letter;
   bool in = false;
   switch (lower) {
-  case 'a': in = is_alpha(c); break;
-  case 'c': in = is_control(c); break;
-  case 'd': in = is_digit(c); break;
-  case 'g': in = is_graph(c); break;
-  case 'l': in = is_lower(c); break;
-  case 'p': in = is_punct(c); break;
-  case 's': in = is_space(c); break;
-  case 'u': in = is_upper(c); break;
-  case 'w': in = is_alnum(c); break;
-  case 'x': in = is_hex(c); break;
-  default: return letter == c; // %. %% %] ...: the character itself
+  case 'a':
+    in = is_alpha(c);
+    break;
+  case 'c':
+    in = is_control(c);
+    break;
+  case 'd':
+    in = is_digit(c);
+    break;
+  case 'g':
+    in = is_graph(c);
+    break;
+  case 'l':
+    in = is_lower(c);
+    break;
+  case 'p':
+    in = is_punct(c);
+    break;
+  case 's':
+    in = is_space(c);
+    break;
+  case 'u':
+    in = is_upper(c);
+    break;
+  case 'w':
+    in = is_alnum(c);
+    break;
+  case 'x':
+    in = is_hex(c);
+    break;
+  case 'z':
+    in = c == 0;
+    break; // not in the manual any more, still in Lua 5.4
+  default:
+    return letter == c; // %. %% %] ...: the character itself
   }
   return is_upper(letter) ? !in : in;
 }
@@ -155,15 +183,20 @@ bool Matcher::in_set(unsigned char c, size_t open, size_t close) {
 bool Matcher::single(unsigned char c, size_t p, size_t end) {
   step();
   switch (pattern_[p]) {
-  case '.': return true;
-  case '%': return class_matches(c, static_cast<unsigned char>(pattern_[p + 1]));
-  case '[': return in_set(c, p, end - 1);
-  default: return static_cast<unsigned char>(pattern_[p]) == c;
+  case '.':
+    return true;
+  case '%':
+    return class_matches(c, static_cast<unsigned char>(pattern_[p + 1]));
+  case '[':
+    return in_set(c, p, end - 1);
+  default:
+    return static_cast<unsigned char>(pattern_[p]) == c;
   }
 }
 
 size_t Matcher::match(size_t s, size_t p) {
   Nesting nesting(depth_);
+  step(kNestedItemWeight);
   const size_t n = subject_.size();
   while (true) {
     step();
@@ -205,18 +238,30 @@ size_t Matcher::match(size_t s, size_t p) {
     const size_t end = item_end(p);
     const bool here = s < n && single(static_cast<unsigned char>(subject_[s]), p, end);
     const char quantifier = end < pattern_.size() ? pattern_[end] : '\0';
-    if (end < pattern_.size() && quantifier == '?') {
-      if (here) {
-        const size_t r = match(s + 1, end + 1);
-        if (r != kNoMatch) return r;
-      }
-      p = end + 1;
+    const bool may_be_empty = end < pattern_.size() && (quantifier == '*' || quantifier == '?' || quantifier == '-');
+    if (!here) {
+      if (!may_be_empty) return kNoMatch;
+      p = end + 1; // none of it here: on with the rest, no nesting
       continue;
     }
-    if (end < pattern_.size() && quantifier == '+') return here ? longest(s + 1, p, end) : kNoMatch;
-    if (end < pattern_.size() && quantifier == '*') return longest(s, p, end);
-    if (end < pattern_.size() && quantifier == '-') return shortest(s, p, end);
-    if (!here) return kNoMatch;
+    if (end < pattern_.size()) {
+      switch (quantifier) {
+      case '?': {
+        const size_t r = match(s + 1, end + 1);
+        if (r != kNoMatch) return r;
+        p = end + 1;
+        continue;
+      }
+      case '+':
+        return longest(s + 1, p, end);
+      case '*':
+        return longest(s, p, end);
+      case '-':
+        return shortest(s, p, end);
+      default:
+        break;
+      }
+    }
     ++s;
     p = end;
   }
@@ -239,8 +284,10 @@ size_t Matcher::shortest(size_t s, size_t p, size_t end) {
   while (true) {
     const size_t r = match(s, end + 1);
     if (r != kNoMatch) return r;
-    if (s < subject_.size() && single(static_cast<unsigned char>(subject_[s]), p, end)) ++s;
-    else return kNoMatch;
+    if (s < subject_.size() && single(static_cast<unsigned char>(subject_[s]), p, end))
+      ++s;
+    else
+      return kNoMatch;
   }
 }
 
@@ -287,7 +334,7 @@ size_t Matcher::balanced(size_t s, size_t p) {
 size_t Matcher::back_reference(size_t s, char digit) {
   const int index = digit - '1';
   if (index < 0 || index >= level_ || captures_[static_cast<size_t>(index)].length == Capture::kUnfinished)
-    throw PatternError(std::string("invalid capture index %") + std::to_string(index + 1) + " in pattern");
+    throw PatternError(std::string("invalid capture index %") + std::to_string(index + 1));
   const Capture& cap = captures_[static_cast<size_t>(index)];
   if (cap.length == Capture::kPosition) return kNoMatch;
   const auto length = static_cast<size_t>(cap.length);

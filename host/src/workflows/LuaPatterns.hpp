@@ -6,7 +6,8 @@
 // gsub run on this (LuaPatternFunctions.cpp). Pure C++, no Lua state.
 //
 // A Matcher tells its StepMeter the steps it takes (a character tried, a
-// backtrack, a byte compared); the meter may throw to end the match at once.
+// byte compared; entering a nested item costs a few, as it takes about as
+// long as a few Lua instructions); the meter may throw to end the match at once.
 // A malformed pattern throws PatternError with Lua's wording, when the
 // matcher reaches the faulty item, as Lua does.
 #pragma once
@@ -73,8 +74,9 @@ private:
   size_t item_end(size_t p) const;
   bool single(unsigned char c, size_t p, size_t item_end);
   bool in_set(unsigned char c, size_t open, size_t close);
-  void step() {
-    if (++unsettled_ >= StepMeter::kSlice) settle();
+  void step(std::uint32_t weight = 1) {
+    unsettled_ += weight;
+    if (unsettled_ >= StepMeter::kSlice) settle();
   }
 
   std::string_view subject_, pattern_;

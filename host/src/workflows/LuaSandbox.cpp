@@ -19,8 +19,8 @@ constexpr int kHookEvery = 10000; // instructions between budget and deadline ch
 // Base functions a workflow may use; everything else of the base library
 // (load, dofile, loadfile, require, collectgarbage, print, ...) stays out.
 // pcall, xpcall and setmetatable are the sandbox's own (SandboxLibrary).
-const char* const kSafeBase[] = {"assert", "error", "ipairs", "next", "pairs", "select", "tonumber", "tostring",
-                                 "type", "rawequal", "rawlen", "rawget", "getmetatable"};
+const char* const kSafeBase[] = {"assert",   "error", "ipairs",   "next",   "pairs",  "select",      "tonumber",
+                                 "tostring", "type",  "rawequal", "rawlen", "rawget", "getmetatable"};
 
 std::mutex host_limits_mutex;
 SandboxLimits host_limits;
@@ -177,6 +177,17 @@ void LuaSandbox::build_environment() {
   lua_pop(L_, 2);
   lua_pushvalue(L_, env);
   lua_setfield(L_, env, "_G");
+  // Lua names a function in an error message ("bad argument #1 to
+  // 'string.find'") by finding it among the loaded libraries: list the
+  // sandbox's own there, so that its functions are named too.
+  luaL_getsubtable(L_, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  for (const char* name : {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME}) {
+    lua_getfield(L_, env, name);
+    lua_setfield(L_, -2, name);
+  }
+  lua_pushvalue(L_, env);
+  lua_setfield(L_, -2, LUA_GNAME);
+  lua_pop(L_, 1);
   env_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
 }
 
@@ -242,7 +253,8 @@ std::string LuaSandbox::stop_message() const {
   case Stop::Deadline:
     return stop_where_ + "the script ran past its deadline (" + std::to_string(limits_.deadline.count()) +
            " ms) and was stopped";
-  case Stop::None: break;
+  case Stop::None:
+    break;
   }
   return {};
 }
@@ -260,9 +272,12 @@ LuaSandbox::Outcome LuaSandbox::finish(int status, int base) {
     lua_sethook(L_, &LuaSandbox::count_hook, LUA_MASKCOUNT, 1);
   }
   out.stop = stop_;
-  if (stop_ != Stop::None) out.error = stop_message();
-  else if (lua_type(L_, -1) == LUA_TSTRING || lua_type(L_, -1) == LUA_TNUMBER) out.error = lua_tostring(L_, -1);
-  else out.error = std::string("the script failed with a ") + luaL_typename(L_, -1) + " as its error";
+  if (stop_ != Stop::None)
+    out.error = stop_message();
+  else if (lua_type(L_, -1) == LUA_TSTRING || lua_type(L_, -1) == LUA_TNUMBER)
+    out.error = lua_tostring(L_, -1);
+  else
+    out.error = std::string("the script failed with a ") + luaL_typename(L_, -1) + " as its error";
   lua_settop(L_, base);
   return out;
 }

@@ -13,8 +13,9 @@
 //   and xpcall hand a stop on, and once stopped every instruction fails again.
 // - What runs in C without the instruction hook is bounded too: pattern
 //   matching runs on the host's own matcher (LuaPatterns), which spends the
-//   same budget; the callbacks of gsub and table.sort, table.insert, remove
-//   and move, and string.rep count against it as well (SandboxLibrary.cpp).
+//   same budget; the callbacks of gsub and table.sort, and the elements
+//   table.insert, remove and move shift, count against it as well, and
+//   string.rep checks the cap before it copies (SandboxLibrary.cpp).
 // - Finalizers (__gc) are refused: Lua runs them with hooks off.
 //
 // Relies on the C++ build of Lua (lua5.4-c++): a Lua error is a C++ exception,

