@@ -75,7 +75,7 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
   }
   reply.upgraded = true;
   reply.status = 101;
-  s_.streams->adopt(std::move(*ws), principal->id, principal->expires_at);
+  s_.streams->adopt(std::move(*ws), *principal);
 }
 
 } // namespace crm::http
