@@ -1,8 +1,10 @@
 -- Deal approval: routes each approval request to the people who must approve
 -- it, one level after the other, and escalates a level nobody decides in time.
 --
--- Who approves depends on the amount (in the request's own currency: amounts
--- are not converted). The first route whose `up_to` covers the amount is
+-- Who approves depends on the amount in ROUTES_CURRENCY: a request in another
+-- currency is converted with the rate the opportunity plugin keeps (GET/PUT
+-- /api/approvals/exchange-rates; a currency without a rate is refused when
+-- the request is made). The first route whose `up_to` covers the amount is
 -- taken; it lists the approvers, level by level:
 --   "manager"  the requester's manager (an ADMIN when the requester has none)
 --   "admin"    an ADMIN, another than the requester and the earlier approvers
@@ -10,6 +12,7 @@
 -- An edit of this file is live after the hot reload (or PUT
 -- /api/workflows/deal_approval) and applies to new requests; requests already
 -- on their way keep the route they started with.
+local ROUTES_CURRENCY = "EUR" -- the currency the plugin's exchange rates convert to
 local ROUTES = {
   { up_to = 1000000, approvers = { "manager" } },
   { up_to = math.huge, approvers = { "manager", "admin" } },
@@ -28,6 +31,13 @@ local AFTER_DECISION = {
   ["approval.rejected"] = "finished",
   ["approval.cancelled"] = "finished",
 }
+
+-- The request's amount in ROUTES_CURRENCY, at today's rate.
+local function routed_amount(approval)
+  if approval.currency == nil or approval.currency == ROUTES_CURRENCY then return approval.amount end
+  local rate = crm.call("opportunity.exchange_rate", { currency = approval.currency })
+  return approval.amount * rate.rate
+end
 
 local function approvers_for(amount)
   for _, route in ipairs(ROUTES) do
@@ -90,7 +100,7 @@ return workflow "deal_approval" {
     route = function(ctx)
       local approval = ctx.input.data
       ctx.vars.id = approval.id
-      ctx.vars.approvers = approvers_for(approval.amount)
+      ctx.vars.approvers = approvers_for(routed_amount(approval))
       return "assign_next_level"
     end,
 

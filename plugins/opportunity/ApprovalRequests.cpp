@@ -5,6 +5,8 @@
 //   PATCH /api/approvals/{id}/cancel {comment?}
 //         -> the approval, CANCELLED, approval.cancelled
 //
+// The currency must have an exchange rate (ExchangeRates.cpp), so the
+// workflow can compare the amount with its thresholds.
 // The customer must exist and be visible to the requester: the customer
 // plugin decides that through customer.get, before anything is written.
 // Who decides the request is the deal_approval workflow's business: it hears
@@ -33,6 +35,8 @@ void create_approval(crm::Call& call) {
   // Checked before this call's own transaction opens: nothing is written
   // unless the customer is there for the requester.
   require_visible_customer(call, customer, "customerId");
+  // Routing compares amounts in one currency: one it cannot convert is refused.
+  require_exchange_rate(call, currency, "currency");
 
   auto rows = call.sql(R"sql(
     insert into approvals as a (customer_id, requester_id, title, amount, currency, description)

@@ -24,6 +24,13 @@ void reject_approval(crm::Call& call);
 void assign_approver(crm::Call& call);
 void get_for_workflow(crm::Call& call);
 
+// ExchangeRates.cpp: amounts in one currency for routing
+void list_exchange_rates(crm::Call& call);
+void put_exchange_rate(crm::Call& call);
+void exchange_rate_for_workflow(crm::Call& call);
+// Throws invalid(key) when `currency` has no rate.
+void require_exchange_rate(crm::Call& call, const std::string& currency, const std::string& key);
+
 // ApprovalReassignment.cpp: the reassignment saga's steps (system only)
 void reassign_approvals(crm::Call& call);
 void undo_reassign_approvals(crm::Call& call);

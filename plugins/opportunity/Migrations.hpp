@@ -128,6 +128,17 @@ create table transfers (
   primary key (transfer, kind, id)
 );
 )sql"},
+    // What one unit of a currency is worth in EUR, the currency the
+    // deal_approval routes are written in (ExchangeRates.cpp). Only EUR at
+    // first: a request in another currency waits for an ADMIN to set its rate.
+    {3, R"sql(
+create table exchange_rates (
+  currency text primary key check (currency ~ '^[A-Z]{3}$'),
+  rate numeric not null check (rate > 0),
+  updated_at timestamptz not null default now()
+);
+insert into exchange_rates (currency, rate) values ('EUR', 1);
+)sql"},
 };
 
 } // namespace opportunity

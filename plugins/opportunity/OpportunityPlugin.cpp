@@ -22,6 +22,15 @@ constexpr const char* kCreateSchema = R"({"type":"object","additionalProperties"
   "currency":{"type":"string","pattern":"^[A-Z]{3}$"},
   "description":{"type":["string","null"],"maxLength":5000}}})";
 
+// "currency" is the path parameter.
+constexpr const char* kRateSchema = R"({"type":"object","additionalProperties":false,
+  "required":["currency","rate"],"properties":{
+  "currency":{"type":"string","pattern":"^[A-Z]{3}$"},
+  "rate":{"type":"number","exclusiveMinimum":0,"maximum":1000000000}}})";
+
+constexpr const char* kCurrencySchema = R"({"type":"object","required":["currency"],"properties":{
+  "currency":{"type":"string","pattern":"^[A-Z]{3}$"}}})";
+
 // "id" is the path parameter.
 constexpr const char* kApproveSchema = R"({"type":"object","additionalProperties":false,
   "required":["id"],"properties":{
@@ -85,6 +94,12 @@ const crm_operation_def operations[] = {
                    kCreateSchema, "Request approval of a deal with a customer the caller can see"),
     crm::read_operation("opportunity.approvals_stats", "*", "/api/approvals/stats", handler<op::approval_stats>,
                         "Approval counts and amounts (per currency) by status in the caller's scope"),
+    crm::read_operation("opportunity.exchange_rates_list", "*", "/api/approvals/exchange-rates",
+                        handler<op::list_exchange_rates>,
+                        "What one unit of each currency is worth in EUR, the currency approvals are routed in"),
+    crm::operation("opportunity.exchange_rates_put", "ADMIN", "PUT", "/api/approvals/exchange-rates/{currency}",
+                   handler<op::put_exchange_rate>, 0, kRateSchema,
+                   "Set a currency's rate to EUR (requests in a currency without one are refused)"),
     crm::read_operation("opportunity.approvals_get", "*", "/api/approvals/{id}", handler<op::get_approval>,
                         "One approval with its history (requester, approvers, the requester's managers, ADMIN)"),
     crm::operation("opportunity.approvals_approve", "*", "PATCH", "/api/approvals/{id}/approve",
@@ -98,6 +113,9 @@ const crm_operation_def operations[] = {
     // The deal_approval workflow's routing.
     crm::internal_operation("opportunity.assign", "system", handler<op::assign_approver>, kAssignSchema),
     crm::internal_operation("opportunity.get", "system", handler<op::get_for_workflow>, kIdSchema),
+    crm::with_flags(crm::internal_operation("opportunity.exchange_rate", "system",
+                                            handler<op::exchange_rate_for_workflow>, kCurrencySchema),
+                    CRM_OP_READ_ONLY),
     // Saga steps and compensations.
     crm::internal_operation("opportunity.reassign", "system", handler<op::reassign_approvals>, kReassignSchema),
     crm::internal_operation("opportunity.reassign_undo", "system", handler<op::undo_reassign_approvals>,

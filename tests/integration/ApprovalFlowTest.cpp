@@ -2,7 +2,7 @@
 // host: the requester's manager decides small deals, the manager and then an
 // ADMIN large ones; only the current approver (or an ADMIN) decides, once; a
 // level nobody decides in time escalates; an edit of the thresholds applies
-// to new requests only.
+// to new requests only; amounts in other currencies are compared in EUR.
 #include "support/ApprovalHost.hpp"
 
 #include <catch2/catch.hpp>
@@ -214,4 +214,53 @@ TEST_CASE("new thresholds apply to new requests only", "[approvals]") {
   REQUIRE(h.as(people.manager, "PATCH", "/api/approvals/" + after + "/approve", "{}").status == 200);
   h.wait_for_approver(after, h.admin().id, 2);
   CHECK(text_of(h.approval(people.seller, after), "status") == "PENDING");
+}
+
+TEST_CASE("amounts in another currency are routed by their value in EUR - a currency without a rate is refused",
+          "[approvals][currency]") {
+  ApprovalHost h;
+  Hierarchy people(h);
+  auto body = [&](const std::string& amount, const std::string& currency) {
+    return R"({"customerId":")" + people.customer + R"(","title":"Export deal","amount":)" + amount +
+           R"(,"currency":")" + currency + R"("})";
+  };
+  auto set_rate = [&](const Account& who, const std::string& currency, const std::string& rate) {
+    return h.as(who, "PUT", "/api/approvals/exchange-rates/" + currency, "{\"rate\":" + rate + "}");
+  };
+
+  // No rate for USD yet: the request could not be routed, so it is refused.
+  auto refused = require_problem(h.as(people.seller, "POST", "/api/approvals", body("1500000", "USD")), 422);
+  CHECK(error_fields(refused) == std::vector<std::string>{"currency"});
+  CHECK(h.sql().count("select count(*) from opportunity.approvals") == 0);
+
+  require_problem(set_rate(people.manager, "USD", "0.5"), 403);
+  require_problem(set_rate(h.admin(), "EUR", "2"), 422); // the routes' own currency
+  require_problem(set_rate(h.admin(), "USD", "0"), 422);
+  auto usd = set_rate(h.admin(), "USD", "0.5");
+  INFO(usd.body);
+  REQUIRE(usd.status == 200);
+  CHECK(usd.json()->getValue<double>("rate") == 0.5);
+  REQUIRE(set_rate(h.admin(), "GBP", "1.25").status == 200);
+
+  // 1,500,000 USD is 750,000 EUR: below the threshold, the manager alone.
+  auto below = h.as(people.seller, "POST", "/api/approvals", body("1500000", "USD"));
+  INFO(below.body);
+  REQUIRE(below.status == 201);
+  CHECK(text_of(below.json(), "currency") == "USD");
+  CHECK(h.wait_for_approver(text_of(below.json(), "id"), people.manager.id, 1)->getValue<int>("requiredLevels") == 1);
+  // 900,000 GBP is 1,125,000 EUR: above it, the manager and then an ADMIN.
+  auto above = h.as(people.seller, "POST", "/api/approvals", body("900000", "GBP"));
+  INFO(above.body);
+  REQUIRE(above.status == 201);
+  CHECK(h.wait_for_approver(text_of(above.json(), "id"), people.manager.id, 1)->getValue<int>("requiredLevels") == 2);
+
+  // Everyone may read the rates.
+  auto rates = h.as(people.seller, "GET", "/api/approvals/exchange-rates");
+  INFO(rates.body);
+  REQUIRE(rates.status == 200);
+  CHECK(text_of(rates.json(), "base") == "EUR");
+  std::vector<std::string> listed;
+  auto items = rates.json()->getArray("items");
+  for (size_t i = 0; i < items->size(); ++i) listed.push_back(text_of(items->getObject(static_cast<unsigned>(i)), "currency"));
+  CHECK(listed == std::vector<std::string>{"EUR", "GBP", "USD"});
 }

@@ -64,6 +64,7 @@ TEST_CASE("lists page newest first and stats count and sum by status in the call
   std::vector<std::string> created;
   for (const char* amount : {"100", "200.25", "300"})
     created.push_back(text_of(h.request(seller, customer, amount), "id"));
+  REQUIRE(h.as(h.admin(), "PUT", "/api/approvals/exchange-rates/USD", R"({"rate":0.92})").status == 200);
   auto usd = h.as(seller, "POST", "/api/approvals",
                   R"({"customerId":")" + customer + R"(","title":"US deal","amount":50,"currency":"USD"})");
   REQUIRE(usd.status == 201);
@@ -126,6 +127,7 @@ TEST_CASE("bad input is refused on its field and writes nothing", "[approvals]")
       {c + R"("title":"x","amount":10000000000000000})", "amount"},
       {c + R"("title":"x","amount":10,"currency":"eur"})", "currency"},
       {c + R"("title":"x","amount":10,"currency":"EURO"})", "currency"},
+      {c + R"("title":"x","amount":10,"currency":"XYZ"})", "currency"}, // no exchange rate
       {c + R"("title":"x","amount":10,"status":"APPROVED"})", "status"},
   };
   for (const auto& [body, field] : cases) {

@@ -139,6 +139,21 @@ TEST_CASE("an event the consumer refuses as invalid goes to the dead letters at 
   CHECK(open->getObject(0)->getValue<int>("attempts") == 1);
 }
 
+TEST_CASE("a handler that hits a deadlock is retried with the normal delays and applied once, not dead-lettered",
+          "[events][dlq][deadlock]") {
+  HostUnderTest host({"fixture_c", "fixture_cpp"},
+                     {{"CRM_EVENTS_MAX_DELIVER", "5"}, {"CRM_EVENTS_RETRY_DELAYS_MS", "200"}});
+  REQUIRE(post_item(host.http(), "deadlock-once").status == 201);
+  // The first delivery wrote its row, then PostgreSQL answered 40P01: the row
+  // went with the transaction, and the second delivery applied the event.
+  CHECK(wait_for([&] { return received(host)["deadlock-once"] == 1; }));
+  auto sql = host.sql();
+  CHECK(sql.count("select last_value from fixture_cpp.deadlock_attempts") == 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500)); // a stray redelivery would show by now
+  CHECK(received(host)["deadlock-once"] == 1);
+  CHECK(dead_letters(host)->size() == 0);
+}
+
 TEST_CASE("while NATS is down writes succeed, and every event arrives once it is back", "[events][outage]") {
   PrivateServices services; // its NATS goes down, not the one other tests share
   HostUnderTest host({"fixture_c", "fixture_cpp"});

@@ -1,8 +1,10 @@
 // Live notifications over WebSocket (GET /api/notifications/stream): a
 // notification.created event reaches the streams of its user, on whichever
 // host they are connected, and no one else's; the upgrade refuses callers
-// without a valid token; a stream closes when its token expires. The events
+// without a valid token; a stream closes when its token expires, and when its
+// session ends (logout, deactivation, another role) with the real auth plugin. The events
 // come from fixture_cpp.notify, which emits them as the analytics plugin does.
+#include "support/AuthHost.hpp"
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
 #include "support/StreamClient.hpp"
@@ -132,4 +134,46 @@ TEST_CASE("open streams hold no request thread - many idle listeners never starv
   for (int i = 0; i < 16; ++i) got += text_of(pushed(*streams[static_cast<size_t>(i)]), "userId") == user;
   CHECK(got == 16);
   CHECK_FALSE(streams[16]->next(std::chrono::milliseconds(300)));
+}
+
+TEST_CASE("a stream closes when its user logs out, is deactivated or loses the role - other sessions stay open",
+          "[streams][sessions]") {
+  AuthHost auth;
+  const int port = auth.host().port();
+  Account leaving = auth.create_user("SALES"), deactivated = auth.create_user("SALES"),
+          demoted = auth.create_user("MANAGER"), bystander = auth.create_user("SALES");
+  Account leaving_elsewhere = leaving; // the same user signed in a second time
+  auth.sign_in(leaving_elsewhere);
+  StreamClient leaving_stream(port, leaving.access_token), elsewhere_stream(port, leaving_elsewhere.access_token),
+      deactivated_stream(port, deactivated.access_token), demoted_stream(port, demoted.access_token),
+      bystander_stream(port, bystander.access_token);
+  for (StreamClient* s : {&leaving_stream, &elsewhere_stream, &deactivated_stream, &demoted_stream, &bystander_stream})
+    REQUIRE(s->ready());
+  auto closed_by_host = [](StreamClient& s) {
+    CHECK_FALSE(s.next(5s)); // nothing comes but the close
+    CHECK(s.closed());
+    CHECK(s.close_code() == 1008);
+  };
+
+  INFO("logout");
+  REQUIRE(auth.call("POST", "/api/auth/logout", "{}", leaving.access_token).status == 204);
+  closed_by_host(leaving_stream);
+
+  INFO("deactivation");
+  auto off = auth.call("PATCH", "/api/auth/users/" + deactivated.id, R"({"active":false})", auth.admin().access_token);
+  INFO(off.body);
+  REQUIRE(off.status == 200);
+  closed_by_host(deactivated_stream);
+
+  INFO("role change");
+  auto role = auth.call("PATCH", "/api/auth/users/" + demoted.id, R"({"role":"SALES"})", auth.admin().access_token);
+  INFO(role.body);
+  REQUIRE(role.status == 200);
+  closed_by_host(demoted_stream);
+
+  // The user's other session and another user's stream are still served.
+  for (StreamClient* s : {&elsewhere_stream, &bystander_stream}) {
+    CHECK_FALSE(s->next(300ms));
+    CHECK_FALSE(s->closed());
+  }
 }

@@ -16,6 +16,7 @@
 
 using namespace itest;
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -394,6 +395,63 @@ TEST_CASE("PUT deploys a version at once - a running instance finishes on its ow
   INFO(created.body);
   CHECK(created.status == 201);
   f.wait_for(f.start("fresh", "{\"key\":\"" + random_uuid() + "\"}"), "COMPLETED");
+}
+
+TEST_CASE("deleting a workflow's file retires it - no new instance, listed RETIRED - a running instance finishes on "
+          "its version",
+          "[workflows][hot-reload][retire]") {
+  FlowHost f({{"three", three_steps("three", ", sleepMs = 1500")}, {"other", three_steps("other")}});
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  const std::string version = text_of(f.instance(id), "version");
+  // A fresh connection each time: the host restarts in between.
+  auto listed = [&f](const std::string& name = "three") -> Poco::JSON::Object::Ptr {
+    auto r = Http(f.host.port()).get("/api/workflows", admin());
+    REQUIRE(r.status == 200);
+    auto items = r.json()->getArray("items");
+    for (size_t i = 0; i < items->size(); ++i)
+      if (text_of(items->getObject(static_cast<unsigned>(i)), "name") == name)
+        return items->getObject(static_cast<unsigned>(i));
+    return nullptr;
+  };
+  auto start = [&f](const std::string& name = "three") {
+    return Http(f.host.port()).post("/api/workflows/" + name + "/instances",
+                              "{\"input\":{\"key\":\"" + random_uuid() + "\"}}",
+                              {{"Authorization", bearer(HostUnderTest::admin_token())},
+                               {"Content-Type", "application/json"}});
+  };
+
+  fs::remove(f.dir() / "three.lua");
+  Poco::JSON::Object::Ptr entry;
+  REQUIRE(eventually([&] { return (entry = listed()) && text_of(entry, "status") == "RETIRED"; }, 10s, 100ms));
+  CHECK(text_of(entry, "version") == version);
+  CHECK(text_of(entry, "kind") == "saga");
+  CHECK(text_of(f.instance(id), "status") == "RUNNING");
+  auto refused = require_problem(start(), 409);
+  CHECK(contains(text_of(refused, "detail"), "retired"));
+  f.wait_for(id, "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "three"});
+  CHECK(f.host.sql().count("select count(*) from platform.workflow_instances where name = 'three'") == 1);
+
+  // Still retired after a restart; and a file removed while no host ran is
+  // retired when the host comes back.
+  f.host.process().stop();
+  fs::remove(f.dir() / "other.lua");
+  f.host.start();
+  for (const std::string name : {"three", "other"}) {
+    INFO(name);
+    entry = listed(name);
+    REQUIRE(entry);
+    CHECK(text_of(entry, "status") == "RETIRED");
+    require_problem(start(name), 409);
+  }
+
+  // The file back: live again.
+  std::ofstream(f.dir() / "three.lua") << three_steps("three");
+  REQUIRE(eventually([&] { return (entry = listed()) && text_of(entry, "status") == "LIVE"; }, 10s, 100ms));
+  auto again = start();
+  INFO(again.body);
+  CHECK(again.status == 201);
 }
 
 TEST_CASE("a host killed with SIGKILL in the middle of sagas resumes them on restart - each effect exists once",

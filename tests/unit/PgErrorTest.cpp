@@ -23,3 +23,11 @@ TEST_CASE("a lost connection is told apart from a failed statement") {
   CHECK(PgError("x", "").connection_lost());
   CHECK_FALSE(PgError("x", "23505").connection_lost());
 }
+
+TEST_CASE("a serialization failure or a deadlock is transient, nothing else is") {
+  CHECK(PgError("x", "40001").transient());
+  CHECK(PgError("x", "40P01").transient());
+  CHECK_FALSE(PgError("x", "23505").transient());
+  CHECK_FALSE(PgError("x", "08006").transient());
+  CHECK_FALSE(PgError("x", "").transient());
+}

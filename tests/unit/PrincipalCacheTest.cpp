@@ -72,3 +72,25 @@ TEST_CASE("entries expire after the TTL", "[principals]") {
   cache.resolve("u", "SALES");
   CHECK(fetches == 2);
 }
+
+TEST_CASE("the observer hears every drop after it took effect, until it is removed", "[principals]") {
+  PrincipalCache cache(std::chrono::seconds(60));
+  int fetches = 0;
+  cache.set_fetch([&](const std::string&, const std::string&) {
+    ++fetches;
+    return PrincipalCache::Lookup{Verdict::Known, ""};
+  });
+  cache.resolve("u1", "SALES");
+  std::vector<std::string> heard;
+  cache.observe([&](const std::string& subject) {
+    heard.push_back(subject);
+    cache.resolve("u1", "SALES"); // asked again from the observer: the answer is fresh
+  });
+  cache.drop("u1");
+  cache.clear();
+  CHECK(heard == std::vector<std::string>{"u1", ""});
+  CHECK(fetches == 3);
+  cache.observe(nullptr);
+  cache.drop("u1");
+  CHECK(heard.size() == 2);
+}

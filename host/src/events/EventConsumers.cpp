@@ -199,7 +199,10 @@ void EventConsumers::handle(Consumer& c, natsMsg* msg) {
   }
   std::string error = outcome.message;
   for (const auto& e : outcome.errors) error += "; " + e.field + ": " + e.message;
-  if (permanent(outcome.status) || attempt >= config_.max_deliver) {
+  // A deadlock or serialization failure is the database's doing, whatever
+  // status the handler made of it (PostgreSQL maps both to a conflict): the
+  // event waits and comes again like any retryable failure.
+  if ((permanent(outcome.status) && !outcome.transient) || attempt >= config_.max_deliver) {
     try {
       dead_letters_.add(c.durable, c.operation, event_id, event_type, envelope, error, attempt);
       ++c.dead_lettered;

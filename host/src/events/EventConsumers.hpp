@@ -3,9 +3,11 @@
 // every host, each pulled by its own thread here. A delivered event runs its
 // operation through the invoker as the system principal; the invoker records
 // the event id in the plugin's inbox in the same transaction, so a redelivery
-// has no second effect. Ack after commit; a retryable failure is NAK'd with a
-// growing delay; an invalid event, or one still failing after max_deliver
-// attempts, goes to the dead letters and is acknowledged.
+// has no second effect. Ack after commit; a retryable failure (including a
+// deadlock or serialization failure, SQLSTATE 40P01/40001, whatever status it
+// became) is NAK'd with a growing delay; an invalid event, or one still
+// failing after max_deliver attempts, goes to the dead letters and is
+// acknowledged.
 #pragma once
 
 #include "events/DeadLetters.hpp"

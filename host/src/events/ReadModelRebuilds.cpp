@@ -29,7 +29,7 @@ struct ReadModelRebuilds::Run {
   std::string plugin;
   const plugins::Operation* reset = nullptr;
   std::map<std::string, std::vector<const plugins::Operation*>> by_type; // event type -> operations
-  uint64_t up_to = 0;   // the stream's last sequence when the rebuild began
+  std::atomic<uint64_t> up_to{0}; // the stream's last sequence: at the request, then after the reset
   std::atomic<int> state{Running};
   std::atomic<long long> events{0}, applied{0}, failed{0};
   std::string started_at, finished_at, error; // under the owner's mutex
@@ -69,13 +69,11 @@ ReadModelRebuilds::Start ReadModelRebuilds::start(const std::string& plugin, std
   }
   if (run->by_type.empty()) return Start::NothingToRebuild;
 
-  if (!nats_.connected() || !nats_.ensure_streams()) return Start::Unavailable;
-  jsStreamInfo* info = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  if (js_GetStreamInfo(&info, nats_.jetstream(), nats_.config().stream.c_str(), nullptr, &jerr) != NATS_OK)
-    return Start::Unavailable;
-  run->up_to = info->State.LastSeq;
-  jsStreamInfo_Destroy(info);
+  // Asked now so an unreachable stream is refused before anything is reset;
+  // read again after the reset (see the header).
+  const auto last = last_sequence();
+  if (!last) return Start::Unavailable;
+  run->up_to = *last;
 
   std::lock_guard lock(mutex_);
   auto& slot = runs_[plugin];
@@ -90,8 +88,19 @@ ReadModelRebuilds::Start ReadModelRebuilds::start(const std::string& plugin, std
   out = status_json(*raw);
   raw->thread = std::thread([this, raw] { this->run(*raw); });
   log::info("events", "rebuilding read-models from the stream",
-            {{"plugin", plugin}, {"up_to_sequence", std::to_string(raw->up_to)}});
+            {{"plugin", plugin}, {"up_to_sequence", std::to_string(raw->up_to.load())}});
   return Start::Started;
+}
+
+std::optional<uint64_t> ReadModelRebuilds::last_sequence() {
+  if (!nats_.connected() || !nats_.ensure_streams()) return std::nullopt;
+  jsStreamInfo* info = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (js_GetStreamInfo(&info, nats_.jetstream(), nats_.config().stream.c_str(), nullptr, &jerr) != NATS_OK)
+    return std::nullopt;
+  const uint64_t last = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return last;
 }
 
 void ReadModelRebuilds::run(Run& r) {
@@ -116,6 +125,15 @@ void ReadModelRebuilds::run(Run& r) {
     auto outcome = invoker_.invoke(inv);
     if (outcome.status != CRM_OK) return finish(Run::Failed, r.reset->name + " failed: " + outcome.message);
   }
+  // Every event applied live before the reset committed is in the stream by
+  // now: replay up to here.
+  std::optional<uint64_t> last;
+  for (int attempt = 0; attempt < 30 && !stop_ && !(last = last_sequence()); ++attempt)
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  if (!last) return finish(stop_ ? Run::Stopped : Run::Failed, "cannot read the stream's last sequence after the reset");
+  r.up_to = *last;
+  log::info("events", "read-models reset; replaying the stream",
+            {{"plugin", r.plugin}, {"up_to_sequence", std::to_string(*last)}});
   if (r.up_to == 0) return finish(Run::Done, "");
 
   // An ephemeral consumer of our own over every event type, from the first.
@@ -157,7 +175,7 @@ void ReadModelRebuilds::run(Run& r) {
         seq = meta->Sequence.Stream;
         jsMsgMetaData_Destroy(meta);
       }
-      if (seq > r.up_to) break; // published after the rebuild began: live delivery has it
+      if (seq > r.up_to) break; // published after the reset: live delivery has it
       const std::string envelope(natsMsg_GetData(msg) ? natsMsg_GetData(msg) : "",
                                  static_cast<size_t>(natsMsg_GetDataLength(msg)));
       std::string type, event_id, traceparent;
@@ -217,7 +235,7 @@ std::string ReadModelRebuilds::status_json(const Run& r) const {
   http::append_json_string(out, r.plugin);
   out += ",\"status\":\"";
   out += kStates[r.state.load()];
-  out += "\",\"upToSequence\":" + std::to_string(r.up_to);
+  out += "\",\"upToSequence\":" + std::to_string(r.up_to.load());
   out += ",\"events\":" + std::to_string(r.events.load());
   out += ",\"applied\":" + std::to_string(r.applied.load());
   out += ",\"failed\":" + std::to_string(r.failed.load());

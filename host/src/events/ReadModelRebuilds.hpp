@@ -1,9 +1,15 @@
 // ReadModelRebuilds: POST /api/plugins/{name}/rebuild. Rebuilds a plugin's
 // read-models from the event stream: runs the plugin's CRM_OP_REPLAY_RESET
 // operation (which empties them), then reads the stream from its first event
-// to the last one present when the rebuild began, through a consumer of its
-// own, and runs every CRM_OP_REPLAYABLE subscription operation of the plugin
-// on each event of its type, oldest first, as the system principal.
+// to the last one present once the reset has committed, through a consumer of
+// its own, and runs every CRM_OP_REPLAYABLE subscription operation of the
+// plugin on each event of its type, oldest first, as the system principal.
+//
+// The last sequence is read after the reset, not before: an event applied
+// live before the reset committed was in the stream by then, so the replay
+// reaches it again; one published later is applied live after the reset and
+// kept. (Read before, an event published and applied live in between would
+// be wiped by the reset and never replayed.)
 //
 // The replay does not go through the inbox: the events were handled before,
 // so the inbox would skip them all. Replayable operations are idempotent per
@@ -20,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,12 +42,16 @@ public:
   Start start(const std::string& plugin, std::string& status_json);
   // The status of the plugin's last rebuild on this host, if any:
   // {plugin, status: running|done|failed|stopped, upToSequence, events,
-  //  applied, failed, startedAt, finishedAt, seconds, error}.
+  //  applied, failed, startedAt, finishedAt, seconds, error}. upToSequence
+  // is the stream's last sequence when the rebuild was asked for, and the
+  // one the replay reads up to once the reset is done.
   std::optional<std::string> status(const std::string& plugin) const;
 
 private:
   struct Run;
   void run(Run& r);
+  // The stream's last sequence; nullopt when NATS cannot say.
+  std::optional<uint64_t> last_sequence();
   std::string status_json(const Run& r) const;
 
   NatsClient& nats_;

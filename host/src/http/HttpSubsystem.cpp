@@ -65,6 +65,7 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   stc.ping_seconds = config.getInt("http.streams.ping_seconds", 25);
   streams_ = std::make_unique<NotificationStreams>(stc);
   streams_->feed_from(events.nats());
+  streams_->watch(security.revocations(), security.principals());
   services_.streams = streams_.get();
   metrics_.add_gauge_callback("crm_notification_streams", "Open notification streams (WebSockets) on this host.",
                               [streams = streams_.get()] {

@@ -3,6 +3,8 @@
 
 #include "events/NatsClient.hpp"
 #include "log/Log.hpp"
+#include "security/PrincipalCache.hpp"
+#include "security/RevocationList.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -10,6 +12,7 @@
 #include <Poco/NObserver.h>
 #include <Poco/Net/SocketNotification.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -18,8 +21,10 @@ namespace crm::http {
 using Poco::Net::WebSocket;
 
 struct NotificationStreams::Stream : std::enable_shared_from_this<Stream> {
-  Stream(NotificationStreams& owner, WebSocket ws, std::string user_id, long long expires_at)
-      : owner(owner), ws(std::move(ws)), user_id(std::move(user_id)), expires_at(expires_at) {}
+  Stream(NotificationStreams& owner, WebSocket ws, std::string user_id, long long expires_at, std::string role = {},
+         std::string jti = {})
+      : owner(owner), ws(std::move(ws)), user_id(std::move(user_id)), expires_at(expires_at), role(std::move(role)),
+        jti(std::move(jti)) {}
 
   void on_readable(const Poco::AutoPtr<Poco::Net::ReadableNotification>&) { owner.read_from(shared_from_this()); }
   Poco::NObserver<Stream, Poco::Net::ReadableNotification> observer() {
@@ -39,6 +44,8 @@ struct NotificationStreams::Stream : std::enable_shared_from_this<Stream> {
   WebSocket ws;
   const std::string user_id;
   const long long expires_at;
+  const std::string role; // the token's; empty: not known, the user is not asked again
+  const std::string jti;  // the token's id; empty: not known
   std::mutex send_mutex;
   std::atomic<bool> ended{false};
   bool dropped = false; // reactor thread only
@@ -51,6 +58,8 @@ NotificationStreams::NotificationStreams(StreamsConfig config) : config_(config)
 }
 
 NotificationStreams::~NotificationStreams() {
+  if (revocations_) revocations_->observe(nullptr);
+  if (principals_) principals_->observe(nullptr);
   {
     std::lock_guard lock(stop_mutex_);
     stopping_ = true;
@@ -88,7 +97,15 @@ NotificationStreams::~NotificationStreams() {
 
 NotificationStreams::Adopted NotificationStreams::adopt(WebSocket ws, const std::string& user_id,
                                                         long long expires_at) {
-  auto stream = std::make_shared<Stream>(*this, std::move(ws), user_id, expires_at);
+  return adopt(std::make_shared<Stream>(*this, std::move(ws), user_id, expires_at));
+}
+
+NotificationStreams::Adopted NotificationStreams::adopt(WebSocket ws, const security::Principal& who) {
+  return adopt(std::make_shared<Stream>(*this, std::move(ws), who.id, who.expires_at, who.role, who.jti));
+}
+
+NotificationStreams::Adopted NotificationStreams::adopt(std::shared_ptr<Stream> stream) {
+  const std::string& user_id = stream->user_id;
   {
     std::unique_lock lock(mutex_);
     auto& mine = by_user_[user_id];
@@ -207,8 +224,9 @@ void NotificationStreams::housekeeping() {
   auto last_ping = std::chrono::steady_clock::now();
   std::unique_lock stop_lock(stop_mutex_);
   while (!stopping_) {
-    stop_cv_.wait_for(stop_lock, std::chrono::seconds(1));
+    stop_cv_.wait_for(stop_lock, std::chrono::seconds(1), [this] { return stopping_ || pending_.load(); });
     if (stopping_) break;
+    if (pending_) end_sessions();
     const auto now = std::chrono::steady_clock::now();
     const bool ping = now - last_ping >= std::chrono::seconds(config_.ping_seconds);
     if (ping) last_ping = now;
@@ -220,24 +238,76 @@ void NotificationStreams::housekeeping() {
       for (auto& [user, streams] : by_user_) all.insert(all.end(), streams.begin(), streams.end());
     }
     for (auto& s : all) {
-      if (s->expires_at > 0 && unix_now >= s->expires_at) {
-        {
-          std::lock_guard lock(s->send_mutex);
-          try {
-            const std::string why = "the access token has expired";
-            // 1008: policy violation; the client signs in again and reconnects.
-            std::string payload{char(0x03), char(0xF0)};
-            payload += why;
-            s->ws.sendFrame(payload.data(), static_cast<int>(payload.size()),
-                            int(WebSocket::FRAME_FLAG_FIN) | int(WebSocket::FRAME_OP_CLOSE));
-          } catch (const std::exception&) {
-          }
-        }
-        s->end();
-      } else if (ping) {
-        send(*s, "", WebSocket::FRAME_OP_PING);
+      if (s->expires_at > 0 && unix_now >= s->expires_at) close_for(*s, "the access token has expired");
+      else if (ping) send(*s, "", WebSocket::FRAME_OP_PING);
+    }
+  }
+}
+
+void NotificationStreams::close_for(Stream& s, const std::string& why) {
+  if (s.ended) return;
+  {
+    std::lock_guard lock(s.send_mutex);
+    try {
+      // 1008: policy violation; the client signs in again and reconnects.
+      std::string payload{char(0x03), char(0xF0)};
+      payload += why;
+      s.ws.sendFrame(payload.data(), static_cast<int>(payload.size()),
+                     int(WebSocket::FRAME_FLAG_FIN) | int(WebSocket::FRAME_OP_CLOSE));
+    } catch (const std::exception&) {
+    }
+  }
+  s.end();
+}
+
+void NotificationStreams::watch(security::RevocationList& revocations, security::PrincipalCache& principals) {
+  revocations_ = &revocations;
+  principals_ = &principals;
+  // Both observers run on the thread that learnt of the change (the LISTEN
+  // connection's, or a request's): they only queue it for housekeeping.
+  revocations.observe([this](const std::string& jti) {
+    if (open_streams() == 0) return;
+    std::lock_guard lock(pending_mutex_);
+    revoked_jtis_.push_back(jti);
+    pending_ = true;
+    stop_cv_.notify_all();
+  });
+  principals.observe([this](const std::string& subject) {
+    if (open_streams() == 0) return;
+    std::lock_guard lock(pending_mutex_);
+    changed_users_.push_back(subject);
+    pending_ = true;
+    stop_cv_.notify_all();
+  });
+}
+
+void NotificationStreams::end_sessions() {
+  std::vector<std::string> jtis, users;
+  {
+    std::lock_guard lock(pending_mutex_);
+    jtis.swap(revoked_jtis_);
+    users.swap(changed_users_);
+    pending_ = false;
+  }
+  const bool everyone = std::find(users.begin(), users.end(), std::string()) != users.end();
+  std::vector<std::shared_ptr<Stream>> revoked, to_ask;
+  {
+    std::shared_lock lock(mutex_);
+    for (auto& [user, streams] : by_user_) {
+      const bool changed = everyone || std::find(users.begin(), users.end(), user) != users.end();
+      for (auto& s : streams) {
+        if (!s->jti.empty() && std::find(jtis.begin(), jtis.end(), s->jti) != jtis.end()) revoked.push_back(s);
+        else if (changed && !s->role.empty()) to_ask.push_back(s);
       }
     }
+  }
+  for (auto& s : revoked) close_for(*s, "signed out: the access token was revoked");
+  if (!principals_) return;
+  for (auto& s : to_ask) {
+    // Unavailable (the provider could not answer) keeps the stream: a
+    // database hiccup must not drop every listener.
+    if (principals_->resolve(s->user_id, s->role).verdict == security::PrincipalCache::Verdict::Unknown)
+      close_for(*s, "the account changed (deactivated, or another role): sign in again");
   }
 }
 

@@ -6,6 +6,12 @@
 // housekeeping thread pings each stream now and then and closes the ones whose
 // access token has expired (the client reconnects with a fresh one).
 //
+// A stream also ends with its session: when its access token is revoked (the
+// user logged out, on any host: RevocationList hears of it), and when the
+// principal provider no longer admits its user with the token's role
+// (deactivated, deleted, role changed: PrincipalCache hears of the change and
+// the stream's user is asked again). Each closes with 1008 and the reason.
+//
 // What is pushed: every `notification.created` event this host sees on NATS
 // (a plain subscription, so every host sees every one) goes to the streams of
 // the user in its `data.userId`, and to no one else, as one text frame
@@ -14,6 +20,8 @@
 // GET /api/notifications, which stays the record: an event published while
 // this host was cut off from NATS is not pushed.
 #pragma once
+
+#include "security/Principal.hpp"
 
 #include <nats/nats.h>
 
@@ -34,6 +42,10 @@
 namespace crm::events {
 class NatsClient;
 }
+namespace crm::security {
+class PrincipalCache;
+class RevocationList;
+} // namespace crm::security
 
 namespace crm::http {
 
@@ -53,6 +65,12 @@ public:
   // Takes over an upgraded socket for `user_id` until the client leaves or
   // `expires_at` (unix seconds; 0: never) passes.
   Adopted adopt(Poco::Net::WebSocket ws, const std::string& user_id, long long expires_at);
+  // The same for the token's whole principal: the stream also ends when that
+  // token is revoked or its user is no longer admitted with its role.
+  Adopted adopt(Poco::Net::WebSocket ws, const security::Principal& who);
+  // Ends the streams whose session ends (see the file's first comment). Both
+  // must outlive this object or be here until it goes (it stops observing them).
+  void watch(security::RevocationList& revocations, security::PrincipalCache& principals);
   // Sends {"type":"notification.created","data":<data_json>} to every stream
   // of `user_id`; returns how many streams got it.
   size_t deliver(const std::string& user_id, const std::string& data_json);
@@ -65,7 +83,13 @@ public:
 
 private:
   struct Stream;
+  Adopted adopt(std::shared_ptr<Stream> stream);
   void on_message(const char* data, int len);
+  // Sends a close frame (1008, `why`) and ends the stream.
+  void close_for(Stream& stream, const std::string& why);
+  // What the observers queued: ends the streams of revoked tokens, asks
+  // again about the users whose principal changed. Housekeeping thread.
+  void end_sessions();
   void read_from(const std::shared_ptr<Stream>& stream);
   void drop(const std::shared_ptr<Stream>& stream);
   bool send(Stream& stream, const std::string& text, int opcode);
@@ -78,6 +102,13 @@ private:
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
+  // Queued by the observers for the housekeeping thread.
+  std::mutex pending_mutex_;
+  std::vector<std::string> revoked_jtis_;
+  std::vector<std::string> changed_users_; // "" means everyone
+  std::atomic<bool> pending_{false};
+  security::RevocationList* revocations_ = nullptr;
+  security::PrincipalCache* principals_ = nullptr;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Stream>>> by_user_;
   size_t count_ = 0;

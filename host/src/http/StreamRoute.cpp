@@ -115,9 +115,8 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
   response.send();
   reply.upgraded = true;
   reply.status = 101;
-  upgradable->upgrade_after_reply([streams = s_.streams, user = principal->id,
-                                   expires = principal->expires_at](Poco::Net::StreamSocket socket) {
-    streams->adopt(Poco::Net::WebSocket(socket), user, expires);
+  upgradable->upgrade_after_reply([streams = s_.streams, who = *principal](Poco::Net::StreamSocket socket) {
+    streams->adopt(Poco::Net::WebSocket(socket), who);
   });
 }
 

@@ -47,6 +47,7 @@ struct crm_call {
   crm::storage::ConnectionPool::Lease connection;
   bool in_transaction = false;
   bool aborted = false; // a statement failed: only ROLLBACK is possible now
+  bool transient_failure = false; // ... on a serialization failure or deadlock (PgError::transient)
   std::unique_ptr<crm_rows> rows;
 
   // The outcome.

@@ -274,6 +274,8 @@ crm_status invoke(crm_call* call, const char* operation, const char* input_json,
   if (out_len) *out_len = 0;
   if (!call || !operation) return CRM_E_INTERNAL;
   Outcome o = call->invoker->invoke_nested(*call, operation, std::string_view(input_json ? input_json : "{}", input_json ? len : 2));
+  // The nested call's deadlock is this call's too: it is worth another try.
+  if (o.transient) call->transient_failure = true;
   call->invoke_reply = o.status == CRM_OK ? std::move(o.body) : std::move(o.message);
   if (out) *out = call->invoke_reply.c_str();
   if (out_len) *out_len = call->invoke_reply.size();

@@ -188,6 +188,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
     return o;
   }
   Outcome o = failed(status, call.failure_message.empty() ? default_message(status) : std::move(call.failure_message));
+  o.transient = call.transient_failure;
   o.errors = std::move(call.errors);
   o.headers = std::move(call.headers);
   return o;
@@ -255,6 +256,7 @@ void Invoker::finish_transaction(crm_call& call, crm_status& status) {
         call.connection->exec("ROLLBACK");
       }
     } catch (const storage::PgError& e) {
+      if (e.transient()) call.transient_failure = true;
       if (status == CRM_OK) {
         status = e.status() == CRM_E_CONFLICT ? CRM_E_CONFLICT : CRM_E_UNAVAILABLE;
         call.failure_message = status == CRM_E_CONFLICT ? "the change conflicts with a concurrent change"
@@ -283,10 +285,11 @@ storage::PgResult Invoker::run_sql(crm_call& call, const char* sql, const char* 
     auto r = call.connection->query(sql, params, n_params, begin);
     call.in_transaction = true;
     return r;
-  } catch (const storage::PgError&) {
+  } catch (const storage::PgError& e) {
     // BEGIN went out with the statement: the transaction exists, now aborted.
     if (call.connection->transaction_status() != PQTRANS_IDLE) call.in_transaction = true;
     call.aborted = true;
+    if (e.transient()) call.transient_failure = true;
     throw;
   }
 }

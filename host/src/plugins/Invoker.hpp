@@ -50,6 +50,10 @@ struct Outcome {
   std::vector<http::FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers; // set by the handler (Retry-After, ...)
   bool duplicate = false; // the event (or the idempotency key) was handled before: nothing ran
+  // The failure came from a serialization failure or a deadlock (SQLSTATE
+  // 40001, 40P01), whatever status the handler made of it: running the call
+  // again may succeed, so an event consumer retries it rather than giving up.
+  bool transient = false;
 };
 
 class Invoker {

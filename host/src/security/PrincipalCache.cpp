@@ -36,10 +36,19 @@ PrincipalCache::Lookup PrincipalCache::resolve(const std::string& id, const std:
 }
 
 void PrincipalCache::drop(std::string_view subject) {
-  std::lock_guard lock(mutex_);
-  ++generation_;
-  if (subject.empty()) entries_.clear();
-  else entries_.erase(std::string(subject));
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    if (subject.empty()) entries_.clear();
+    else entries_.erase(std::string(subject));
+  }
+  std::lock_guard lock(observer_mutex_);
+  if (observer_) observer_(std::string(subject));
+}
+
+void PrincipalCache::observe(Observer observer) {
+  std::lock_guard lock(observer_mutex_);
+  observer_ = std::move(observer);
 }
 
 } // namespace crm::security

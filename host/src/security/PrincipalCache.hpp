@@ -37,6 +37,11 @@ public:
   void drop(std::string_view subject);
   void clear() { drop({}); }
 
+  // Told each drop (subject empty: everyone) after it, on the dropping
+  // thread: keep it short. One observer; nullptr removes it.
+  using Observer = std::function<void(const std::string& subject)>;
+  void observe(Observer observer);
+
 private:
   struct Entry {
     Lookup lookup;
@@ -50,6 +55,8 @@ private:
   std::unordered_map<std::string, Entry> entries_;
   // Bumped by every drop: an answer fetched before a drop is not cached after it.
   std::uint64_t generation_ = 0;
+  std::mutex observer_mutex_; // held while the observer runs, so removing it waits for it
+  Observer observer_;
 };
 
 } // namespace crm::security

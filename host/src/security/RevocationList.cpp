@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <mutex>
+#include <vector>
 
 namespace crm::security {
 
@@ -48,18 +49,37 @@ void RevocationList::reload(storage::PgConnection& conn) {
                          nullptr, 0);
   std::unordered_map<std::string, std::int64_t> fresh;
   for (int i = 0; i < rows.rows(); ++i) fresh.emplace(rows.value(i, 0), std::stoll(rows.value(i, 1)));
-  std::unique_lock lock(mutex_);
-  revoked_.swap(fresh);
+  std::vector<std::string> learnt; // revoked while we were not listening
+  {
+    std::unique_lock lock(mutex_);
+    for (const auto& [jti, expires_at] : fresh)
+      if (!revoked_.count(jti)) learnt.push_back(jti);
+    revoked_.swap(fresh);
+  }
+  for (const auto& jti : learnt) tell(jti);
+}
+
+void RevocationList::observe(Observer observer) {
+  std::lock_guard lock(observer_mutex_);
+  observer_ = std::move(observer);
+}
+
+void RevocationList::tell(const std::string& jti) {
+  std::lock_guard lock(observer_mutex_);
+  if (observer_) observer_(jti);
 }
 
 void RevocationList::add(std::string jti, std::int64_t expires_at) {
   const std::int64_t now = now_unix();
-  std::unique_lock lock(mutex_);
-  // Expired entries are useless (the token fails on exp anyway): prune now and then.
-  if (revoked_.size() > 1024 && revoked_.size() % 256 == 0)
-    for (auto it = revoked_.begin(); it != revoked_.end();)
-      it = it->second < now ? revoked_.erase(it) : std::next(it);
-  revoked_[std::move(jti)] = expires_at;
+  {
+    std::unique_lock lock(mutex_);
+    // Expired entries are useless (the token fails on exp anyway): prune now and then.
+    if (revoked_.size() > 1024 && revoked_.size() % 256 == 0)
+      for (auto it = revoked_.begin(); it != revoked_.end();)
+        it = it->second < now ? revoked_.erase(it) : std::next(it);
+    revoked_[jti] = expires_at;
+  }
+  tell(jti);
 }
 
 size_t RevocationList::size() const {

@@ -8,6 +8,8 @@
 #include "storage/ConnectionPool.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -30,12 +32,21 @@ public:
   void reload(storage::PgConnection& conn);
   size_t size() const;
 
+  // Told each jti this host learns is revoked (here, by NOTIFY, or by a
+  // reload), on the thread that learnt it: keep it short. One observer;
+  // nullptr removes it.
+  using Observer = std::function<void(const std::string& jti)>;
+  void observe(Observer observer);
+
 private:
   void add(std::string jti, std::int64_t expires_at);
+  void tell(const std::string& jti);
 
   storage::ConnectionPool& pool_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::int64_t> revoked_; // jti -> unix expiry
+  std::mutex observer_mutex_; // held while the observer runs, so removing it waits for it
+  Observer observer_;
 };
 
 } // namespace crm::security

@@ -16,6 +16,9 @@ public:
   // True when the connection itself is gone (the pool must drop it).
   bool connection_lost() const { return sqlstate_.empty() || sqlstate_.rfind("08", 0) == 0 || sqlstate_ == "57P01"; }
   crm_status status() const { return status_for_sqlstate(sqlstate_); }
+  // A serialization failure or a deadlock: PostgreSQL gave up on this
+  // transaction, not on what it asked; the same work run again may succeed.
+  bool transient() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
 
   // What a plugin hears when its SQL fails.
   static crm_status status_for_sqlstate(const std::string& s) {

@@ -78,6 +78,7 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
     auto rows = conn->query("select version from platform.workflow_live where name = $1 and kind = 'saga'", p, 1);
     if (rows.rows() == 1) version = rows.value(0, 0);
   }
+  if (catalog_.is_retired(name)) return refusal(409, retired_message(name));
   if (version.empty() || !catalog_.is_live(name)) return refusal(404, "no saga " + name + " is live");
 
   Poco::JSON::Object::Ptr input;

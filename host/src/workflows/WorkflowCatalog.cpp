@@ -40,13 +40,19 @@ void append_summary(std::string& out, const CatalogEntry& e) {
   if (live) http::append_json_string(out, e.live_version);
   else out += "null";
   // LIVE: the file is the live version. INVALID: the file's current content
-  // was refused; the previous version (if any) stays live.
-  out += e.errors.empty() ? ",\"status\":\"LIVE\"" : ",\"status\":\"INVALID\"";
+  // was refused; the previous version (if any) stays live. RETIRED: the file
+  // was removed; `version` is the last one that was live.
+  out += !e.errors.empty() ? ",\"status\":\"INVALID\"" : e.retired ? ",\"status\":\"RETIRED\"" : ",\"status\":\"LIVE\"";
   out += ",\"errors\":";
   append_errors_json(out, e.errors);
 }
 
 } // namespace
+
+std::string retired_message(const std::string& name) {
+  return "the workflow " + name + " is retired (its file was removed): no new instance starts; "
+         "instances already running finish on their version";
+}
 
 WorkflowCatalog::WorkflowCatalog(fs::path dir, plugins::PluginRegistry& registry, storage::ConnectionPool& pool)
     : dir_(std::move(dir)), registry_(registry), pool_(pool) {}
@@ -93,14 +99,80 @@ void WorkflowCatalog::scan() {
       // logged; the next scan tries again
     }
   }
-  std::lock_guard lock(mutex_);
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (!present.count(it->second.file)) {
-      seen_.erase(it->second.file);
-      it = entries_.erase(it);
-    } else {
+  retire_missing(present);
+}
+
+void WorkflowCatalog::retire_missing(const std::set<std::string>& present) {
+  std::vector<std::string> gone; // live until now, file removed
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      CatalogEntry& e = it->second;
+      if (present.count(e.file)) {
+        ++it;
+        continue;
+      }
+      seen_.erase(e.file);
+      if (e.live_version.empty()) { // never live: nothing to retire, nothing to list
+        it = entries_.erase(it);
+        continue;
+      }
+      if (!e.retired) gone.push_back(e.name);
       ++it;
     }
+  }
+  // The first scan also finds what no host saw go: live in the database
+  // without a file here, or retired before this host started.
+  std::vector<CatalogEntry> earlier;
+  try {
+    auto conn = pool_.acquire();
+    if (!scanned_) {
+      auto rows = conn->query("select distinct on (d.name) d.name, d.version, d.source "
+                              "from platform.workflow_definitions d left join platform.workflow_live l "
+                              "on l.name = d.name "
+                              "order by d.name, (l.version is not distinct from d.version) desc, d.created_at desc",
+                              nullptr, 0);
+      std::lock_guard lock(mutex_);
+      for (int i = 0; i < rows.rows(); ++i) {
+        const std::string name = rows.value(i, 0);
+        if (present.count(name + ".lua") || entries_.count(name)) continue;
+        CatalogEntry e;
+        e.name = name;
+        e.file = name + ".lua";
+        e.live_version = rows.value(i, 1);
+        e.live_source = rows.value(i, 2);
+        e.retired = true;
+        earlier.push_back(std::move(e));
+        gone.push_back(name);
+      }
+    }
+    for (const auto& name : gone) {
+      const char* p[] = {name.c_str()};
+      // No host starts an instance on it from here on (they start on
+      // workflow_live's version); running ones keep theirs.
+      conn->query("delete from platform.workflow_live where name = $1", p, 1);
+    }
+  } catch (const std::exception& e) {
+    log::warn("workflows", std::string("cannot retire the workflows whose file was removed: ") + e.what(), {});
+    return; // the next scan tries again
+  }
+  scanned_ = true;
+  // What a definition declares (kind, trigger) is read for the listing only;
+  // it need not pass today's checks.
+  for (auto& e : earlier) {
+    e.live = check_definition(e.live_source, e.file, DefinitionContext{{}, {}, lib_dir()}).definition;
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& e : earlier) entries_.emplace(e.name, std::move(e));
+  for (const auto& name : gone) {
+    auto it = entries_.find(name);
+    if (it == entries_.end() || it->second.retired) continue;
+    it->second.retired = true;
+    it->second.errors.clear();
+    log::info("workflows",
+              "workflow " + name + " is retired (its file was removed); running instances finish on version " +
+                  it->second.live_version,
+              {{"workflow", name}});
   }
 }
 
@@ -147,6 +219,7 @@ std::vector<DefinitionError> WorkflowCatalog::load_file(const fs::path& path, co
   entry.live_version = version;
   entry.live_source = source;
   entry.errors.clear();
+  entry.retired = false;
   return {};
 }
 
@@ -193,13 +266,19 @@ void WorkflowCatalog::store_version(const std::string& name, const std::string& 
 bool WorkflowCatalog::is_live(const std::string& name) const {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(name);
-  return it != entries_.end() && !it->second.live_version.empty();
+  return it != entries_.end() && !it->second.live_version.empty() && !it->second.retired;
+}
+
+bool WorkflowCatalog::is_retired(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(name);
+  return it != entries_.end() && it->second.retired;
 }
 
 std::optional<CatalogEntry> WorkflowCatalog::live(const std::string& name) const {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(name);
-  if (it == entries_.end() || it->second.live_version.empty()) return std::nullopt;
+  if (it == entries_.end() || it->second.live_version.empty() || it->second.retired) return std::nullopt;
   return it->second;
 }
 

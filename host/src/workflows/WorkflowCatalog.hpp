@@ -5,6 +5,9 @@
 // every version that ever ran can be read back. The folder is watched: an edit
 // goes live after it passes the checks; an invalid edit is refused with its
 // errors (and logged with file:line) while the previous version stays live.
+// Deleting a workflow's file retires it: no new instance starts (a start is
+// refused as retired), it is listed as RETIRED, and the instances already
+// running finish on their version. The file coming back makes it live again.
 // Thread-safe.
 #pragma once
 
@@ -17,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,7 +34,13 @@ struct CatalogEntry {
   std::string live_version;   // content hash (sha256 hex, 16 chars shown)
   std::string live_source;
   std::vector<DefinitionError> errors; // of the file as it is now; empty: it is the live version
+  // The file was removed: live_version is the last version that was live, and
+  // nothing new starts on it.
+  bool retired = false;
 };
+
+// What a start of a retired workflow is answered (409).
+std::string retired_message(const std::string& name);
 
 class WorkflowCatalog {
 public:
@@ -45,6 +55,8 @@ public:
   // The entry of `name` when it has a live version.
   std::optional<CatalogEntry> live(const std::string& name) const;
   bool is_live(const std::string& name) const;
+  // Its file was removed (see the file's first comment).
+  bool is_retired(const std::string& name) const;
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path lib_dir() const { return dir_ / "lib"; }
 
@@ -53,7 +65,7 @@ public:
   // errors (empty: live) and sets `version`.
   std::vector<DefinitionError> put(const std::string& name, const std::string& source, std::string& version,
                                    bool& created);
-  // {"items": [{name, kind, trigger, version, status, errors}]}
+  // {"items": [{name, kind, trigger, version, status (LIVE, INVALID, RETIRED), errors}]}
   std::string list_json() const;
   // {name, file, status, version, source, errors, versions: [{version, createdAt}]}; empty when unknown.
   std::string detail_json(const std::string& name);
@@ -63,6 +75,11 @@ private:
   std::vector<DefinitionError> load_file(const std::filesystem::path& path, const std::string& source, bool log_errors);
   void store_version(const std::string& name, const std::string& version, const std::string& source,
                      const WorkflowDefinition& definition);
+  // After a scan: retires the workflows whose file is gone (`present`: the
+  // files there are). The first scan also retires what was live in the
+  // database without a file (removed while no host ran) and lists the
+  // workflows retired before. Called with folder_mutex_ held.
+  void retire_missing(const std::set<std::string>& present);
 
   std::filesystem::path dir_;
   plugins::PluginRegistry& registry_;
@@ -71,6 +88,7 @@ private:
   std::mutex folder_mutex_; // scan() and put() one at a time (see scan())
   std::map<std::string, CatalogEntry> entries_;
   std::map<std::string, std::string> seen_; // file -> hash of the content last read
+  bool scanned_ = false; // the first scan is done (under folder_mutex_)
   std::atomic<bool> stop_{false};
   std::thread watcher_;
 };

@@ -227,6 +227,11 @@ plugins::Outcome WorkflowEngine::on_event(const std::string& envelope, const std
 
 EngineReply WorkflowEngine::start_manual(const std::string& name, const std::string& body) {
   EngineReply reply;
+  if (catalog_.is_retired(name)) {
+    reply.status = 409;
+    reply.message = retired_message(name);
+    return reply;
+  }
   if (!catalog_.is_live(name)) {
     reply.status = 404;
     reply.message = "no live workflow " + name;
