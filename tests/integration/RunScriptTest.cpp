@@ -45,7 +45,10 @@ public:
                            {"ITEST_OUT", (logs_ / "out").string()},
                            {"ITEST_ERR", (logs_ / "err").string()}};
     const std::string script = "exec timeout --foreground 180 \"$0\" >\"$ITEST_OUT\" 2>\"$ITEST_ERR\" </dev/null";
-    Poco::Process::Args args{"-c", script, std::string(CRM_SOURCE_DIR) + "/scripts/run"};
+    Poco::Process::Args args;
+    args.push_back("-c");
+    args.push_back(script);
+    args.push_back((fs::path(CRM_SOURCE_DIR) / "scripts" / "run").string());
     handle_.emplace(Poco::Process::launch("/bin/sh", args, CRM_SOURCE_DIR, nullptr, nullptr, nullptr, env));
   }
   ~RunScript() {
