@@ -83,7 +83,16 @@ void write_aligned(std::ostream& out, const Table& table, const AlignedStyle& st
   }
 }
 
-std::string csv_field(std::string_view text) {
+std::string formula_safe(std::string_view text) {
+  std::string out;
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) out += '\'';
+  out += text;
+  return out;
+}
+
+std::string csv_field(std::string_view field) {
+  const std::string safe = formula_safe(field);
+  const std::string_view text = safe;
   const bool quote = text.find_first_of(",\"\r\n") != std::string_view::npos ||
                      (!text.empty() && (text.front() == ' ' || text.back() == ' '));
   if (!quote) return std::string(text);

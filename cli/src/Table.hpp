@@ -36,9 +36,16 @@ void write_aligned(std::ostream& out, const Table& table, const AlignedStyle& st
 // One line per row, "a,b,c\n"; headers first unless `headers` is false.
 void write_csv(std::ostream& out, const Table& table, bool headers = true);
 
-// A CSV field: quoted when it holds a comma, quote, line break or
-// leading/trailing space, with quotes doubled.
+// A CSV field: neutralised against formulas (formula_safe), then quoted when
+// it holds a comma, quote, line break or leading/trailing space, with quotes
+// doubled.
 std::string csv_field(std::string_view text);
+
+// The OWASP rule against CSV injection: a field starting with =, +, -, @, TAB
+// or CR gets a leading ' so a spreadsheet shows it as text. Every field,
+// headers and numbers included (-5 becomes '-5): telling a number from a
+// formula is what let "-1+1+cmd|' /C calc'!A0" through.
+std::string formula_safe(std::string_view text);
 
 // The number of characters (UTF-8 code points) in `text`.
 size_t display_width(std::string_view text);

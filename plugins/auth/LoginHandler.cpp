@@ -2,13 +2,15 @@
 //
 // Every way to fail (unknown email, wrong password, inactive user) gives the
 // same 401 with the same words after the same argon2id work, so a caller
-// learns nothing about which accounts exist. Failures are counted per address
-// (LoginThrottle) and audited; the audit entries survive the failed call.
+// learns nothing about which accounts exist. Failures are counted per account
+// and client address, and per account (LoginThrottle), and audited; the audit
+// entries survive the failed call.
 #include "Handlers.hpp"
 
 #include "InputRules.hpp"
 #include "LoginThrottle.hpp"
 #include "Passwords.hpp"
+#include "Settings.hpp"
 #include "Sessions.hpp"
 #include "UserRecords.hpp"
 
@@ -31,7 +33,7 @@ void login(crm::Call& call) {
   const std::string email = lower_ascii(in.required_text("email"));
   const std::string password = in.text("password").value_or("");
 
-  LoginThrottle throttle(call, email);
+  LoginThrottle throttle(call, email, settings().lockout);
   throttle.refuse_if_locked();
 
   const auto account = users::find_for_login(call, email);

@@ -117,6 +117,7 @@ TEST_CASE("a plugin copied slowly is loaded once the copy is complete", "[dropin
   REQUIRE(bytes.size() > 1000);
   {
     std::ofstream out(host.plugins_dir() / "fixture_c.so", std::ios::binary);
+    trust_plugin_file(host.plugins_dir() / "fixture_c.so"); // whatever the umask
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
     out.flush();
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));

@@ -1,6 +1,7 @@
 // Migrations: applied once per plugin and version, recorded in
 // platform.plugin_migrations, rolled back entirely when one fails, and safe when
-// several hosts start together.
+// several hosts start together. A failing migration of a plugin present at
+// start stops the host; one of a plugin dropped in later only refuses it.
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
 
@@ -16,6 +17,13 @@ std::map<std::pair<std::string, int>, long long> recorded_migrations(Sql& sql) {
   for (const auto& row : sql.query("select plugin, version, count(*) from platform.plugin_migrations group by 1, 2"))
     out[{*row[0], std::stoi(*row[1])}] = std::stoll(*row[2]);
   return out;
+}
+
+// Nothing of the failed plugin's migrations exists.
+void require_rolled_back(Sql& sql) {
+  CHECK_FALSE(sql.scalar("select to_regclass('fixture_bad_migration.ok_table')::text"));
+  CHECK(sql.count("select count(*) from pg_tables where tablename in ('ok_table', 'broken')") == 0);
+  CHECK(sql.count("select count(*) from platform.plugin_migrations where plugin = 'fixture_bad_migration'") == 0);
 }
 
 } // namespace
@@ -40,23 +48,39 @@ TEST_CASE("migrations are recorded once and not applied again by a restarted hos
   CHECK(got.status == 200);
 }
 
-TEST_CASE("a migration that fails is rolled back entirely and its plugin refused", "[migrations]") {
-  HostUnderTest host({"fixture_c", "fixture_bad_migration"});
+TEST_CASE("a migration that fails at start is rolled back entirely and stops the host with the reason",
+          "[migrations]") {
+  HostUnderTest host({"fixture_c", "fixture_bad_migration"}, {}, HostUnderTest::Start::Later);
+  host.process().start();
+  host.process().expect_exit();
+  REQUIRE(host.process().wait_for_exit(std::chrono::seconds(20)) == std::optional<int>(70));
+  const std::string log = host.process().log();
+  INFO(host.process().log_tail(20));
+  CHECK(contains(log, "crm-host: start-up failed: plugin fixture_bad_migration: schema set-up failed"));
+  CHECK(contains(log, "migration"));
+  CHECK_FALSE(contains(log, R"("message":"ready")"));
 
-  auto entry = host.plugin_entry("fixture_bad_migration.so");
+  auto sql = host.sql();
+  require_rolled_back(sql);
+}
+
+TEST_CASE("a migration that fails in a plugin dropped in later is rolled back entirely and its plugin refused",
+          "[migrations]") {
+  HostUnderTest host({"fixture_c"});
+  host.add_plugin("fixture_bad_migration");
+
+  auto entry = host.wait_for_plugin("fixture_bad_migration.so", "REFUSED");
   REQUIRE(entry);
   INFO(json_of(*entry));
-  CHECK(text_of(entry, "status") == "REFUSED");
   CHECK(contains_nocase(text_of(entry, "error"), "migration"));
 
   auto sql = host.sql();
-  CHECK_FALSE(sql.scalar("select to_regclass('fixture_bad_migration.ok_table')::text"));
-  CHECK(sql.count("select count(*) from pg_tables where tablename in ('ok_table', 'broken')") == 0);
-  CHECK(sql.count("select count(*) from platform.plugin_migrations where plugin = 'fixture_bad_migration'") == 0);
+  require_rolled_back(sql);
 
-  // The good plugin next to it is unaffected.
+  // The good plugin next to it is unaffected, and the host keeps serving.
   create_item(host.http(), "unaffected");
   CHECK(sql.count("select count(*) from platform.plugin_migrations where plugin = 'fixture_c'") == 1);
+  CHECK(host.process().running());
 }
 
 TEST_CASE("two hosts starting together on a fresh database both come up and apply each migration once",

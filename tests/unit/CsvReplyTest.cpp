@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+using crm::http::formula_safe;
 using crm::http::items_csv;
 using crm::http::prefers_csv;
 
@@ -28,7 +29,30 @@ TEST_CASE("a list becomes CSV with a header of every key in order", "[csv]") {
 TEST_CASE("CSV cells never start a spreadsheet formula and nested values stay JSON", "[csv]") {
   auto csv = items_csv(R"J([{"name":"=HYPERLINK(1)","tags":["a","b"],"n":-3}])J");
   REQUIRE(csv);
-  CHECK(*csv == "name,tags,n\r\n'=HYPERLINK(1),\"[\"\"a\"\",\"\"b\"\"]\",-3\r\n");
+  CHECK(*csv == "name,tags,n\r\n'=HYPERLINK(1),\"[\"\"a\"\",\"\"b\"\"]\",'-3\r\n");
+}
+
+TEST_CASE("a cell starting with = + - @ TAB or CR gets a leading quote, numbers included", "[csv]") {
+  CHECK(formula_safe("-1+1+cmd|' /C calc'!A0") == "'-1+1+cmd|' /C calc'!A0");
+  CHECK(formula_safe("\t=1+1") == "'\t=1+1");
+  CHECK(formula_safe("\r=1") == "'\r=1");
+  CHECK(formula_safe("=SUM(A1)") == "'=SUM(A1)");
+  CHECK(formula_safe("+1") == "'+1");
+  CHECK(formula_safe("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(formula_safe("-5") == "'-5");
+  // Only the first character counts.
+  CHECK(formula_safe("a=1") == "a=1");
+  CHECK(formula_safe("5-1") == "5-1");
+  CHECK(formula_safe(" =1") == " =1");
+  CHECK(formula_safe("") == "");
+}
+
+TEST_CASE("every cell of a CSV reply is neutralised: text, numbers and headers", "[csv]") {
+  auto csv = items_csv(R"J({"items":[{"a":"-1+1+cmd|' /C calc'!A0","b":"\t=1+1","c":"\r=1","d":-5,"@e":"@x"}]})J");
+  REQUIRE(csv);
+  // A CR inside a cell makes it quoted; the quote mark stays first inside.
+  CHECK(*csv == "a,b,c,d,'@e\r\n"
+                "'-1+1+cmd|' /C calc'!A0,'\t=1+1,\"'\r=1\",'-5,'@x\r\n");
 }
 
 TEST_CASE("what is not a list of objects is not CSV", "[csv]") {

@@ -17,6 +17,7 @@
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace crm::app {
@@ -65,7 +66,23 @@ void HostApplication::initialize(Poco::Util::Application& self) {
   load_configuration();
   log::setup(config().getString("log.level", "info"));
   log::info("host", "crm-host " CRM_VERSION " starting; configuration: " + config::describe(config()), {});
-  ServerApplication::initialize(self); // the subsystems, in order
+  try {
+    ServerApplication::initialize(self); // the subsystems, in order
+  } catch (const plugins::StartupFailed& e) {
+    fail_start(e.what());
+  }
+}
+
+void HostApplication::fail_start(const std::string& reason) {
+  log::error("host", "start-up failed, stopping: " + reason, {});
+  // One plain line too, the last one, for people and scripts reading stderr.
+  std::cerr << "crm-host: start-up failed: " << reason << std::endl;
+  // Nothing after the plugins started (no events, no workflows, no HTTP);
+  // the plugins that came up were shut down. The subsystems before them hold
+  // only connections and their threads, which Poco would not uninitialize
+  // after a failed initialize: end the process here, without unwinding
+  // through them.
+  std::_Exit(kStartFailed);
 }
 
 int HostApplication::main(const std::vector<std::string>&) {

@@ -27,9 +27,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-void append_cell(std::string& out, const std::string& text, bool is_text) {
-  std::string value = text;
-  if (is_text && !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '@')) value.insert(0, 1, '\'');
+void append_cell(std::string& out, std::string_view text) {
+  const std::string value = formula_safe(text);
   const bool quote = value.find_first_of(",\"\r\n") != std::string::npos;
   if (!quote) {
     out += value;
@@ -45,16 +44,23 @@ void append_cell(std::string& out, const std::string& text, bool is_text) {
 
 void append_value(std::string& out, const Poco::Dynamic::Var& v) {
   if (v.isEmpty()) return;
-  if (v.isString()) return append_cell(out, v.extract<std::string>(), true);
+  if (v.isString()) return append_cell(out, v.extract<std::string>());
   if (v.type() == typeid(Poco::JSON::Object::Ptr) || v.type() == typeid(Poco::JSON::Array::Ptr)) {
     std::ostringstream json;
     Poco::JSON::Stringifier::condense(v, json);
-    return append_cell(out, json.str(), false);
+    return append_cell(out, json.str());
   }
-  append_cell(out, v.toString(), false);
+  append_cell(out, v.toString());
 }
 
 } // namespace
+
+std::string formula_safe(std::string_view cell) {
+  std::string out;
+  if (!cell.empty() && std::string_view("=+-@\t\r").find(cell.front()) != std::string_view::npos) out += '\'';
+  out += cell;
+  return out;
+}
 
 bool prefers_csv(std::string_view accept) {
   double csv = -1, json = -1;
@@ -106,7 +112,7 @@ std::optional<std::string> items_csv(std::string_view json) {
   if (columns.empty()) return out;
   for (size_t c = 0; c < columns.size(); ++c) {
     if (c) out += ',';
-    append_cell(out, columns[c], false);
+    append_cell(out, columns[c]);
   }
   out += "\r\n";
   for (size_t i = 0; i < items->size(); ++i) {

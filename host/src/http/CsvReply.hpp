@@ -14,8 +14,16 @@ bool prefers_csv(std::string_view accept);
 
 // {items: [...]} (or a bare array) of objects as RFC 4180 CSV: a header of
 // every key in first-seen order, one line per item; nested values as JSON
-// text, null as an empty cell. Text a spreadsheet would run as a formula
-// (=, +, @) gets a leading '. nullopt when the reply is no such list.
+// text, null as an empty cell. Every cell a spreadsheet could run as a
+// formula is neutralised (formula_safe). nullopt when the reply is no such
+// list.
 std::optional<std::string> items_csv(std::string_view json);
+
+// The OWASP rule against CSV injection: a cell starting with =, +, -, @, TAB
+// or CR gets a leading ' so a spreadsheet shows it as text. It applies to
+// every cell, header and numbers included: -5 becomes '-5. Telling a number
+// from a formula is what let "-1+1+cmd|' /C calc'!A0" through, and a
+// spreadsheet reads '-5 as the text -5.
+std::string formula_safe(std::string_view cell);
 
 } // namespace crm::http

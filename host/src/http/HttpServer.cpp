@@ -2,57 +2,54 @@
 #include "http/HttpServer.hpp"
 
 #include "http/ApiRequestHandler.hpp"
-
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
+#include "http/BufferedExchange.hpp"
+#include "http/Problem.hpp"
 
 namespace crm::http {
 
-namespace {
-class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-  explicit HandlerFactory(HttpServices& s) : s_(s) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiRequestHandler(s_);
-  }
-
-private:
-  HttpServices& s_;
-};
-} // namespace
-
-HttpServer::HttpServer(ServerConfig config, HttpServices& services) : config_(std::move(config)), services_(services) {}
+HttpServer::HttpServer(ServerConfig config, HttpServices& services)
+    : services_(services),
+      door_(
+          std::move(config),
+          [this](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+            ApiRequestHandler handler(services_);
+            handler.handleRequest(request, response);
+          },
+          [this](int status, const std::string& detail, const Poco::Net::HTTPRequest* head, int retry_after_s) {
+            return error_reply(status, detail, head, retry_after_s);
+          }) {}
 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-  auto params = new Poco::Net::HTTPServerParams; // owned by the server (AutoPtr)
-  params->setMaxThreads(config_.max_threads);
-  params->setMaxQueued(config_.max_queued);
-  params->setKeepAlive(config_.keep_alive);
-  params->setMaxKeepAliveRequests(config_.max_keep_alive_requests);
-  params->setKeepAliveTimeout(Poco::Timespan(config_.keep_alive_timeout_s, 0));
-  params->setThreadIdleTime(Poco::Timespan(30, 0));
-  params->setServerName("crm-host");
-
-  // The default pool stops at 16 threads; the server may use max_threads.
-  pool_ = std::make_unique<Poco::ThreadPool>("http", 4, config_.max_threads + 2, 60);
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(config_.host, config_.port), 1024);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(services_), *pool_, socket, params);
-  server_->start();
+  door_.start();
   running_ = true;
 }
 
 void HttpServer::stop() {
   if (!running_) return;
   running_ = false;
-  // Lets each request in flight finish, then shuts its connection.
-  server_->stopAll(false);
-  pool_->joinAll();
+  door_.stop();
 }
 
-unsigned short HttpServer::port() const { return server_ ? server_->port() : config_.port; }
+unsigned short HttpServer::port() const { return door_.port(); }
+
+std::string HttpServer::error_reply(int status, const std::string& detail, const Poco::Net::HTTPRequest* head,
+                                    int retry_after_s) const {
+  static const Poco::Net::HTTPRequest no_request;
+  const Poco::Net::HTTPRequest& request = head ? *head : no_request;
+  BufferedResponse response;
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status),
+                              std::string(reason_phrase(status)));
+  response.set("X-Request-Id", ResponsePolicy::request_id(request.get("X-Request-Id", "")));
+  if (retry_after_s > 0) response.set("Retry-After", std::to_string(retry_after_s));
+  if (services_.policy) services_.policy->apply(request, response, true);
+  response.setContentType(std::string(Problem::kContentType));
+  std::string path = request.getURI().substr(0, request.getURI().find('?'));
+  std::string body = Problem{status, "", detail, head ? path : std::string(), {}}.to_json();
+  response.sendBuffer(body.data(), body.size());
+  // 503 for a full queue keeps the connection; every other refusal closes it.
+  return response.serialize(false, status == 503, false);
+}
 
 } // namespace crm::http

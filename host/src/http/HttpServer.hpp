@@ -1,29 +1,19 @@
-// HttpServer: Poco's HTTPServer with its thread pool sized from configuration.
-// Poco holds one worker thread per keep-alive connection, so max_threads is
-// the number of concurrent connections served; the rest queue. stop() lets
-// every request in flight finish, closes idle keep-alive connections, and
-// returns when the workers are idle.
+// HttpServer: the host's HTTP server, a FrontDoor (reactor reading requests
+// without a thread per connection) whose workers run ApiRequestHandler on
+// each complete request. Errors the front door answers itself (malformed or
+// oversized requests, deadlines, a full queue) are problem+json replies with
+// the same security headers and request id as every other reply.
 #pragma once
 
+#include "http/FrontDoor.hpp"
 #include "http/HttpServices.hpp"
-
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/ThreadPool.h>
 
 #include <memory>
 #include <string>
 
 namespace crm::http {
 
-struct ServerConfig {
-  std::string host = "127.0.0.1";
-  unsigned short port = 8080;
-  int max_threads = 64;
-  int max_queued = 512;
-  bool keep_alive = true;
-  int max_keep_alive_requests = 0;
-  int keep_alive_timeout_s = 15;
-};
+using ServerConfig = FrontDoorConfig;
 
 class HttpServer {
 public:
@@ -31,14 +21,18 @@ public:
   ~HttpServer();
 
   void start();
+  // Stops accepting, lets requests in flight finish (up to the shutdown
+  // timeout), closes every connection.
   void stop();
   unsigned short port() const;
+  FrontDoor::Stats stats() const { return door_.stats(); }
 
 private:
-  ServerConfig config_;
+  std::string error_reply(int status, const std::string& detail, const Poco::Net::HTTPRequest* head,
+                          int retry_after_s) const;
+
   HttpServices& services_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  FrontDoor door_;
   bool running_ = false;
 };
 

@@ -82,21 +82,67 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   register_workflow_metrics(workflows.engine());
   register_cache_metrics(app.getSubsystem<cache::CacheSubsystem>().plugin_cache());
   register_event_metrics(events);
-  services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);
   services_.log_requests = config.getBool("log.requests", false);
 
+  services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   ServerConfig sc;
   sc.host = config.getString("http.host", "127.0.0.1");
   sc.port = static_cast<unsigned short>(config.getInt("http.port", 8080));
-  sc.max_threads = config.getInt("http.max_threads", 64);
-  sc.max_queued = config.getInt("http.max_queued", 512);
+  sc.workers = config.getInt("http.max_threads", 64);
+  sc.max_queued = static_cast<size_t>(config.getInt("http.max_queued", 512));
+  sc.retry_after_s = config.getInt("http.retry_after", 1);
   sc.keep_alive = config.getBool("http.keep_alive", true);
   sc.max_keep_alive_requests = config.getInt("http.max_keep_alive_requests", 0);
-  sc.keep_alive_timeout_s = config.getInt("http.keep_alive_timeout", 15);
-  server_ = std::make_unique<HttpServer>(sc, services_);
+  sc.keep_alive_timeout_s = config.getDouble("http.keep_alive_timeout", 30);
+  sc.header_timeout_s = config.getDouble("http.header_timeout", 10);
+  sc.body_timeout_s = config.getDouble("http.body_timeout", 60);
+  sc.body_min_rate = static_cast<size_t>(config.getInt64("http.body_min_rate", 1024));
+  sc.write_timeout_s = config.getDouble("http.write_timeout", 30);
+  sc.shutdown_timeout_s = config.getDouble("http.shutdown_timeout", 10);
+  sc.limits.max_request_line = static_cast<size_t>(config.getInt64("http.max_request_line", 8192));
+  sc.limits.max_header_bytes = static_cast<size_t>(config.getInt64("http.max_header_bytes", 16384));
+  sc.limits.max_body_bytes = services_.max_body_bytes;
+  sc.max_connections = static_cast<size_t>(config.getInt64("http.max_connections", 10000));
+  sc.max_connections_per_address = static_cast<size_t>(config.getInt64("http.max_connections_per_address", 256));
+  sc.trusted_proxies = TrustedProxies::parse(config.getString("http.trusted_proxies", ""));
+  const std::string host = sc.host;
+  server_ = std::make_unique<HttpServer>(std::move(sc), services_);
   server_->start();
-  log::info("http", "listening on http://" + sc.host + ":" + std::to_string(server_->port()), {});
+  register_server_metrics(*server_);
+  log::info("http", "listening on http://" + host + ":" + std::to_string(server_->port()), {});
+}
+
+void HttpSubsystem::register_server_metrics(HttpServer& server) {
+  using Samples = std::vector<std::pair<metrics::Labels, double>>;
+  metrics_.add_gauge_callback("crm_http_connections_open", "Client connections open on this host.", [&server] {
+    return Samples{{{}, static_cast<double>(server.stats().open)}};
+  });
+  metrics_.add_gauge_callback("crm_http_connections_refused",
+                              "Connections closed at accept, by cause (max_connections, max_per_address, fd_limit).",
+                              [&server] {
+                                Samples out;
+                                for (const auto& [cause, n] : server.stats().refused)
+                                  out.push_back({{{"cause", cause}}, static_cast<double>(n)});
+                                return out;
+                              });
+  metrics_.add_gauge_callback("crm_http_requests_rejected",
+                              "Requests the front door refused itself, by status (400, 408, 413, 414, 431, 503...).",
+                              [&server] {
+                                Samples out;
+                                for (const auto& [status, n] : server.stats().rejected)
+                                  out.push_back({{{"status", std::to_string(status)}}, static_cast<double>(n)});
+                                return out;
+                              });
+  metrics_.add_gauge_callback("crm_http_queue_depth", "Complete requests waiting for a worker.", [&server] {
+    return Samples{{{}, static_cast<double>(server.stats().queued)}};
+  });
+  metrics_.add_gauge_callback("crm_http_workers_busy", "Workers serving a request now.", [&server] {
+    return Samples{{{}, static_cast<double>(server.stats().workers_busy)}};
+  });
+  metrics_.add_gauge_callback("crm_http_workers", "Worker threads.", [&server] {
+    return Samples{{{}, static_cast<double>(server.stats().workers)}};
+  });
 }
 
 void HttpSubsystem::register_cache_metrics(cache::PluginCache& cache) {

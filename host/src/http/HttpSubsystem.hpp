@@ -36,6 +36,7 @@ protected:
 private:
   void register_workflow_metrics(workflows::WorkflowEngine& engine);
   void register_cache_metrics(cache::PluginCache& cache);
+  void register_server_metrics(HttpServer& server);
   void register_event_metrics(events::EventsSubsystem& events);
 
   metrics::Registry metrics_;

@@ -6,7 +6,9 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <vector>
 
 namespace crm::http {
 
@@ -33,6 +35,56 @@ bool parse_length(const std::string& text, size_t& out) {
   }
   out = n;
   return true;
+}
+
+// Every value of header `name`, in order.
+std::vector<std::string> values_of(const Poco::Net::NameValueCollection& headers, const char* name) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : headers)
+    if (Poco::icompare(key, name) == 0) out.push_back(value);
+  return out;
+}
+
+std::string_view next_line(std::string_view head, size_t& pos) {
+  size_t nl = head.find('\n', pos);
+  if (nl == std::string_view::npos) nl = head.size();
+  std::string_view line = head.substr(pos, nl - pos);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  pos = nl + 1;
+  return line;
+}
+
+// Why the head (request line, fields, the empty line) is not RFC 9112's
+// shape, or null when it is: method SP target SP HTTP/d.d on one line, then
+// fields each a token, a colon at once, and a value without control bytes
+// (no obs-fold continuation lines).
+const char* malformed_head(std::string_view head) {
+  size_t pos = 0;
+  std::string_view line = next_line(head, pos);
+  size_t sp1 = line.find(' ');
+  if (sp1 == 0 || sp1 == std::string_view::npos) return "malformed request line";
+  for (size_t i = 0; i < sp1; ++i)
+    if (!is_tchar(line[i])) return "malformed request line: the method is not a token";
+  size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return "malformed request line";
+  std::string_view version = line.substr(sp2 + 1);
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !std::isdigit(static_cast<unsigned char>(version[5])) ||
+      version[6] != '.' || !std::isdigit(static_cast<unsigned char>(version[7])))
+    return "malformed request line: expected METHOD TARGET HTTP/1.1";
+  while (pos < head.size()) {
+    line = next_line(head, pos);
+    if (line.empty()) break; // the end of the head
+    if (line.front() == ' ' || line.front() == '\t') return "malformed header: folded lines are not accepted";
+    size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) return "malformed header: a field without a name and colon";
+    for (size_t i = 0; i < colon; ++i)
+      if (!is_tchar(line[i])) return "malformed header: the field name is not a token";
+    for (size_t i = colon + 1; i < line.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(line[i]);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) return "malformed header: a control character in a value";
+    }
+  }
+  return nullptr;
 }
 
 } // namespace
@@ -135,11 +187,11 @@ size_t RequestReader::feed_head(const char* data, size_t len) {
 }
 
 bool RequestReader::parse_head() {
-  // The method must be a token followed by one space; Poco is lenient there.
-  size_t sp = 0;
-  while (sp < raw_head_.size() && is_tchar(raw_head_[sp])) ++sp;
-  if (sp == 0 || sp >= raw_head_.size() || raw_head_[sp] != ' ') {
-    fail(400, "malformed request line");
+  // Poco's parser is lenient where RFC 9112 is strict (white space inside
+  // the request line, before a colon, lines without one), and a proxy in
+  // front may frame such a request differently: refuse them here.
+  if (const char* why = malformed_head(raw_head_)) {
+    fail(400, why);
     return false;
   }
   try {
@@ -175,8 +227,7 @@ bool RequestReader::parse_head() {
   }
   if (head_.has("Host")) {
     // One Host only (RFC 9112 3.2).
-    auto range = head_.equal_range("Host");
-    if (std::distance(range.first, range.second) > 1) {
+    if (values_of(head_, "Host").size() > 1) {
       fail(400, "more than one Host header");
       return false;
     }
@@ -184,9 +235,8 @@ bool RequestReader::parse_head() {
 
   bool chunked = false;
   if (head_.has("Transfer-Encoding")) {
-    auto range = head_.equal_range("Transfer-Encoding");
     std::string te;
-    for (auto it = range.first; it != range.second; ++it) te += (te.empty() ? "" : ",") + it->second;
+    for (const auto& v : values_of(head_, "Transfer-Encoding")) te += (te.empty() ? "" : ",") + v;
     if (Poco::icompare(Poco::trim(te), "chunked") != 0) {
       fail(501, "only the chunked transfer coding is supported");
       return false;
@@ -203,11 +253,10 @@ bool RequestReader::parse_head() {
   }
   size_t length = 0;
   if (head_.has("Content-Length")) {
-    auto range = head_.equal_range("Content-Length");
     bool first = true;
-    for (auto it = range.first; it != range.second; ++it) {
+    for (const auto& v : values_of(head_, "Content-Length")) {
       size_t n = 0;
-      if (!parse_length(it->second, n) || (!first && n != length)) {
+      if (!parse_length(v, n) || (!first && n != length)) {
         fail(400, "malformed Content-Length");
         return false;
       }

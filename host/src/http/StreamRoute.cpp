@@ -7,10 +7,17 @@
 #include "http/ApiRequestHandler.hpp"
 #include "http/RequestInput.hpp"
 
+#include "http/FrontDoor.hpp"
+
+#include <Poco/Base64Encoder.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/WebSocket.h>
+#include <Poco/SHA1Engine.h>
 #include <Poco/String.h>
+
+#include <sstream>
 
 namespace crm::http {
 
@@ -29,6 +36,29 @@ std::string token_from_protocols(const std::string& header) {
   for (size_t i = 0; i + 1 < offered.size(); ++i)
     if (offered[i] == "access_token") return offered[i + 1];
   return {};
+}
+
+// A comma-separated header lists `token` (case-insensitive).
+bool has_token(const std::string& header, const char* token) {
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t comma = header.find(',', pos);
+    if (comma == std::string::npos) comma = header.size();
+    if (Poco::icompare(Poco::trim(header.substr(pos, comma - pos)), token) == 0) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+std::string accept_key(const std::string& key) {
+  Poco::SHA1Engine sha1;
+  sha1.update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+  const auto& digest = sha1.digest();
+  std::ostringstream out;
+  Poco::Base64Encoder base64(out);
+  base64.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+  base64.close();
+  return out.str();
 }
 
 } // namespace
@@ -64,18 +94,31 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
     return;
   }
 
-  if (via_protocol) response.set("Sec-WebSocket-Protocol", "access_token");
-  std::optional<Poco::Net::WebSocket> ws;
-  try {
-    ws.emplace(request, response); // answers 101 Switching Protocols
-  } catch (const Poco::Net::WebSocketException& e) {
-    response.erase("Sec-WebSocket-Protocol");
-    problem(reply, Problem{400, "", std::string("not a WebSocket handshake: ") + e.message(), "", {}}, path);
+  // The handshake (RFC 6455 4.2): the front door writes the 101, then hands
+  // the socket to NotificationStreams.
+  auto* upgradable = dynamic_cast<UpgradableRequest*>(&request);
+  const std::string key = request.get("Sec-WebSocket-Key", "");
+  if (!upgradable || !has_token(request.get("Connection", ""), "upgrade") ||
+      request.get("Sec-WebSocket-Version", "") != "13" || key.empty()) {
+    problem(reply,
+            Problem{400, "", "not a WebSocket handshake: send Connection: Upgrade, Sec-WebSocket-Key and "
+                             "Sec-WebSocket-Version: 13", "", {}},
+            path);
     return;
   }
+  response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_SWITCHING_PROTOCOLS);
+  response.set("Upgrade", "websocket");
+  response.set("Connection", "Upgrade");
+  response.set("Sec-WebSocket-Accept", accept_key(key));
+  if (via_protocol) response.set("Sec-WebSocket-Protocol", "access_token");
+  response.setContentLength(0);
+  response.send();
   reply.upgraded = true;
   reply.status = 101;
-  s_.streams->adopt(std::move(*ws), principal->id, principal->expires_at);
+  upgradable->upgrade_after_reply([streams = s_.streams, user = principal->id,
+                                   expires = principal->expires_at](Poco::Net::StreamSocket socket) {
+    streams->adopt(Poco::Net::WebSocket(socket), user, expires);
+  });
 }
 
 } // namespace crm::http

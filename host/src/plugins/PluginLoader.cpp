@@ -3,6 +3,7 @@
 
 #include "log/Log.hpp"
 #include "plugins/HostApi.hpp"
+#include "plugins/PluginFileTrust.hpp"
 #include "storage/PgError.hpp"
 
 #include <Poco/Exception.h>
@@ -148,6 +149,11 @@ bool PluginLoader::load(const std::string& path) {
   std::lock_guard admit(registry_.admit_lock());
   auto plugin = std::make_shared<PluginInstance>();
   plugin->file = Poco::Path(path).getFileName();
+  // Before any of its code can run (a library's constructors run at load).
+  if (auto untrusted = untrusted_plugin_file(path, Poco::Path(path).parent().toString())) {
+    refuse(path, nullptr, "not loaded: " + *untrusted);
+    return false;
+  }
   plugin->library = std::make_unique<Poco::SharedLibrary>();
   try {
     plugin->library->load(path, Poco::SharedLibrary::SHLIB_LOCAL);
@@ -187,7 +193,9 @@ bool PluginLoader::load(const std::string& path) {
     }
     provisioner_.provision(*plugin);
   } catch (const std::exception& e) {
-    refuse(path, plugin.get(), std::string("schema set-up failed, nothing applied: ") + e.what());
+    const std::string reason = std::string("schema set-up failed, nothing applied: ") + e.what();
+    refuse(path, plugin.get(), reason);
+    if (config_.on_schema_failed) config_.on_schema_failed(plugin->name, reason);
     return false; // the library stays mapped: harmless, and no code of it ever ran
   }
 

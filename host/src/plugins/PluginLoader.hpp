@@ -1,5 +1,6 @@
 // PluginLoader: turns one .so file into a running plugin, or into a refusal
-// with a reason. Steps: load the library (RTLD_LOCAL), find the entry symbol,
+// with a reason. Steps: check the file may be trusted (owner, mode, where a
+// link points: PluginFileTrust), load the library (RTLD_LOCAL), find the entry symbol,
 // read and check the definition (ABI, sizes, names, roles, routes, schemas),
 // check it against the plugins already running, provision its schema and run
 // its migrations, open its connection pool, call init, then publish it.
@@ -28,6 +29,9 @@ struct LoaderConfig {
   std::function<std::string(const std::string& plugin)> conninfo_for;
   // Called once a plugin is admitted (routed), on the loading thread.
   std::function<void(const PluginInstance& plugin)> on_admitted;
+  // Called when a plugin is refused because its schema or migrations could
+  // not be set up (with the refusal's reason), on the loading thread.
+  std::function<void(const std::string& plugin, const std::string& reason)> on_schema_failed;
 };
 
 class PluginLoader {

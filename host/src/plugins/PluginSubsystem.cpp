@@ -83,11 +83,22 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   lc.config_json = [&config](const std::string& plugin) { return plugin_config_json(config, plugin); };
   lc.conninfo_for = [&config](const std::string& plugin) { return config.getString("plugin." + plugin + ".db.dsn", ""); };
   lc.on_admitted = [this](const PluginInstance& plugin) { on_admitted(plugin); };
+  lc.on_schema_failed = [this](const std::string& plugin, const std::string& reason) {
+    if (starting_) start_failures_.push_back("plugin " + plugin + ": " + reason);
+  };
   loader_ = std::make_unique<PluginLoader>(registry_, std::move(lc));
 
   std::string dir = Poco::Path(config.getString("plugins.dir", "plugins")).absolute().toString();
   watcher_ = std::make_unique<PluginWatcher>(*loader_, dir, config.getInt("plugins.watch_interval_ms", 1000));
+  starting_ = true;
   watcher_->load_initial();
+  starting_ = false;
+  if (!start_failures_.empty()) {
+    std::string why;
+    for (const auto& failure : start_failures_) why += (why.empty() ? "" : "; ") + failure;
+    loader_->shutdown_all(); // the plugins that did come up ran init: let them end
+    throw StartupFailed(why);
+  }
   watcher_->start();
 
   // Schedules: the claimer's name is only for the record (last_host).
@@ -107,8 +118,12 @@ void PluginSubsystem::on_admitted(const PluginInstance& plugin) {
     inv.principal = &security::Principal::system_caller();
     inv.request_id = "start";
     Outcome o = invoker_.invoke(inv);
-    if (o.status != CRM_OK)
-      log::error("plugins", "start-up operation " + op->name + " failed: " + o.message, {{"plugin", plugin.name}});
+    if (o.status == CRM_OK) continue;
+    std::string why = o.message;
+    for (const auto& e : o.errors) why += "; " + e.field + " " + e.message;
+    log::error("plugins", "start-up operation " + op->name + " failed: " + why, {{"plugin", plugin.name}});
+    if (starting_)
+      start_failures_.push_back("plugin " + plugin.name + ": start-up operation " + op->name + " failed: " + why);
   }
 }
 

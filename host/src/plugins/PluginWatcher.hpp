@@ -2,14 +2,14 @@
 // looking at the folder and loads new files as they appear. A file is loaded
 // only once its size and modification time held still across two looks, so a
 // copy still in progress is never opened. A file that was refused is tried
-// again when it changes; a loaded file that changes is reported, not reloaded.
+// again when it changes, its mode or owner included (a file refused as
+// writable by others is loaded once `chmod go-w` fixed it), or when a link
+// is pointed elsewhere; a loaded file that changes is reported, not reloaded.
 #pragma once
 
 #include "plugins/PluginLoader.hpp"
 
 #include <Poco/Event.h>
-#include <Poco/File.h>
-#include <Poco/Timestamp.h>
 #include <Poco/Thread.h>
 
 #include <map>
@@ -30,12 +30,22 @@ public:
   void run() override;
 
 private:
+  // What tells one state of a file from another: the file's (a link's
+  // target's) size, modification and status-change times (ctime moves on
+  // chmod and chown), and the link's own change time.
+  struct FileState {
+    long long size = 0;
+    long long modified_ns = 0;
+    long long changed_ns = 0;
+    long long link_changed_ns = 0;
+    bool operator==(const FileState&) const = default;
+  };
   struct Seen {
-    Poco::File::FileSize size = 0;
-    Poco::Timestamp modified;
-    bool handled = false;  // loaded or refused in this state
+    FileState state;
+    bool handled = false; // loaded or refused in this state
     bool warned = false;
   };
+  static bool read_state(const std::string& path, FileState& out);
   void scan(bool initial);
 
   PluginLoader& loader_;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 namespace crm::workflows::engine {
 
@@ -31,6 +32,9 @@ static int lua_crm_emit(lua_State* L);
 static int lua_crm_start(lua_State* L);
 static int lua_crm_now(lua_State* L);
 static int lua_crm_log(lua_State* L);
+static void install_crm_table(WorkflowEngine::Compiled& compiled, lua_State* L);
+static std::string with_result_in(lua_State* L, const std::string& vars, const std::string& step,
+                                  const std::string& reply);
 
 plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_name, const std::string& input) {
   plugins::Outcome out;
@@ -57,20 +61,35 @@ plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_
 }
 
 // The operation's name and outcome of crm.call / crm.try_call (the Lua
-// error raised for a bad argument leaves through luaL_error).
+// error raised for a bad argument leaves through luaL_error). A call costs
+// the script LuaSandbox::kHostCallCost of its budget, so that a loop of calls
+// ends too; the deadline stands still while the operation runs.
 static plugins::Outcome call_from_lua(lua_State* L, const char* fn, std::string& op) {
   auto& run = current_run(L);
   op = luaL_checkstring(L, 1);
   std::string input = "{}";
+  std::string failure;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     try {
       input = to_json(L, 2);
     } catch (const std::exception& e) {
-      luaL_error(L, "%s(%s): %s", fn, op.c_str(), e.what());
+      failure = e.what();
     }
+    if (!failure.empty()) luaL_error(L, "%s(%s): %s", fn, op.c_str(), failure.c_str());
   }
-  return call_operation(run, op, input);
+  LuaSandbox& box = LuaSandbox::of(L);
+  box.charge(L, LuaSandbox::kHostCallCost);
+  plugins::Outcome out;
+  try {
+    LuaSandbox::HostCall waiting(box);
+    out = call_operation(run, op, input);
+  } catch (const std::exception& e) {
+    // Never as a C++ exception through Lua's frames.
+    failure = e.what();
+  }
+  if (!failure.empty()) luaL_error(L, "%s(%s): %s", fn, op.c_str(), failure.c_str());
+  return out;
 }
 
 static int push_reply(lua_State* L, const char* fn, const std::string& op, const plugins::Outcome& o) {
@@ -210,7 +229,30 @@ static int lua_crm_log(lua_State* L) {
 
 void install_crm_api(WorkflowEngine::Compiled& compiled) {
   WorkflowEngine::Compiled* c = &compiled;
-  lua_State* L = c->box.state();
+  auto installed = c->box.protect([c](lua_State* L) {
+    install_crm_table(*c, L);
+    return 0;
+  });
+  if (!installed.ok) throw std::runtime_error("cannot install the crm functions: " + installed.error);
+}
+
+void load_definition(WorkflowEngine::Compiled& c, const std::string& source, const std::string& chunk_name) {
+  auto loaded = c.box.protect([&](lua_State* L) {
+    auto run = c.box.run(source, chunk_name);
+    if (!run.ok) {
+      lua_pushstring(L, run.error.c_str());
+      return lua_error(L);
+    }
+    if (run.results > 1) lua_pop(L, run.results - 1);
+    else if (run.results == 0) lua_pushnil(L);
+    c.def_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+  });
+  if (!loaded.ok) throw std::runtime_error(loaded.error);
+}
+
+static void install_crm_table(WorkflowEngine::Compiled& compiled, lua_State* L) {
+  WorkflowEngine::Compiled* c = &compiled;
   c->box.push_environment();
   lua_newtable(L);
   const std::pair<const char*, lua_CFunction> functions[] = {
@@ -228,7 +270,8 @@ void install_crm_api(WorkflowEngine::Compiled& compiled) {
   lua_pop(L, 1);
 }
 
-// Pushes ctx {instance, input, vars|results, event} for a Lua function.
+// Pushes ctx {instance, input, vars|results, event} for a Lua function
+// (inside LuaSandbox::protect: the input may be larger than the state holds).
 void push_context(lua_State* L, const WorkflowEngine::Instance& inst, const std::string& input,
                   const char* data_key, const std::string& data) {
   lua_createtable(L, 0, 6);
@@ -245,7 +288,18 @@ void push_context(lua_State* L, const WorkflowEngine::Instance& inst, const std:
 }
 
 // ctx.results[name] = reply (JSON text) in the saga's vars {"results": {...}}.
-std::string with_result(lua_State* L, const std::string& vars, const std::string& step, const std::string& reply) {
+std::string with_result(LuaSandbox& box, const std::string& vars, const std::string& step, const std::string& reply) {
+  std::string out;
+  auto done = box.protect([&](lua_State* L) {
+    out = with_result_in(L, vars, step, reply);
+    return 0;
+  });
+  if (!done.ok) throw std::runtime_error("the step's reply cannot be kept with the saga's data: " + done.error);
+  return out;
+}
+
+static std::string with_result_in(lua_State* L, const std::string& vars, const std::string& step,
+                                  const std::string& reply) {
   push_json(L, vars.empty() ? "{}" : vars);
   lua_getfield(L, -1, "results");
   if (!lua_istable(L, -1)) {

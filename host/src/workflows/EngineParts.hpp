@@ -67,6 +67,10 @@ struct WorkflowEngine::Compiled {
   int def_ref = LUA_NOREF;
   Run* run = nullptr; // the run in progress, for the crm.* functions
   bool broken = false; // a run hit the memory cap: build a fresh state next time
+  // After a run that ended this way, the state is built afresh for the next.
+  void note(const LuaSandbox::Outcome& o) {
+    if (o.stop == LuaSandbox::Stop::Memory || box.broken()) broken = true;
+  }
 };
 
 struct WorkflowEngine::Worker {
@@ -102,15 +106,21 @@ struct SaveResult {
 SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, WorkflowEngine::Instance& inst,
                 const StepRecord* rec, const WorkflowEngine::Run* run);
 
-// The crm table (call, emit, start, now, iso, log) in a compiled definition's sandbox.
+// The crm table (call, emit, start, now, iso, log) in a compiled definition's
+// sandbox. Throws std::runtime_error when the state cannot take it.
 void install_crm_api(WorkflowEngine::Compiled& c);
+// Runs the definition's source in c's sandbox and keeps what it returns as
+// c.def_ref. Throws std::runtime_error with the script's error.
+void load_definition(WorkflowEngine::Compiled& c, const std::string& source, const std::string& chunk_name);
 // Runs an operation for a workflow, with the run's next idempotency key.
 plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_name, const std::string& input);
-// Pushes ctx {instance, input, <data_key>, event} for a Lua function.
+// Pushes ctx {instance, input, <data_key>, event} for a Lua function; inside
+// LuaSandbox::protect, as the input may be more than the state can hold.
 void push_context(lua_State* L, const WorkflowEngine::Instance& inst, const std::string& input, const char* data_key,
                   const std::string& data);
-// The saga's vars with results[step] = reply.
-std::string with_result(lua_State* L, const std::string& vars, const std::string& step, const std::string& reply);
+// The saga's vars with results[step] = reply; throws std::runtime_error when
+// they do not fit in the sandbox.
+std::string with_result(LuaSandbox& box, const std::string& vars, const std::string& step, const std::string& reply);
 
 } // namespace engine
 } // namespace crm::workflows

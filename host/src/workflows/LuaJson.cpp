@@ -47,8 +47,13 @@ void push_var(lua_State* L, const Poco::Dynamic::Var& v, int depth) {
       push_var(L, a->get(i), depth + 1);
       lua_rawseti(L, -2, static_cast<lua_Integer>(i) + 1);
     }
-    // Marked, so that an empty one goes back as [] rather than {}.
-    luaL_newmetatable(L, kArrayMark);
+    // Marked, so that an empty one goes back as [] rather than {}. The mark
+    // is shared by every array of the state: locked, so a script can neither
+    // read nor change it (a __gc added to it would run with hooks off).
+    if (luaL_newmetatable(L, kArrayMark)) {
+      lua_pushboolean(L, 0);
+      lua_setfield(L, -2, "__metatable");
+    }
     lua_setmetatable(L, -2);
   } else if (v.isBoolean()) {
     lua_pushboolean(L, v.extract<bool>());

@@ -13,7 +13,7 @@
 namespace crm::workflows {
 
 // Parses `json` and pushes the value; on bad text pushes nothing and throws
-// std::invalid_argument.
+// std::invalid_argument. Allocates in L: call it inside LuaSandbox::protect.
 void push_json(lua_State* L, std::string_view json);
 // The value at `index` as JSON text; throws std::invalid_argument for what
 // JSON cannot hold (functions, cycles, non-string keys that are not 1..n, NaN).

@@ -14,6 +14,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 namespace crm::workflows {
@@ -116,7 +117,6 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   std::ostringstream text;
   input->stringify(text);
   const std::string input_json = text.str();
-  lua_State* L = c->box.state();
   Instance request;
   request.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   request.name = name;
@@ -126,35 +126,38 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   run.key_base = "api:" + request.id;
   run.read_only = true;
 
-  // Runs api.<fn>(input, caller); on success its result is on the stack.
-  auto call_api = [&](const char* fn, EngineReply& failed) -> bool {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->def_ref);
-    lua_getfield(L, -1, "api");
-    lua_getfield(L, -1, fn);
-    push_json(L, input_json);
-    push_json(L, caller.json);
+  // Runs api.<fn>(input, caller) and `read` on its result, all inside one
+  // protected call under the script's limits: the input is pushed there too,
+  // and may be more than the state can hold.
+  auto call_api = [&](const char* fn, const std::function<void(lua_State*)>& read) {
     c->run = &run;
-    auto o = c->box.call(2);
+    auto o = c->box.protect([&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c->def_ref);
+      lua_getfield(L, -1, "api");
+      lua_getfield(L, -1, fn);
+      push_json(L, input_json);
+      push_json(L, caller.json);
+      lua_call(L, 2, 1);
+      read(L);
+      return 0;
+    });
     c->run = nullptr;
-    if (!o.ok) {
-      if (o.error.find("memory cap") != std::string::npos) c->broken = true;
-      failed = refusal(503, std::string("the saga's api.") + fn + " failed: " + o.error);
-      return false;
-    }
-    if (o.results == 0) lua_pushnil(L);
-    else if (o.results > 1) lua_pop(L, o.results - 1);
-    return true;
+    c->note(o);
+    return o;
+  };
+  // A limit reached is the input's doing (too large, or too costly to
+  // check): 422. Any other failure is the script's: 503.
+  auto failed = [&](const char* fn, const LuaSandbox::Outcome& o) {
+    if (o.limit_reached())
+      return refusal(422, std::string("the saga's api.") + fn + " could not finish with this input: " + o.error, "body",
+                     o.error);
+    return refusal(503, std::string("the saga's api.") + fn + " failed: " + o.error);
   };
 
-  const int top = lua_gettop(L);
   EngineReply reply;
   if (api.check) {
-    if (!call_api("check", reply)) {
-      lua_settop(L, top);
-      return reply;
-    }
-    collect_errors(L, reply);
-    lua_settop(L, top);
+    auto o = call_api("check", [&](lua_State* L) { collect_errors(L, reply); });
+    if (!o.ok) return failed("check", o);
     if (!reply.errors.empty()) {
       reply.status = 422;
       reply.message = "the input is not valid for " + name;
@@ -163,18 +166,9 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   }
   if (dry_run) {
     if (!api.dry_run) return refusal(422, name + " offers no dry run", "dryRun", "is not offered by this saga");
-    if (!call_api("dry_run", reply)) {
-      lua_settop(L, top);
-      return reply;
-    }
     std::string counts;
-    try {
-      counts = lua_istable(L, -1) ? to_json(L, -1) : "{}";
-    } catch (const std::exception& e) {
-      lua_settop(L, top);
-      return refusal(503, std::string("the saga's api.dry_run answered something that is not JSON: ") + e.what());
-    }
-    lua_settop(L, top);
+    auto o = call_api("dry_run", [&](lua_State* L) { counts = lua_istable(L, -1) ? to_json(L, -1) : "{}"; });
+    if (!o.ok) return failed("dry_run", o);
     reply.status = 200;
     reply.body = "{\"dryRun\":true,\"saga\":";
     http::append_json_string(reply.body, name);

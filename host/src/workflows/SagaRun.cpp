@@ -73,7 +73,6 @@ std::string result_of(const std::string& vars, const std::string& step) {
 } // namespace
 
 bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
-  lua_State* L = c.box.state();
   const auto& steps = c.def.steps;
   // Undo from the last step done; a batched step stopped part way has done
   // something too, so it is undone first.
@@ -120,46 +119,39 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
     rec.started_at = now_rfc3339();
     const auto started = Clock::now();
     std::string input, failure;
-    {
-      const int top = lua_gettop(L);
-      c.run = &run;
-      try {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
-        lua_getfield(L, -1, "steps");
-        lua_geti(L, -1, inst.step + 1);
-        lua_getfield(L, -1, forward ? "input" : "compensate_input");
-        if (lua_isfunction(L, -1)) {
-          push_context(L, inst, inst.input, "results", "");
-          // ctx.results from the saga's vars
-          push_json(L, inst.vars.empty() ? "{}" : inst.vars);
-          lua_getfield(L, -1, "results");
-          lua_setfield(L, -3, "results");
-          lua_pop(L, 1);
-          auto o = c.box.call(1);
-          if (!o.ok) {
-            failure = o.error;
-            if (o.error.find("memory cap") != std::string::npos) c.broken = true;
-          } else {
-            if (o.results > 1) lua_pop(L, o.results - 1);
-            input = o.results == 0 || lua_isnil(L, -1) ? "{}" : to_json(L, -1);
-          }
-        } else if (lua_istable(L, -1)) {
-          input = to_json(L, -1);
-        } else if (forward) {
-          input = inst.input;
-        } else {
-          // Undo with what the step answered.
-          push_json(L, inst.vars.empty() ? "{}" : inst.vars);
-          lua_getfield(L, -1, "results");
-          if (lua_istable(L, -1)) lua_getfield(L, -1, step.name.c_str());
-          else lua_pushnil(L);
-          input = lua_istable(L, -1) ? to_json(L, -1) : "{}";
-        }
-      } catch (const std::exception& e) {
-        failure = e.what();
+    c.run = &run;
+    auto prepared = c.box.protect([&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+      lua_getfield(L, -1, "steps");
+      lua_geti(L, -1, inst.step + 1);
+      lua_getfield(L, -1, forward ? "input" : "compensate_input");
+      if (lua_isfunction(L, -1)) {
+        push_context(L, inst, inst.input, "results", "");
+        // ctx.results from the saga's vars
+        push_json(L, inst.vars.empty() ? "{}" : inst.vars);
+        lua_getfield(L, -1, "results");
+        lua_setfield(L, -3, "results");
+        lua_pop(L, 1);
+        lua_call(L, 1, 1);
+        input = lua_isnil(L, -1) ? "{}" : to_json(L, -1);
+      } else if (lua_istable(L, -1)) {
+        input = to_json(L, -1);
+      } else if (forward) {
+        input = inst.input;
+      } else {
+        // Undo with what the step answered.
+        push_json(L, inst.vars.empty() ? "{}" : inst.vars);
+        lua_getfield(L, -1, "results");
+        if (lua_istable(L, -1)) lua_getfield(L, -1, step.name.c_str());
+        else lua_pushnil(L);
+        input = lua_istable(L, -1) ? to_json(L, -1) : "{}";
       }
-      c.run = nullptr;
-      lua_settop(L, top);
+      return 0;
+    });
+    c.run = nullptr;
+    if (!prepared.ok) {
+      failure = prepared.error;
+      c.note(prepared);
     }
     plugins::Outcome outcome;
     if (failure.empty()) {
@@ -171,13 +163,27 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
         for (const auto& e : outcome.errors) failure += "; " + e.field + ": " + e.message;
       }
     }
+    // The reply joins the saga's data as results[step] (a batched step's sums
+    // the batches' numbers).
+    std::string vars_after = inst.vars;
+    if (failure.empty() && forward) {
+      const std::string result = step.batched && inst.batch > 0
+                                     ? merge_batch(result_of(inst.vars, step.name), outcome.body)
+                                     : outcome.body;
+      try {
+        vars_after = with_result(c.box, inst.vars, step.name, result);
+      } catch (const std::exception& e) {
+        failure = e.what();
+        c.broken = true;
+      }
+    }
     rec.ms = ms_since(started);
     record_latency(inst.name, rec.ms / 1000.0);
     if (failure.empty() && step.batched && wants_more(outcome.body)) {
       // One batch done, more to do: the same step again, with the next key.
       rec.status = "COMPLETED";
       rec.result = outcome.body;
-      if (forward) inst.vars = with_result(L, inst.vars, step.name, merge_batch(inst.batch > 0 ? result_of(inst.vars, step.name) : "", outcome.body));
+      inst.vars = vars_after;
       inst.batch += 1;
       inst.attempt = 0;
       inst.seq += 1;
@@ -190,11 +196,9 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
     if (failure.empty()) {
       rec.status = "COMPLETED";
       rec.result = outcome.body;
-      const std::string result =
-          step.batched && inst.batch > 0 ? merge_batch(result_of(inst.vars, step.name), outcome.body) : outcome.body;
       inst.batch = 0;
       if (forward) {
-        inst.vars = with_result(L, inst.vars, step.name, result);
+        inst.vars = vars_after;
         inst.step += 1;
       } else {
         inst.step -= 1;

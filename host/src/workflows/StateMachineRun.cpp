@@ -16,7 +16,6 @@ namespace crm::workflows {
 using namespace engine;
 
 bool WorkflowEngine::advance_state_machine(Worker&, Compiled& c, Instance& inst) {
-  lua_State* L = c.box.state();
   // Parks the instance in wait state inst.state (its key computed from the
   // vars), saving `rec` and `run` with it. Returns 1 when parked, 0 when its
   // event was in the mailbox already (the instance goes on), -1 when the
@@ -34,17 +33,21 @@ bool WorkflowEngine::advance_state_machine(Worker&, Compiled& c, Instance& inst)
       }
       if (key.empty()) failure = "the wait's key variable '" + spec.key_var + "' is not set";
     } else {
-      const int top = lua_gettop(L);
-      lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
-      lua_getfield(L, -1, "states");
-      lua_getfield(L, -1, inst.state.c_str());
-      lua_getfield(L, -1, "key");
-      push_context(L, inst, inst.input, "vars", inst.vars);
-      auto o = c.box.call(1);
-      if (!o.ok) failure = o.error;
-      else if (o.results < 1 || lua_isnil(L, -1)) failure = "the wait's key function returned nothing";
-      else key = luaL_tolstring(L, -1, nullptr);
-      lua_settop(L, top);
+      auto o = c.box.protect([&](lua_State* L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+        lua_getfield(L, -1, "states");
+        lua_getfield(L, -1, inst.state.c_str());
+        lua_getfield(L, -1, "key");
+        push_context(L, inst, inst.input, "vars", inst.vars);
+        lua_call(L, 1, 1);
+        if (lua_isnil(L, -1)) failure = "the wait's key function returned nothing";
+        else key = luaL_tolstring(L, -1, nullptr);
+        return 0;
+      });
+      if (!o.ok) {
+        failure = o.error;
+        c.note(o);
+      }
     }
     inst.event.clear();
     if (!failure.empty()) {
@@ -137,33 +140,27 @@ bool WorkflowEngine::advance_state_machine(Worker&, Compiled& c, Instance& inst)
     const auto started = Clock::now();
     std::string next, vars, failure;
     bool done = false;
-    {
-      const int top = lua_gettop(L);
-      c.run = &run;
-      try {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
-        lua_getfield(L, -1, "states");
-        const int states = lua_gettop(L);
-        push_context(L, inst, inst.input, "vars", inst.vars);
-        const int ctx = lua_gettop(L);
-        lua_getfield(L, states, inst.state.c_str());
-        lua_pushvalue(L, ctx);
-        auto o = c.box.call(1);
-        if (!o.ok) {
-          failure = o.error;
-          if (o.error.find("memory cap") != std::string::npos) c.broken = true;
-        } else {
-          if (o.results == 0 || lua_isnil(L, ctx + 1)) done = true;
-          else if (lua_type(L, ctx + 1) == LUA_TSTRING) next = lua_tostring(L, ctx + 1);
-          else failure = "a state must return the name of the next state, or nil to finish";
-          lua_getfield(L, ctx, "vars");
-          vars = lua_istable(L, -1) ? to_json(L, -1) : "{}";
-        }
-      } catch (const std::exception& e) {
-        failure = e.what();
-      }
-      c.run = nullptr;
-      lua_settop(L, top);
+    c.run = &run;
+    auto ran = c.box.protect([&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+      lua_getfield(L, -1, "states");
+      const int states = lua_gettop(L);
+      push_context(L, inst, inst.input, "vars", inst.vars);
+      const int ctx = lua_gettop(L);
+      lua_getfield(L, states, inst.state.c_str());
+      lua_pushvalue(L, ctx);
+      lua_call(L, 1, 1);
+      if (lua_isnil(L, ctx + 1)) done = true;
+      else if (lua_type(L, ctx + 1) == LUA_TSTRING) next = lua_tostring(L, ctx + 1);
+      else failure = "a state must return the name of the next state, or nil to finish";
+      lua_getfield(L, ctx, "vars");
+      vars = lua_istable(L, -1) ? to_json(L, -1) : "{}";
+      return 0;
+    });
+    c.run = nullptr;
+    if (!ran.ok) {
+      failure = ran.error;
+      c.note(ran);
     }
     if (failure.empty() && !done && !std::binary_search(c.def.states.begin(), c.def.states.end(), next))
       failure = "state '" + inst.state + "' went to unknown state '" + next + "'";

@@ -365,6 +365,24 @@ void read_state_machine(lua_State* L, int decl_line, WorkflowDefinition& d, cons
   }
 }
 
+// The declaration at the top of the stack, read into d.
+void read_declaration(lua_State* L, const std::string& file, const DefinitionContext& context, WorkflowDefinition& d,
+                      std::vector<DefinitionError>& errors) {
+  const int decl_line = int_field(L, "__line", 0);
+  d.kind = *string_field(L, "__kind") == "saga" ? WorkflowDefinition::Kind::Saga : WorkflowDefinition::Kind::StateMachine;
+  d.name = string_field(L, "__name").value_or("");
+  std::string expected = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+  if (expected.size() > 4 && expected.compare(expected.size() - 4, 4, ".lua") == 0) expected.resize(expected.size() - 4);
+  if (!valid_name(d.name)) errors.push_back({decl_line, "the name must be lower_case letters, digits and _"});
+  else if (d.name != expected)
+    errors.push_back({decl_line, "the workflow is named '" + d.name + "' but its file is " + expected + ".lua"});
+  d.runs_as = string_field(L, "runs_as").value_or("system");
+  if (d.runs_as != "system") errors.push_back({decl_line, "runs_as must be \"system\""});
+  read_trigger(L, decl_line, d, context, errors);
+  if (d.kind == WorkflowDefinition::Kind::Saga) read_saga(L, decl_line, d, context, errors);
+  else read_state_machine(L, decl_line, d, context, errors);
+}
+
 } // namespace
 
 long long parse_duration(const std::string& text) {
@@ -382,21 +400,25 @@ long long parse_duration(const std::string& text) {
 }
 
 std::string install_dsl(LuaSandbox& box, const std::filesystem::path& lib_dir) {
-  lua_State* L = box.state();
-  box.push_environment();
-  lua_pushcfunction(L, &caller_line);
-  lua_setfield(L, -2, "__line");
-  if (!lib_dir.empty()) {
-    lua_newtable(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "crm.lib.loaded");
-    lua_pushstring(L, lib_dir.string().c_str());
-    lua_pushvalue(L, -2);
-    lua_pushcclosure(L, &confined_require, 2);
-    lua_setfield(L, -2, "require");
-  }
-  lua_pop(L, 1);
-  if (auto prelude = box.run(kPrelude, "=prelude"); !prelude.ok) return "internal: " + prelude.error;
-  return {};
+  std::string failure;
+  auto installed = box.protect([&](lua_State* L) {
+    box.push_environment();
+    lua_pushcfunction(L, &caller_line);
+    lua_setfield(L, -2, "__line");
+    if (!lib_dir.empty()) {
+      lua_newtable(L);
+      lua_setfield(L, LUA_REGISTRYINDEX, "crm.lib.loaded");
+      lua_pushstring(L, lib_dir.string().c_str());
+      lua_pushvalue(L, -2);
+      lua_pushcclosure(L, &confined_require, 2);
+      lua_setfield(L, -2, "require");
+    }
+    lua_pop(L, 1);
+    if (auto prelude = box.run(kPrelude, "=prelude"); !prelude.ok) failure = "internal: " + prelude.error;
+    return 0;
+  });
+  if (!installed.ok) return "internal: " + installed.error;
+  return failure;
 }
 
 DefinitionCheck check_definition(const std::string& source, const std::string& file, const DefinitionContext& context,
@@ -404,36 +426,28 @@ DefinitionCheck check_definition(const std::string& source, const std::string& f
   DefinitionCheck check;
   auto& errors = check.errors;
   LuaSandbox box(limits);
-  lua_State* L = box.state();
-  if (auto failed = install_dsl(box, context.lib_dir); !failed.empty()) {
-    errors.push_back({0, failed});
-    return check;
-  }
-
-  auto run = box.run(source, "@" + file);
-  if (!run.ok) {
-    errors.push_back(split_lua_error(run.error, file));
-    return check;
-  }
-  if (run.results > 1) lua_pop(L, run.results - 1); // only the first result counts
-  if (run.results < 1 || !lua_istable(L, -1) || field_type(L, "__kind") != LUA_TSTRING) {
-    errors.push_back({0, "the file must return saga \"<name>\" { ... } or workflow \"<name>\" { ... }"});
-    return check;
-  }
-  WorkflowDefinition& d = check.definition;
-  const int decl_line = int_field(L, "__line", 0);
-  d.kind = *string_field(L, "__kind") == "saga" ? WorkflowDefinition::Kind::Saga : WorkflowDefinition::Kind::StateMachine;
-  d.name = string_field(L, "__name").value_or("");
-  std::string expected = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
-  if (expected.size() > 4 && expected.compare(expected.size() - 4, 4, ".lua") == 0) expected.resize(expected.size() - 4);
-  if (!valid_name(d.name)) errors.push_back({decl_line, "the name must be lower_case letters, digits and _"});
-  else if (d.name != expected)
-    errors.push_back({decl_line, "the workflow is named '" + d.name + "' but its file is " + expected + ".lua"});
-  d.runs_as = string_field(L, "runs_as").value_or("system");
-  if (d.runs_as != "system") errors.push_back({decl_line, "runs_as must be \"system\""});
-  read_trigger(L, decl_line, d, context, errors);
-  if (d.kind == WorkflowDefinition::Kind::Saga) read_saga(L, decl_line, d, context, errors);
-  else read_state_machine(L, decl_line, d, context, errors);
+  // One entry for the whole check: the DSL, the script and the reading of
+  // what it returned share one budget and one deadline, and a metamethod the
+  // script planted runs under them too.
+  auto checked = box.protect([&](lua_State* L) {
+    if (auto failed = install_dsl(box, context.lib_dir); !failed.empty()) {
+      errors.push_back({0, failed});
+      return 0;
+    }
+    auto run = box.run(source, "@" + file);
+    if (!run.ok) {
+      errors.push_back(split_lua_error(run.error, file));
+      return 0;
+    }
+    if (run.results > 1) lua_pop(L, run.results - 1); // only the first result counts
+    if (run.results < 1 || !lua_istable(L, -1) || field_type(L, "__kind") != LUA_TSTRING) {
+      errors.push_back({0, "the file must return saga \"<name>\" { ... } or workflow \"<name>\" { ... }"});
+      return 0;
+    }
+    read_declaration(L, file, context, check.definition, errors);
+    return 0;
+  });
+  if (!checked.ok) errors.push_back(split_lua_error(checked.error, file));
   return check;
 }
 

@@ -108,9 +108,10 @@ std::string install_dsl(LuaSandbox& box, const std::filesystem::path& lib_dir);
 
 // Reads `source` (file name `file`, e.g. "reassignment.lua": the workflow's
 // name must match it) and checks its shape, its trigger and the operations it
-// names. Never throws for a bad script.
+// names, within one run's limits (the host's unless told): a script that runs
+// past them is an error of the definition. Never throws for a bad script.
 DefinitionCheck check_definition(const std::string& source, const std::string& file, const DefinitionContext& context,
-                                 SandboxLimits limits = {});
+                                 SandboxLimits limits = SandboxLimits::host());
 
 // "30s", "15m", "48h", "2d" -> seconds; -1 for anything else.
 long long parse_duration(const std::string& text);

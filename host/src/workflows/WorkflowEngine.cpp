@@ -407,7 +407,6 @@ WorkflowEngine::Compiled* WorkflowEngine::compiled(Worker& w, const std::string&
   }
   auto c = std::make_unique<Compiled>(config_.limits);
   if (auto failed = install_dsl(c->box, config_.lib_dir); !failed.empty()) throw std::runtime_error(failed);
-  lua_State* L = c->box.state();
   install_crm_api(*c);
   DefinitionCheck check = check_definition(source, name + ".lua", DefinitionContext{{}, {}, config_.lib_dir},
                                            config_.limits);
@@ -415,10 +414,7 @@ WorkflowEngine::Compiled* WorkflowEngine::compiled(Worker& w, const std::string&
     throw std::runtime_error(name + ".lua:" + std::to_string(check.errors.front().line) + ": " +
                              check.errors.front().message);
   c->def = std::move(check.definition);
-  auto run = c->box.run(source, "@" + name + ".lua");
-  if (!run.ok) throw std::runtime_error(run.error);
-  if (run.results > 1) lua_pop(L, run.results - 1);
-  c->def_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  load_definition(*c, source, "@" + name + ".lua");
   Compiled* raw = c.get();
   w.compiled[version] = std::move(c);
   return raw;

@@ -15,6 +15,13 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
   auto& config = app.config();
   auto& storage = app.getSubsystem<storage::StorageSubsystem>();
   auto& plugins = app.getSubsystem<plugins::PluginSubsystem>();
+  // One run of workflow code, wherever it runs: instances, validation,
+  // deployment (the catalog's checks, from the first scan on), saga checks.
+  SandboxLimits limits;
+  limits.max_memory_bytes = static_cast<size_t>(std::max(1, config.getInt("workflows.max_memory_mb", 16))) << 20;
+  limits.max_instructions = static_cast<std::uint64_t>(config.getInt64("workflows.max_instructions", 50000000));
+  limits.deadline = std::chrono::milliseconds(std::max(1, config.getInt("workflows.script_deadline_ms", 1000)));
+  SandboxLimits::set_host(limits);
   const std::string dir = Poco::Path(config.getString("workflows.dir", "workflows")).absolute().toString();
   catalog_ = std::make_unique<WorkflowCatalog>(dir, plugins.registry(), storage.platform_pool());
   catalog_->scan();
@@ -28,8 +35,7 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
   ec.workers = config.getInt("workflows.workers", 4);
   ec.lease_seconds = std::max(2, config.getInt("workflows.lease_seconds", 30));
   ec.poll_ms = std::max(20, config.getInt("workflows.poll_ms", 500));
-  ec.limits.max_memory_bytes = static_cast<size_t>(std::max(1, config.getInt("workflows.max_memory_mb", 16))) << 20;
-  ec.limits.max_instructions = static_cast<std::uint64_t>(config.getInt64("workflows.max_instructions", 50000000));
+  ec.limits = limits;
   ec.lib_dir = catalog_->lib_dir();
   ec.conninfo = storage.conninfo();
   ec.password = storage.password();

@@ -67,6 +67,24 @@ TEST_CASE("CSV quotes only the fields that need it and doubles quotes", "[crmctl
   CHECK(csv_field("") == "");
 }
 
+TEST_CASE("a CSV field starting with = + - @ TAB or CR gets a leading quote, numbers included", "[crmctl][csv]") {
+  CHECK(csv_field("-1+1+cmd|' /C calc'!A0") == "'-1+1+cmd|' /C calc'!A0");
+  CHECK(csv_field("\t=1+1") == "'\t=1+1");
+  CHECK(csv_field("\r=1") == "\"'\r=1\"");
+  CHECK(csv_field("=HYPERLINK(1)") == "'=HYPERLINK(1)");
+  CHECK(csv_field("+1") == "'+1");
+  CHECK(csv_field("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(csv_field("-5") == "'-5");
+  CHECK(csv_field("=a,b") == "\"'=a,b\"");
+  CHECK(csv_field("5-1") == "5-1");
+  CHECK(csv_field("a=1") == "a=1");
+}
+
+TEST_CASE("every CSV line of crmctl is neutralised, the header's too", "[crmctl][csv]") {
+  Table t{{"id", "@name"}, {{"-5", "=cmd"}}};
+  CHECK(csv(t) == "id,'@name\n'-5,'=cmd\n");
+}
+
 TEST_CASE("CSV has a header line unless told not to, and short rows are filled", "[crmctl][csv]") {
   Table t{{"id", "name"}, {{"1", "Ann, Jr."}, {"2"}}};
   CHECK(csv(t) == "id,name\n1,\"Ann, Jr.\"\n2,\n");

@@ -18,6 +18,7 @@
 
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +88,17 @@ public:
     body.set("email", email);
     body.set("password", password);
     return call("POST", "/api/auth/login", json_of(body));
+  }
+
+  // The same login from another loopback address ("127.0.0.2"), over a
+  // connection of that address's own.
+  Response login_from(const std::string& source_ip, const std::string& email, const std::string& password) {
+    auto& client = clients_[source_ip];
+    if (!client) client = std::make_unique<Http>(host_.port(), std::chrono::seconds(20), source_ip);
+    Poco::JSON::Object body;
+    body.set("email", email);
+    body.set("password", password);
+    return client->request("POST", "/api/auth/login", json_of(body));
   }
 
   Response refresh(const std::string& refresh_token) {
@@ -204,6 +216,7 @@ private:
 
   Account admin_; // filled by host_env(), before host_ starts
   HostUnderTest host_;
+  std::map<std::string, std::unique_ptr<Http>> clients_; // by source address
 };
 
 } // namespace itest

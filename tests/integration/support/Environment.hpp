@@ -92,10 +92,18 @@ inline fs::path fixture_path(const std::string& name) {
   return p;
 }
 
+// 0755: the host refuses a plugin file its group or others may write, which
+// a copy made under a umask of 002 would be.
+inline void trust_plugin_file(const fs::path& file) {
+  fs::permissions(file, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                            fs::perms::others_exec);
+}
+
 // Copies a fixture into a plugin folder, as <file_name> (default <name>.so).
 inline fs::path copy_fixture(const std::string& name, const fs::path& dir, const std::string& file_name = {}) {
   fs::path to = dir / (file_name.empty() ? name + ".so" : file_name);
   fs::copy_file(fixture_path(name), to, fs::copy_options::overwrite_existing);
+  trust_plugin_file(to);
   return to;
 }
 
@@ -110,6 +118,7 @@ inline fs::path shipped_plugin_path(const std::string& name) {
 inline fs::path copy_shipped_plugin(const std::string& name, const fs::path& dir) {
   fs::path to = dir / (name + ".so");
   fs::copy_file(shipped_plugin_path(name), to, fs::copy_options::overwrite_existing);
+  trust_plugin_file(to);
   return to;
 }
 

@@ -73,7 +73,8 @@ public:
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
 
-  void start() {
+  // The CRM_* environment start() gives the host.
+  std::map<std::string, std::string> environment() const {
     std::map<std::string, std::string> env{
         {"CRM_HTTP_HOST", "127.0.0.1"},
         {"CRM_HTTP_PORT", std::to_string(config_.port)},
@@ -91,7 +92,11 @@ public:
         {"CRM_EVENTS_NAMESPACE", events_namespace(config_.db_dsn)},
     };
     for (const auto& [k, v] : config_.env) env[k] = v;
+    return env;
+  }
 
+  void start() {
+    const auto env = environment();
     const bool have_setpriv = fs::exists("/usr/bin/setpriv");
     std::string script = std::string("exec ") + (have_setpriv ? "/usr/bin/setpriv --pdeathsig KILL -- " : "") +
                          "\"$0\" \"$@\" >>\"$ITEST_HOST_LOG\" 2>&1 </dev/null";
@@ -132,6 +137,10 @@ public:
     else exit_code_ = -1; // not our child any more (should not happen)
     return false;
   }
+
+  // The test expects the process to end on its own (a start that must fail):
+  // its exit is not reported as a failure.
+  void expect_exit() { exit_expected_ = true; }
 
   // SIGTERM: the graceful stop.
   void terminate() {

@@ -1,5 +1,7 @@
 // Http: a keep-alive HTTP/1.1 client for 127.0.0.1:<port>, returning status,
 // headers and body as plain values. One object per thread (not thread-safe).
+// It may connect from another loopback address (127.0.0.2, ...: all of
+// 127.0.0.0/8 is local on Linux), so a test can be two clients to the host.
 #pragma once
 
 #include <Poco/JSON/Object.h>
@@ -8,6 +10,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/StreamCopier.h>
 
 #include <chrono>
@@ -55,9 +58,28 @@ struct Response {
   Poco::JSON::Object::Ptr json() const { return json_value().extract<Poco::JSON::Object::Ptr>(); }
 };
 
+// A client session whose every connection leaves from `source_ip` (empty:
+// wherever the system picks).
+class SourceBoundSession : public Poco::Net::HTTPClientSession {
+public:
+  SourceBoundSession(const std::string& host, int port, std::string source_ip)
+      : Poco::Net::HTTPClientSession(host, static_cast<Poco::UInt16>(port)), source_ip_(std::move(source_ip)) {}
+
+protected:
+  void connect(const Poco::Net::SocketAddress& address) override {
+    // Binding first gives the socket its descriptor; connecting then uses it.
+    if (!source_ip_.empty()) socket().bind(Poco::Net::SocketAddress(source_ip_, 0));
+    Poco::Net::HTTPClientSession::connect(address);
+  }
+
+private:
+  std::string source_ip_;
+};
+
 class Http {
 public:
-  explicit Http(int port, std::chrono::seconds timeout = std::chrono::seconds(20)) : session_("127.0.0.1", port) {
+  explicit Http(int port, std::chrono::seconds timeout = std::chrono::seconds(20), std::string source_ip = {})
+      : session_("127.0.0.1", port, std::move(source_ip)) {
     session_.setKeepAlive(true);
     session_.setTimeout(Poco::Timespan(static_cast<long>(timeout.count()), 0));
   }
@@ -117,7 +139,7 @@ private:
     return r;
   }
 
-  Poco::Net::HTTPClientSession session_;
+  SourceBoundSession session_;
   bool used_ = false;
 };
 
