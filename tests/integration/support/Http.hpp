@@ -11,6 +11,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/SocketImpl.h>
 #include <Poco/StreamCopier.h>
 
 #include <chrono>
@@ -68,7 +69,7 @@ public:
 protected:
   void connect(const Poco::Net::SocketAddress& address) override {
     // Binding first gives the socket its descriptor; connecting then uses it.
-    if (!source_ip_.empty()) socket().bind(Poco::Net::SocketAddress(source_ip_, 0));
+    if (!source_ip_.empty()) socket().impl()->bind(Poco::Net::SocketAddress(source_ip_, 0));
     Poco::Net::HTTPClientSession::connect(address);
   }
 
