@@ -81,6 +81,17 @@ TEST_CASE("500 connections trickling header lines hold no worker: the live probe
   AuthHost auth(with_settings({{"CRM_HTTP_HEADER_TIMEOUT", "60"}}));
   const int port = auth.host().port();
   constexpr size_t kTricklers = 500;
+  const std::string login = raw_request("POST", "/api/auth/login", login_body(auth.admin().email, auth.admin().password));
+
+  // A login is argon2id work: on a machine busy with other work it may take
+  // longer than 100 ms by itself. What the trickle must not do is slow it.
+  std::vector<double> baseline_ms;
+  for (int i = 0; i < 3; ++i) {
+    auto t = timed_request(port, login);
+    REQUIRE(t.reply);
+    REQUIRE(t.reply->status == 200);
+    baseline_ms.push_back(t.ms);
+  }
 
   std::vector<RawConnection> tricklers;
   tricklers.reserve(kTricklers);
@@ -102,8 +113,7 @@ TEST_CASE("500 connections trickling header lines hold no worker: the live probe
       live_ms.push_back(t.ms);
     }
     if (round <= 3) {
-      auto t = timed_request(port, raw_request("POST", "/api/auth/login",
-                                               login_body(auth.admin().email, auth.admin().password)));
+      auto t = timed_request(port, login);
       INFO("login in round " << round);
       REQUIRE(t.reply);
       CHECK(t.reply->status == 200);
@@ -114,9 +124,10 @@ TEST_CASE("500 connections trickling header lines hold no worker: the live probe
   }
 
   INFO("live probes (ms): " << Catch::Detail::stringify(live_ms) << "; logins (ms): "
-                            << Catch::Detail::stringify(login_ms));
+                            << Catch::Detail::stringify(login_ms) << "; logins before the trickle (ms): "
+                            << Catch::Detail::stringify(baseline_ms));
   CHECK(median(live_ms) <= 100);
-  CHECK(median(login_ms) <= 100);
+  CHECK(median(login_ms) <= std::max(100.0, 1.5 * median(baseline_ms)));
   // Every trickler is still connected, and none of them holds a worker (the
   // one busy worker may be the one serving /metrics).
   CHECK(count_closed(tricklers) == 0);
