@@ -210,7 +210,7 @@ TEST_CASE("10,000 idle keep-alive connections: the live probe answers within 100
   CHECK(timed_live_probe(port).reply);
 }
 
-TEST_CASE("a connection past the per-address cap is closed at once and counted; other addresses still get in",
+TEST_CASE("a connection past the per-address cap is closed at once and counted, other addresses still get in",
           "[frontdoor]") {
   HostUnderTest host({}, {{"CRM_HTTP_MAX_CONNECTIONS_PER_ADDRESS", "4"}, {"CRM_HTTP_HEADER_TIMEOUT", "60"}});
   const int port = host.port();
@@ -315,7 +315,7 @@ TEST_CASE("X-Forwarded-For and Forwarded from an untrusted peer change nothing",
   CHECK(audited_client_ip(auth, by_forwarded) == "127.0.0.1");
 }
 
-TEST_CASE("from a trusted proxy, X-Forwarded-For and Forwarded set the client address; from others they do not",
+TEST_CASE("from a trusted proxy, X-Forwarded-For and Forwarded set the client address, from others they do not",
           "[frontdoor]") {
   AuthHost auth(with_settings({{"CRM_HTTP_TRUSTED_PROXIES", "127.0.0.1/32"}}));
   const int port = auth.host().port();

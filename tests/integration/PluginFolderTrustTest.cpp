@@ -73,7 +73,7 @@ TEST_CASE("a plugin file owned by another user than the host's or root is refuse
   REQUIRE(host.wait_for_plugin("fixture_cpp.so", "LOADED"));
 }
 
-TEST_CASE("a symbolic link to a plugin outside the plugin folder is refused; one to a file inside it is loaded",
+TEST_CASE("a symbolic link to a plugin outside the plugin folder is refused, one to a file inside it is loaded",
           "[plugins][plugin-trust]") {
   HostUnderTest host({}, {}, HostUnderTest::Start::Later);
   const fs::path elsewhere = host.dir() / "elsewhere";

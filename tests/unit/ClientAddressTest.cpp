@@ -29,7 +29,7 @@ TEST_CASE("an untrusted peer cannot name the client", "[client-address]") {
   CHECK(client(proxies, "192.0.2.7", {{"X-Forwarded-For", "203.0.113.9"}}) == "192.0.2.7");
 }
 
-TEST_CASE("a trusted proxy names the client; entries the client wrote are skipped", "[client-address]") {
+TEST_CASE("a trusted proxy names the client, entries the client wrote are skipped", "[client-address]") {
   auto proxies = TrustedProxies::parse(" 10.0.0.0/8 , 127.0.0.1 ");
   CHECK(client(proxies, "127.0.0.1", {{"X-Forwarded-For", "203.0.113.9"}}) == "203.0.113.9");
   // The client sent "X-Forwarded-For: 1.2.3.4"; the proxy appended the real peer.

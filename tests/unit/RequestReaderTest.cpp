@@ -207,7 +207,7 @@ TEST_CASE("an unknown HTTP version is 505 and an unknown transfer coding 501", "
   CHECK(status_of("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") == 501);
 }
 
-TEST_CASE("HTTP/1.0 needs no Host; equal repeated Content-Lengths are one", "[http][reader]") {
+TEST_CASE("HTTP/1.0 needs no Host, equal repeated Content-Lengths are one", "[http][reader]") {
   auto o = read_whole("GET /x HTTP/1.0\r\n\r\n");
   CHECK(o.status == Status::Complete);
   CHECK(o.version == "HTTP/1.0");
@@ -241,7 +241,7 @@ TEST_CASE("chunked bodies: sizes in either case, an empty body, and the body cap
   CHECK(status_of(head + "fffffffffffffff\r\n", limits) == 413);
 }
 
-TEST_CASE("malformed chunked framing is 400; a trailer section too large is 431", "[http][reader]") {
+TEST_CASE("malformed chunked framing is 400, a trailer section too large is 431", "[http][reader]") {
   const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   CHECK(status_of(head + "g\r\nx\r\n0\r\n\r\n") == 400);              // not hex
   CHECK(status_of(head + "\r\n") == 400);                             // no size
