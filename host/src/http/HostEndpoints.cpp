@@ -1,7 +1,10 @@
 // HostEndpoints: see the header.
 #include "http/HostEndpoints.hpp"
 
+#include "http/HttpServices.hpp"
 #include "http/JsonText.hpp"
+#include "http/OpenApiDocument.hpp"
+#include "http/PlatformOperations.hpp"
 
 namespace crm::http {
 
@@ -48,6 +51,30 @@ std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot) {
   }
   out += "],\"nextCursor\":null}";
   return out;
+}
+
+void add_host_operations(plugins::PluginInstance& part, HttpServices& s) {
+  declare(part, {"platform.health_live", "GET", "/health/live", "public", "Whether the host process answers"},
+          [](plugins::HostCall& call) { call.reply = R"({"status":"ok"})"; });
+  declare(part,
+          {"platform.health_ready", "GET", "/health/ready", "public",
+           "Whether the host can serve: its dependencies' states (503 when PostgreSQL is down)"},
+          [&s](plugins::HostCall& call) {
+            bool ok = true;
+            call.reply = readiness_json(s.readiness ? s.readiness() : std::vector<DependencyCheck>{}, ok);
+            call.status = ok ? 200 : 503;
+          });
+  declare(part,
+          {"platform.metrics", "GET", "/metrics", s.metrics_public ? "public" : "ADMIN",
+           "Prometheus metrics of this host"},
+          [&s](plugins::HostCall& call) {
+            call.content_type_out = "text/plain; version=0.0.4; charset=utf-8";
+            call.reply = s.metrics->render();
+          });
+  declare(part, {"platform.openapi", "GET", "/api/openapi.json", "public", "This API as an OpenAPI 3.1 document"},
+          [&s](plugins::HostCall& call) { call.reply = openapi_json(*s.registry->snapshot(), CRM_VERSION); });
+  declare(part, {"platform.plugins_list", "GET", "/api/plugins", "ADMIN", "The plugins loaded and refused"},
+          [&s](plugins::HostCall& call) { call.reply = plugins_json(*s.registry->snapshot()); });
 }
 
 } // namespace crm::http

@@ -3,12 +3,14 @@
 
 #include "cache/CacheSubsystem.hpp"
 #include "events/EventsSubsystem.hpp"
+#include "http/PlatformOperations.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
 #include "workflows/WorkflowsSubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/Application.h>
 
@@ -85,6 +87,10 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   services_.metrics_public = config.getBool("http.metrics_public", true);
   services_.log_requests = config.getBool("log.requests", false);
+
+  // The host's own endpoints join the plugins' routes before the first request.
+  if (auto clash = plugins.registry().admit_platform(platform_operations(services_)))
+    throw Poco::IllegalStateException("the host's own routes cannot be registered: " + *clash);
 
   ServerConfig sc;
   sc.host = config.getString("http.host", "127.0.0.1");
