@@ -54,19 +54,24 @@ std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot) {
 }
 
 void add_host_operations(plugins::PluginInstance& part, HttpServices& s) {
-  declare(part, {"platform.health_live", "GET", "/health/live", "public", "Whether the host process answers"},
-          [](plugins::HostCall& call) { call.reply = R"({"status":"ok"})"; });
-  declare(part,
-          {"platform.health_ready", "GET", "/health/ready", "public",
-           "Whether the host can serve: its dependencies' states (503 when PostgreSQL is down)"},
+  // Probes and scrapes come often from one address: they have their own
+  // rate class, so they never use up the API's limit (nor it theirs).
+  HostOperation live{"platform.health_live", "GET", "/health/live", "public", "Whether the host process answers"};
+  live.rate_class = "probe";
+  declare(part, live, [](plugins::HostCall& call) { call.reply = R"({"status":"ok"})"; });
+  HostOperation ready{"platform.health_ready", "GET", "/health/ready", "public",
+                      "Whether the host can serve: its dependencies' states (503 when PostgreSQL is down)"};
+  ready.rate_class = "probe";
+  declare(part, ready,
           [&s](plugins::HostCall& call) {
             bool ok = true;
             call.reply = readiness_json(s.readiness ? s.readiness() : std::vector<DependencyCheck>{}, ok);
             call.status = ok ? 200 : 503;
           });
-  declare(part,
-          {"platform.metrics", "GET", "/metrics", s.metrics_public ? "public" : "ADMIN",
-           "Prometheus metrics of this host"},
+  HostOperation metrics{"platform.metrics", "GET", "/metrics", s.metrics_public ? "public" : "ADMIN",
+                        "Prometheus metrics of this host"};
+  metrics.rate_class = "probe";
+  declare(part, metrics,
           [&s](plugins::HostCall& call) {
             call.content_type_out = "text/plain; version=0.0.4; charset=utf-8";
             call.reply = s.metrics->render();

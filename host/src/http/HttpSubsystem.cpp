@@ -34,7 +34,7 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   auto& cache = app.getSubsystem<cache::CacheSubsystem>();
 
   // ratelimit.<class>.per_ip / per_user, requests per minute, 0: none.
-  std::map<std::string, RateLimit> limits{{"api", {6000, 1200}}, {"auth", {30, 0}}};
+  std::map<std::string, RateLimit> limits{{"api", {6000, 1200}}, {"auth", {30, 0}}, {"probe", {0, 0}}};
   Poco::Util::AbstractConfiguration::Keys classes;
   config.keys("ratelimit", classes);
   for (const auto& c : classes) limits[c] = RateLimit{};

@@ -26,6 +26,7 @@ void declare(plugins::PluginInstance& part, const HostOperation& spec, plugins::
   op->plugin = &part;
   op->host_handler = std::move(handler);
   op->raw_body = spec.raw_body;
+  op->rate_class = spec.rate_class;
   part.operations.push_back(std::move(op));
 }
 

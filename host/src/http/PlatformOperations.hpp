@@ -28,6 +28,7 @@ struct HostOperation {
   int status = 200;
   bool read_only = true; // false: a successful call is audited
   bool raw_body = false; // the body is handed over as it came (not JSON input)
+  const char* rate_class = "api"; // "probe" for health and metrics (ratelimit.probe.*, none by default)
 };
 void declare(plugins::PluginInstance& part, const HostOperation& spec, plugins::HostHandler handler);
 
