@@ -612,7 +612,7 @@ TEST_CASE("the due-soon scan announces each OPEN task due within the window once
 }
 
 TEST_CASE("a task whose due date moves is announced again only when it re-enters the window", "[sales]") {
-  SalesHost s({{}, {"plugin.sales.due_soon_window = 2h"}});
+  SalesHost s({{}, {"plugin.sales.due_soon_window = 2h"}, {}});
   Org org = make_org(s.auth());
   using std::chrono::hours;
   const std::string task = text_of(s.create_task(org.sales, {}, time_from_now(hours(1))), "id");

@@ -2,8 +2,6 @@
 #include "http/ApiRequestHandler.hpp"
 
 #include "http/CsvReply.hpp"
-#include "http/HostEndpoints.hpp"
-#include "http/OpenApiDocument.hpp"
 #include "http/RequestInput.hpp"
 #include "log/Log.hpp"
 
@@ -12,7 +10,6 @@
 #include <Poco/Net/MediaType.h>
 
 #include <chrono>
-#include <regex>
 #include <istream>
 #include <limits>
 
@@ -64,21 +61,6 @@ std::optional<security::Principal> ApiRequestHandler::authenticate(const Poco::N
   return s_.tokens->verify(std::string_view(auth).substr(7));
 }
 
-bool ApiRequestHandler::admit_admin(const Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply,
-                                    const char* forbidden_detail) const {
-  auto p = authenticate(request);
-  if (!p) {
-    reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
-    return false;
-  }
-  if (p->role != "ADMIN") {
-    problem(reply, Problem{403, "", forbidden_detail, "", {}}, path);
-    return false;
-  }
-  return true;
-}
-
 std::optional<security::Principal> ApiRequestHandler::signed_in(std::optional<security::Principal> verified,
                                                                 std::string_view path, Reply& reply,
                                                                 const char* why) const {
@@ -95,17 +77,6 @@ std::optional<security::Principal> ApiRequestHandler::signed_in(std::optional<se
     problem(reply, Problem{401, "", why, "", {}}, path);
   }
   return verified;
-}
-
-void ApiRequestHandler::answer_with(workflows::EngineReply answer, std::string_view path, Reply& reply) {
-  if (answer.status >= 400) {
-    std::vector<FieldError> errors;
-    for (auto& [field, message] : answer.errors) errors.push_back({field, message});
-    problem(reply, Problem{answer.status, "", std::move(answer.message), "", std::move(errors)}, path);
-    return;
-  }
-  reply.status = answer.status;
-  reply.body = std::move(answer.body);
 }
 
 ApiRequestHandler::PrincipalVerdict ApiRequestHandler::complete_principal(security::Principal& p) const {
@@ -191,10 +162,14 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
     open_stream(request, response, path, query, reply);
     return;
   }
-  if (host_endpoint(request, path, reply)) return;
 
   auto match = snapshot->routes.match(method, path);
   using Kind = decltype(match.kind);
+  if (method == "HEAD" && match.kind != Kind::Found) {
+    // HEAD is GET without the body (handleRequest sends none).
+    auto as_get = snapshot->routes.match("GET", path);
+    if (as_get.kind == Kind::Found) match = std::move(as_get);
+  }
   if (match.kind == Kind::NotFound) {
     problem(reply, Problem{404, "", "no route for " + method + " " + std::string(path), "", {}}, path);
     return;
@@ -241,17 +216,17 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
 
   std::string body;
   if (has_body_method(method)) {
-    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(s_.max_body_bytes)) {
+    // A declared length over the limit is refused unread; a longer body than
+    // declared (or a chunked one) is read up to the limit, and the rest left.
+    const bool declared_too_large =
+        request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(s_.max_body_bytes);
+    if (!declared_too_large) reply.body_read = true;
+    if (declared_too_large || !read_body(request.stream(), s_.max_body_bytes, body)) {
+      if (reply.body_read) response.setKeepAlive(false); // the rest of the body stays unread
       problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
       return;
     }
-    reply.body_read = true;
-    if (!read_body(request.stream(), s_.max_body_bytes, body)) {
-      response.setKeepAlive(false); // the rest of the body stays unread
-      problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
-      return;
-    }
-    if (!body.empty() && !is_json_type(request.getContentType())) {
+    if (!body.empty() && !op.raw_body && !is_json_type(request.getContentType())) {
       problem(reply, Problem{415, "", "send the body as application/json", "", {}}, path);
       return;
     }
@@ -260,7 +235,9 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   Params path_params;
   path_params.reserve(match.params.size());
   for (const auto& [name, value] : match.params) path_params.emplace_back(std::string(name), std::string(value));
-  InputResult input = build_input(body, parse_query(query), path_params);
+  // A raw body (a workflow's Lua source) goes to the handler as it came.
+  InputResult input = build_input(op.raw_body ? std::string_view() : std::string_view(body), parse_query(query),
+                                  path_params);
   if (input.problem) {
     problem(reply, std::move(*input.problem), path);
     return;
@@ -274,14 +251,26 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   inv.request_id = request_id.c_str();
   inv.trace_id = request_id.c_str();
   inv.client_ip = client_ip.c_str();
+  inv.path = path;
+  if (op.raw_body) {
+    inv.body = body;
+    inv.content_type = request.getContentType();
+  }
   plugins::Outcome outcome = s_.invoker->invoke(inv);
   for (auto& header : outcome.headers) reply.headers.push_back(std::move(header));
+  if (outcome.status != CRM_OK && outcome.preformatted_problem) {
+    reply.status = outcome.http_status;
+    reply.content_type = "application/problem+json";
+    reply.body = std::move(outcome.body);
+    return;
+  }
   if (outcome.status != CRM_OK) {
     problem(reply, Problem{outcome.http_status, "", std::move(outcome.message), "", std::move(outcome.errors)}, path);
     return;
   }
   reply.status = outcome.http_status;
   reply.body = std::move(outcome.body);
+  if (!outcome.content_type.empty()) reply.content_type = std::move(outcome.content_type);
   if (request.has("Accept") && prefers_csv(request.get("Accept"))) {
     reply.headers.emplace_back("Vary", "Accept");
     if (auto csv = items_csv(reply.body)) {
@@ -289,126 +278,6 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
       reply.content_type = "text/csv; charset=utf-8";
     }
   }
-}
-
-// GET /api/events/dlq and POST /api/events/dlq/{id}/replay, ADMIN only.
-bool ApiRequestHandler::dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path,
-                                             Reply& reply) {
-  const bool list = path == "/api/events/dlq";
-  std::string id;
-  if (!list) {
-    constexpr std::string_view prefix = "/api/events/dlq/", suffix = "/replay";
-    if (path.size() <= prefix.size() + suffix.size() || path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
-      return false;
-    id = std::string(path.substr(prefix.size(), path.size() - prefix.size() - suffix.size()));
-  }
-  reply.operation = list ? "events.dlq_list" : "events.dlq_replay";
-  const std::string& method = request.getMethod();
-  if (list ? (method != "GET" && method != "HEAD") : method != "POST") {
-    reply.headers.emplace_back("Allow", list ? "GET" : "POST");
-    problem(reply, Problem{405, "", method + " is not allowed here", "", {}}, path);
-    return true;
-  }
-  if (!admit_admin(request, path, reply, "only an ADMIN may manage dead letters")) return true;
-  if (!s_.dead_letters) {
-    problem(reply, Problem{503, "", "events are not configured on this host", "", {}}, path);
-    return true;
-  }
-  try {
-    if (list) {
-      const std::string& uri = request.getURI();
-      auto q = uri.find('?');
-      std::string status = "open", cursor;
-      int limit = 50;
-      std::vector<FieldError> errors;
-      for (const auto& [k, v] : parse_query(q == std::string::npos ? std::string_view() : std::string_view(uri).substr(q + 1))) {
-        if (k == "status") status = v;
-        else if (k == "cursor") cursor = v;
-        else if (k == "limit") {
-          try {
-            size_t used = 0;
-            limit = std::stoi(v, &used);
-            if (used != v.size()) limit = 0;
-          } catch (const std::exception&) {
-            limit = 0;
-          }
-        }
-      }
-      std::string why;
-      if (!s_.dead_letters->list(status, limit, cursor, reply.body, why)) {
-        std::string field = why.substr(0, why.find(' '));
-        problem(reply, Problem{422, "", why, "", {{field, why}}}, path);
-      }
-      return true;
-    }
-    static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-    if (!std::regex_match(id, uuid)) {
-      problem(reply, Problem{422, "", "the id is not a UUID", "", {{"id", "must be a UUID"}}}, path);
-      return true;
-    }
-    using R = events::DeadLetters::Replay;
-    switch (s_.dead_letters->replay(id)) {
-    case R::Done:
-      reply.status = 202;
-      reply.body = "{\"id\":\"" + id + "\",\"replayed\":true}";
-      break;
-    case R::NotFound: problem(reply, Problem{404, "", "no dead letter " + id, "", {}}, path); break;
-    case R::AlreadyReplayed: problem(reply, Problem{409, "", "dead letter " + id + " was replayed already", "", {}}, path); break;
-    case R::Unavailable: problem(reply, Problem{503, "", "NATS is unavailable; try again", "", {}}, path); break;
-    }
-  } catch (const std::exception& e) {
-    log::warn("http", std::string("dead letters: ") + e.what(), {});
-    problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
-  }
-  return true;
-}
-
-bool ApiRequestHandler::host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
-  if (path.rfind("/api/events/dlq", 0) == 0) return dead_letter_endpoint(request, path, reply);
-  if (path == "/api/workflows" || path.rfind("/api/workflows/", 0) == 0 || path == "/api/workflow-instances" ||
-      path.rfind("/api/workflow-instances/", 0) == 0)
-    return workflow_endpoint(request, path, reply);
-  if (path.rfind("/api/plugins/", 0) == 0) return rebuild_endpoint(request, path, reply);
-  if (path.rfind("/api/sagas/", 0) == 0) return saga_endpoint(request, path, reply);
-  if (path.rfind("/health/", 0) != 0 && path != "/metrics" && path != "/api/plugins" && path != "/api/openapi.json")
-    return false;
-  if (request.getMethod() != "GET" && request.getMethod() != "HEAD") {
-    reply.headers.emplace_back("Allow", "GET");
-    problem(reply, Problem{405, "", "only GET is allowed here", "", {}}, path);
-    return true;
-  }
-  if (path == "/health/live") {
-    reply.operation = "host.health_live";
-    reply.body = R"({"status":"ok"})";
-    return true;
-  }
-  if (path == "/health/ready") {
-    reply.operation = "host.health_ready";
-    bool ok = true;
-    reply.body = readiness_json(s_.readiness ? s_.readiness() : std::vector<DependencyCheck>{}, ok);
-    reply.status = ok ? 200 : 503;
-    return true;
-  }
-  if (path == "/metrics") {
-    reply.operation = "host.metrics";
-    if (!s_.metrics_public && !admit_admin(request, path, reply, "metrics need an ADMIN token")) return true;
-    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    reply.body = s_.metrics->render();
-    return true;
-  }
-  if (path == "/api/openapi.json") {
-    reply.operation = "host.openapi";
-    reply.body = openapi_json(*s_.registry->snapshot(), CRM_VERSION);
-    return true;
-  }
-  if (path == "/api/plugins") {
-    reply.operation = "host.plugins";
-    if (admit_admin(request, path, reply, "only an ADMIN may list plugins"))
-      reply.body = plugins_json(*s_.registry->snapshot());
-    return true;
-  }
-  problem(reply, Problem{404, "", "no route for GET " + std::string(path), "", {}}, path);
-  return true;
 }
 
 } // namespace crm::http

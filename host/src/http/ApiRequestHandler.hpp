@@ -1,8 +1,9 @@
 // ApiRequestHandler: one HTTP request, start to end. Order of the pipeline:
-// request id -> CORS preflight -> host endpoints (health, metrics, plugins) ->
-// route -> authenticate -> read and check the body -> build the input -> invoke
-// -> reply (JSON or problem+json), with security headers on every response
-// and one metrics sample per request.
+// request id -> CORS preflight -> route (the plugins' operations and the
+// host's own, see PlatformOperations) -> authenticate and re-check the
+// principal -> rate limit -> read and check the body -> build the input ->
+// invoke -> reply (JSON or problem+json), with security headers on every
+// response and one metrics sample per request.
 #pragma once
 
 #include "http/HttpServices.hpp"
@@ -37,21 +38,9 @@ public:
 private:
   void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, std::string_view path,
                 std::string_view query, const std::string& request_id, Reply& reply);
-  // /api/workflows... (in WorkflowRoutes.cpp).
-  bool workflow_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
-  bool workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, const std::string& name,
-                                  std::string_view path, Reply& reply);
-  bool workflow_put(Poco::Net::HTTPServerRequest& request, const std::string& name, std::string body,
-                    std::string_view path, Reply& reply);
   // GET /api/notifications/stream: the WebSocket upgrade (NotificationStreams).
   void open_stream(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                    std::string_view path, std::string_view query, Reply& reply);
-  // /api/plugins/{name}/rebuild (ReadModelRebuilds).
-  bool rebuild_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
-  // POST /api/sagas/{name} (in WorkflowRoutes.cpp).
-  bool saga_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
-  bool dead_letter_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
-  bool host_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply);
   // Adds what the principal provider knows (team, ...); Unknown for a user
   // that no longer exists or is inactive.
   PrincipalVerdict complete_principal(security::Principal& p) const;
@@ -62,12 +51,6 @@ private:
   // (the user directory is down).
   std::optional<security::Principal> signed_in(std::optional<security::Principal> verified, std::string_view path,
                                                Reply& reply, const char* why = "a valid access token is required") const;
-  // An engine's answer as the reply: its body, or problem+json with its errors.
-  static void answer_with(workflows::EngineReply answer, std::string_view path, Reply& reply);
-  // For the host's own ADMIN endpoints: true for an ADMIN token; otherwise the
-  // reply is set to 401 (no valid token) or 403 with forbidden_detail.
-  bool admit_admin(const Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply,
-                   const char* forbidden_detail) const;
   // Metrics, the request log and the in-flight count, once per request.
   void finish(const Poco::Net::HTTPServerRequest& request, std::string_view path, const Reply& reply,
               std::chrono::steady_clock::time_point started, const std::string& request_id);

@@ -1,7 +1,10 @@
 // HostEndpoints: see the header.
 #include "http/HostEndpoints.hpp"
 
+#include "http/HttpServices.hpp"
 #include "http/JsonText.hpp"
+#include "http/OpenApiDocument.hpp"
+#include "http/PlatformOperations.hpp"
 
 namespace crm::http {
 
@@ -48,6 +51,35 @@ std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot) {
   }
   out += "],\"nextCursor\":null}";
   return out;
+}
+
+void add_host_operations(plugins::PluginInstance& part, HttpServices& s) {
+  // Probes and scrapes come often from one address: they have their own
+  // rate class, so they never use up the API's limit (nor it theirs).
+  HostOperation live{"platform.health_live", "GET", "/health/live", "public", "Whether the host process answers"};
+  live.rate_class = "probe";
+  declare(part, live, [](plugins::HostCall& call) { call.reply = R"({"status":"ok"})"; });
+  HostOperation ready{"platform.health_ready", "GET", "/health/ready", "public",
+                      "Whether the host can serve: its dependencies' states (503 when PostgreSQL is down)"};
+  ready.rate_class = "probe";
+  declare(part, ready,
+          [&s](plugins::HostCall& call) {
+            bool ok = true;
+            call.reply = readiness_json(s.readiness ? s.readiness() : std::vector<DependencyCheck>{}, ok);
+            call.status = ok ? 200 : 503;
+          });
+  HostOperation metrics{"platform.metrics", "GET", "/metrics", s.metrics_public ? "public" : "ADMIN",
+                        "Prometheus metrics of this host"};
+  metrics.rate_class = "probe";
+  declare(part, metrics,
+          [&s](plugins::HostCall& call) {
+            call.content_type_out = "text/plain; version=0.0.4; charset=utf-8";
+            call.reply = s.metrics->render();
+          });
+  declare(part, {"platform.openapi", "GET", "/api/openapi.json", "public", "This API as an OpenAPI 3.1 document"},
+          [&s](plugins::HostCall& call) { call.reply = openapi_json(*s.registry->snapshot(), CRM_VERSION); });
+  declare(part, {"platform.plugins_list", "GET", "/api/plugins", "ADMIN", "The plugins loaded and refused"},
+          [&s](plugins::HostCall& call) { call.reply = plugins_json(*s.registry->snapshot()); });
 }
 
 } // namespace crm::http

@@ -1,5 +1,7 @@
-// HostEndpoints: the bodies of the host's own endpoints (/health/ready,
-// /api/plugins), kept apart from the request pipeline.
+// HostEndpoints: the host's read-only platform operations - GET /health/live,
+// /health/ready, /metrics (public unless http.metrics_public is false, then
+// ADMIN), /api/openapi.json (public) and /api/plugins (ADMIN) - and the
+// bodies they answer.
 #pragma once
 
 #include "plugins/PluginRegistry.hpp"

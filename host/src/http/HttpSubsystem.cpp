@@ -3,12 +3,14 @@
 
 #include "cache/CacheSubsystem.hpp"
 #include "events/EventsSubsystem.hpp"
+#include "http/PlatformOperations.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
 #include "workflows/WorkflowsSubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/Application.h>
 
@@ -32,7 +34,7 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   auto& cache = app.getSubsystem<cache::CacheSubsystem>();
 
   // ratelimit.<class>.per_ip / per_user, requests per minute, 0: none.
-  std::map<std::string, RateLimit> limits{{"api", {6000, 1200}}, {"auth", {30, 0}}};
+  std::map<std::string, RateLimit> limits{{"api", {6000, 1200}}, {"auth", {30, 0}}, {"probe", {0, 0}}};
   Poco::Util::AbstractConfiguration::Keys classes;
   config.keys("ratelimit", classes);
   for (const auto& c : classes) limits[c] = RateLimit{};
@@ -85,6 +87,10 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   register_event_metrics(events);
   services_.metrics_public = config.getBool("http.metrics_public", true);
   services_.log_requests = config.getBool("log.requests", false);
+
+  // The host's own endpoints join the plugins' routes before the first request.
+  if (auto clash = plugins.registry().admit_platform(platform_operations(services_)))
+    throw Poco::IllegalStateException("the host's own routes cannot be registered: " + *clash);
 
   services_.max_body_bytes = static_cast<size_t>(config.getInt64("http.max_body_bytes", 1 << 20));
   ServerConfig sc;

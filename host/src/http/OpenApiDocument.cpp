@@ -54,7 +54,11 @@ void append_operation(std::string& out, const plugins::Operation& op) {
     }
     out += ']';
   }
-  if (has_body(op.http_method)) {
+  if (has_body(op.http_method) && op.raw_body) {
+    // Taken as it comes: a workflow's Lua source, or a saga's own input.
+    out += ",\"requestBody\":{\"required\":false,\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\"}},"
+           "\"application/json\":{\"schema\":{\"type\":\"object\"}}}}";
+  } else if (has_body(op.http_method)) {
     out += ",\"requestBody\":{\"required\":";
     out += op.input_schema_text.empty() ? "false" : "true";
     out += ",\"content\":{\"application/json\":{\"schema\":";
@@ -72,9 +76,12 @@ void append_operation(std::string& out, const plugins::Operation& op) {
 std::string openapi_json(const plugins::PluginRegistry::Snapshot& snapshot, const std::string& version) {
   // path -> method -> operation, sorted so the document is stable.
   std::map<std::string, std::map<std::string, const plugins::Operation*>> paths;
-  for (const auto& plugin : snapshot.plugins)
-    for (const auto& op : plugin->operations)
+  auto add = [&paths](const plugins::PluginInstance& part) {
+    for (const auto& op : part.operations)
       if (!op->http_method.empty()) paths[op->http_path][lower(op->http_method)] = op.get();
+  };
+  if (snapshot.platform) add(*snapshot.platform);
+  for (const auto& plugin : snapshot.plugins) add(*plugin);
 
   std::string out;
   out.reserve(4096 + paths.size() * 512);

@@ -1,5 +1,5 @@
-// WorkflowRoutes: the host's workflow endpoints on the request pipeline, all
-// ADMIN only.
+// WorkflowRoutes: the host's workflow operations, all ADMIN only, and the
+// saga start open to any signed-in user.
 // - GET /api/workflows: the definitions, with kind, trigger, live version,
 //   status (LIVE, or INVALID with errors[{line, message}]).
 // - GET /api/workflows/{name}: the same with the live source and every version.
@@ -11,223 +11,195 @@
 // - GET /api/workflow-instances?name=&status=&limit=&cursor=, GET
 //   /api/workflow-instances/{id} (with its steps), POST .../{id}/retry and
 //   .../{id}/cancel.
-#include "http/ApiRequestHandler.hpp"
+// - POST /api/sagas/{name}: the saga's api block decides who may
+//   (WorkflowEngine::start_saga).
+// Deploy, validate, start, retry, cancel and a saga's start are audited with
+// the user who did them; an instance records who started it.
+#include "http/HttpServices.hpp"
+#include "http/PlatformOperations.hpp"
 
-#include "http/RequestInput.hpp"
+#include "http/JsonText.hpp"
 #include "log/Log.hpp"
 #include "workflows/WorkflowValidation.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
-#include <istream>
 
 namespace crm::http {
 
 namespace {
 
-// The whole body, up to `max` bytes; false (reply set to 413) when larger.
-bool read_body(Poco::Net::HTTPServerRequest& request, size_t max, std::string& body) {
-  char buffer[8192];
-  std::istream& in = request.stream();
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    body.append(buffer, static_cast<size_t>(in.gcount()));
-    if (body.size() > max) return false;
+// An engine's answer as the call's.
+void answer_with(workflows::EngineReply answer, plugins::HostCall& call) {
+  if (answer.status >= 400) {
+    std::vector<FieldError> errors;
+    for (auto& [field, message] : answer.errors) errors.push_back({field, message});
+    call.fail(answer.status, std::move(answer.message), std::move(errors));
+    return;
+  }
+  call.status = answer.status;
+  call.reply = std::move(answer.body);
+}
+
+// A top-level string member of a JSON reply, or "".
+std::string member_of(const std::string& json, const char* key) {
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+    if (o->has(key) && o->get(key).isString()) return o->getValue<std::string>(key);
+  } catch (const std::exception&) {
+  }
+  return {};
+}
+
+// The source from a body: Lua text, or {"source": "..."} as JSON. False when
+// a JSON body has no source (the call's refusal is set).
+bool source_of(plugins::HostCall& call, std::string& source) {
+  source.assign(call.body);
+  if (call.content_type.rfind("application/json", 0) == 0) {
+    source.clear();
+    try {
+      Poco::JSON::Parser parser;
+      auto o = parser.parse(std::string(call.body)).extract<Poco::JSON::Object::Ptr>();
+      if (o->has("source") && o->get("source").isString()) source = o->getValue<std::string>("source");
+      else throw std::invalid_argument("no source");
+    } catch (const std::exception&) {
+      call.fail(422, "send the Lua source, or {\"source\": \"...\"}", {{"source", "is required"}});
+      return false;
+    }
   }
   return true;
 }
+
+bool configured(HttpServices& s, plugins::HostCall& call) {
+  if (s.workflows && s.engine) return true;
+  call.fail(503, "workflows are not configured on this host");
+  return false;
+}
+
+constexpr const char* kNameParam = R"({"type":"object","properties":{"name":{"type":"string","minLength":1}}})";
+constexpr const char* kIdParam = R"({"type":"object","properties":{"id":{"type":"string"}}})";
 
 } // namespace
 
-bool ApiRequestHandler::workflow_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
-  // Which route: the segments after /api/workflows or /api/workflow-instances.
-  const bool instances = path.rfind("/api/workflow-instances", 0) == 0;
-  const std::string_view base = instances ? "/api/workflow-instances" : "/api/workflows";
-  std::string_view rest = path.substr(base.size());
-  if (!rest.empty() && rest.front() != '/') return false;
-  if (!rest.empty()) rest.remove_prefix(1);
-  std::string first(rest.substr(0, rest.find('/')));
-  std::string second = rest.find('/') == std::string_view::npos ? std::string() : std::string(rest.substr(rest.find('/') + 1));
-  if (second.find('/') != std::string::npos || (!rest.empty() && first.empty())) return false;
-
-  const char* allowed = nullptr;
-  if (!instances) {
-    if (first.empty()) reply.operation = "workflows.list", allowed = "GET";
-    else if (second.empty()) reply.operation = request.getMethod() == "PUT" ? "workflows.put" : "workflows.get", allowed = "GET, PUT";
-    else if (second == "validate") reply.operation = "workflows.validate", allowed = "POST";
-    else if (second == "instances") reply.operation = "workflows.start", allowed = "POST";
-    else return false;
-  } else {
-    if (first.empty()) reply.operation = "workflow_instances.list", allowed = "GET";
-    else if (second.empty()) reply.operation = "workflow_instances.get", allowed = "GET";
-    else if (second == "retry") reply.operation = "workflow_instances.retry", allowed = "POST";
-    else if (second == "cancel") reply.operation = "workflow_instances.cancel", allowed = "POST";
-    else return false;
-  }
-  const std::string& method = request.getMethod();
-  const std::string_view allow(allowed);
-  const bool get_like = method == "GET" || method == "HEAD";
-  const bool method_ok = get_like ? allow.find("GET") != std::string_view::npos
-                                  : allow.find(method) != std::string_view::npos && method != "GET";
-  if (!method_ok) {
-    reply.headers.emplace_back("Allow", allowed);
-    problem(reply, Problem{405, "", method + " is not allowed here", "", {}}, path);
-    return true;
-  }
-  if (!admit_admin(request, path, reply, "only an ADMIN may manage workflows")) return true;
-  if (!instances && second == "validate") return workflow_validate_endpoint(request, first, path, reply);
-  if (!s_.workflows || !s_.engine) {
-    problem(reply, Problem{503, "", "workflows are not configured on this host", "", {}}, path);
-    return true;
-  }
-
-  try {
-    if (!instances && first.empty()) {
-      reply.body = s_.workflows->list_json();
-      return true;
+void add_workflow_operations(plugins::PluginInstance& part, HttpServices& s) {
+  declare(part, {"platform.workflows_list", "GET", "/api/workflows", "ADMIN", "The workflow definitions"},
+          [&s](plugins::HostCall& call) {
+            if (configured(s, call)) call.reply = s.workflows->list_json();
+          });
+  declare(part,
+          {"platform.workflows_get", "GET", "/api/workflows/{name}", "ADMIN",
+           "A workflow's definition: live source and every version", kNameParam},
+          [&s](plugins::HostCall& call) {
+            if (!configured(s, call)) return;
+            const std::string name = call.text("name");
+            call.reply = s.workflows->detail_json(name);
+            if (call.reply.empty()) call.fail(404, "no workflow " + name);
+          });
+  HostOperation put{"platform.workflows_put", "PUT", "/api/workflows/{name}", "ADMIN",
+                    "Deploys a workflow: the body is its Lua source (or {\"source\": ...}); live at once", kNameParam};
+  put.read_only = false;
+  put.raw_body = true;
+  declare(part, put, [&s](plugins::HostCall& call) {
+    if (!configured(s, call)) return;
+    const std::string name = call.text("name");
+    std::string source, version;
+    if (!source_of(call, source)) return;
+    bool created = false;
+    auto errors = s.workflows->put(name, source, version, created);
+    if (!errors.empty()) {
+      call.failure = 422;
+      call.problem = workflows::errors_problem(
+          "the definition of " + name + " has errors; the live version is unchanged", std::string(call.path), errors);
+      return;
     }
-    if (!instances && second.empty() && get_like) {
-      reply.body = s_.workflows->detail_json(first);
-      if (reply.body.empty()) problem(reply, Problem{404, "", "no workflow " + first, "", {}}, path);
-      return true;
+    log::info("workflows", "workflow " + name + " version " + version + " deployed through the API",
+              {{"workflow", name}, {"by", call.principal->id}});
+    call.status = created ? 201 : 200;
+    call.reply = s.workflows->detail_json(name);
+    call.resource_id = name;
+    call.audit_detail = "{\"version\":" + json_string(version) + ",\"created\":" + (created ? "true" : "false") + "}";
+  });
+  HostOperation validate{"platform.workflows_validate", "POST", "/api/workflows/{name}/validate", "ADMIN",
+                         "Checks a workflow's Lua source without storing it", kNameParam};
+  validate.read_only = false; // nothing changes, but who tried what code is worth keeping
+  validate.raw_body = true;
+  declare(part, validate, [&s](plugins::HostCall& call) {
+    const std::string name = call.text("name");
+    std::string source;
+    if (!source_of(call, source)) return;
+    auto result = workflows::validate_workflow(name, source, *s.registry->snapshot(), std::string(call.path),
+                                               s.workflows ? s.workflows->lib_dir() : std::filesystem::path());
+    // An invalid definition is this operation's answer, not its failure: it is audited too.
+    call.status = result.status;
+    call.reply = std::move(result.body);
+    if (result.status != 200) call.content_type_out = "application/problem+json";
+    call.resource_id = name;
+    call.audit_detail = std::string("{\"valid\":") + (result.status == 200 ? "true" : "false") + "}";
+  });
+  HostOperation start{"platform.workflows_start", "POST", "/api/workflows/{name}/instances", "ADMIN",
+                      "Starts an instance of a workflow with {input}",
+                      R"({"type":"object","properties":{"name":{"type":"string","minLength":1},)"
+                      R"("input":{"type":"object"}}})",
+                      201};
+  start.read_only = false;
+  declare(part, start, [&s](plugins::HostCall& call) {
+    if (!configured(s, call)) return;
+    const std::string name = call.text("name");
+    answer_with(s.engine->start_manual(name, std::string(call.input), call.principal->id), call);
+    if (call.failure) return;
+    call.resource_id = member_of(call.reply, "id");
+    call.audit_detail = "{\"workflow\":" + json_string(name) + "}";
+  });
+
+  declare(part,
+          {"platform.workflow_instances_list", "GET", "/api/workflow-instances", "ADMIN",
+           "Workflow instances, newest first, by name and status",
+           R"({"type":"object","properties":{"name":{"type":"string"},"status":{"type":"string"},)"
+           R"("limit":{"type":"string"},"cursor":{"type":"string"}}})"},
+          [&s](plugins::HostCall& call) {
+            if (!configured(s, call)) return;
+            answer_with(s.engine->list(call.text("name"), call.text("status"), call.text("limit"), call.text("cursor")),
+                        call);
+          });
+  declare(part,
+          {"platform.workflow_instances_get", "GET", "/api/workflow-instances/{id}", "ADMIN",
+           "A workflow instance with its steps", kIdParam},
+          [&s](plugins::HostCall& call) {
+            if (configured(s, call)) answer_with(s.engine->detail(call.text("id")), call);
+          });
+  for (const bool retry : {true, false}) {
+    HostOperation op{retry ? "platform.workflow_instances_retry" : "platform.workflow_instances_cancel", "POST",
+                     retry ? "/api/workflow-instances/{id}/retry" : "/api/workflow-instances/{id}/cancel", "ADMIN",
+                     retry ? "Runs a FAILED instance again from where it failed"
+                           : "Cancels an instance (a saga compensates its completed steps)",
+                     kIdParam};
+    op.read_only = false;
+    declare(part, op, [&s, retry](plugins::HostCall& call) {
+      if (!configured(s, call)) return;
+      const std::string id = call.text("id");
+      answer_with(retry ? s.engine->retry(id) : s.engine->cancel(id), call);
+      call.resource_id = id;
+    });
+  }
+}
+
+void add_saga_operations(plugins::PluginInstance& part, HttpServices& s) {
+  HostOperation op{"platform.sagas_start", "POST", "/api/sagas/{name}", "*",
+                   "Starts a saga as its api block allows, or answers a dry run", kNameParam, 202};
+  op.read_only = false;
+  op.raw_body = true; // the saga's own input, checked by its api.check
+  declare(part, op, [&s](plugins::HostCall& call) {
+    if (!s.engine) {
+      call.fail(503, "workflows are not configured on this host");
+      return;
     }
-
-    workflows::EngineReply answer;
-    if (!instances) {
-      std::string body;
-      reply.body_read = true;
-      if (!read_body(request, s_.max_body_bytes, body)) {
-        problem(reply,
-                Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
-                path);
-        return true;
-      }
-      if (second.empty()) return workflow_put(request, first, std::move(body), path, reply);
-      answer = s_.engine->start_manual(first, body);
-    } else if (first.empty()) {
-      const std::string& uri = request.getURI();
-      const auto q = uri.find('?');
-      std::string name, status, limit, cursor;
-      for (const auto& [k, v] : parse_query(q == std::string::npos ? std::string_view() : std::string_view(uri).substr(q + 1))) {
-        if (k == "name") name = v;
-        else if (k == "status") status = v;
-        else if (k == "limit") limit = v;
-        else if (k == "cursor") cursor = v;
-      }
-      answer = s_.engine->list(name, status, limit, cursor);
-    } else if (second.empty()) {
-      answer = s_.engine->detail(first);
-    } else if (second == "retry") {
-      answer = s_.engine->retry(first);
-    } else {
-      answer = s_.engine->cancel(first);
-    }
-    answer_with(std::move(answer), path, reply);
-  } catch (const std::exception& e) {
-    log::warn("http", std::string("workflows: ") + e.what(), {});
-    problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
-  }
-  return true;
-}
-
-// The source from a body: Lua text, or {"source": "..."} as JSON. False (reply
-// set) when a JSON body has no source.
-static bool source_of(const Poco::Net::HTTPServerRequest& request, std::string& body) {
-  if (request.getContentType().rfind("application/json", 0) != 0) return true;
-  try {
-    Poco::JSON::Parser parser;
-    auto o = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
-    if (!o->has("source") || !o->get("source").isString()) return false;
-    body = o->getValue<std::string>("source");
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-bool ApiRequestHandler::workflow_put(Poco::Net::HTTPServerRequest& request, const std::string& name, std::string body,
-                                     std::string_view path, Reply& reply) {
-  if (!source_of(request, body)) {
-    problem(reply, Problem{422, "", "send the Lua source, or {\"source\": \"...\"}", "", {{"source", "is required"}}},
-            path);
-    return true;
-  }
-  std::string version;
-  bool created = false;
-  auto errors = s_.workflows->put(name, body, version, created);
-  if (!errors.empty()) {
-    reply.status = 422;
-    reply.content_type = "application/problem+json";
-    reply.body = workflows::errors_problem("the definition of " + name + " has errors; the live version is unchanged",
-                                           std::string(path), errors);
-    return true;
-  }
-  log::info("workflows", "workflow " + name + " version " + version + " deployed through the API", {{"workflow", name}});
-  reply.status = created ? 201 : 200;
-  reply.body = s_.workflows->detail_json(name);
-  return true;
-}
-
-bool ApiRequestHandler::workflow_validate_endpoint(Poco::Net::HTTPServerRequest& request, const std::string& name,
-                                                   std::string_view path, Reply& reply) {
-  std::string body;
-  reply.body_read = true;
-  if (!read_body(request, s_.max_body_bytes, body)) {
-    problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
-            path);
-    return true;
-  }
-  if (!source_of(request, body)) {
-    problem(reply, Problem{422, "", "send the Lua source, or {\"source\": \"...\"}", "", {{"source", "is required"}}},
-            path);
-    return true;
-  }
-  auto result = workflows::validate_workflow(name, body, *s_.registry->snapshot(), std::string(path),
-                                             s_.workflows ? s_.workflows->lib_dir() : std::filesystem::path());
-  reply.status = result.status;
-  reply.body = std::move(result.body);
-  if (result.status != 200) reply.content_type = "application/problem+json";
-  return true;
-}
-
-} // namespace crm::http
-
-namespace crm::http {
-
-// POST /api/sagas/{name}: any signed-in user; the saga's api block decides
-// who may (WorkflowEngine::start_saga).
-bool ApiRequestHandler::saga_endpoint(Poco::Net::HTTPServerRequest& request, std::string_view path, Reply& reply) {
-  const std::string name(path.substr(std::string_view("/api/sagas/").size()));
-  if (name.empty() || name.find('/') != std::string::npos) return false;
-  reply.operation = "sagas.start";
-  if (request.getMethod() != "POST") {
-    reply.headers.emplace_back("Allow", "POST");
-    problem(reply, Problem{405, "", request.getMethod() + " is not allowed here", "", {}}, path);
-    return true;
-  }
-  auto caller = signed_in(authenticate(request), path, reply);
-  if (!caller) return true;
-  if (!s_.engine) {
-    problem(reply, Problem{503, "", "workflows are not configured on this host", "", {}}, path);
-    return true;
-  }
-  std::string body;
-  reply.body_read = true;
-  if (!read_body(request, s_.max_body_bytes, body)) {
-    problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
-            path);
-    return true;
-  }
-  try {
-    answer_with(s_.engine->start_saga(name, body, *caller), path, reply);
-  } catch (const std::exception& e) {
-    log::warn("http", std::string("sagas: ") + e.what(), {});
-    problem(reply, Problem{503, "", "the database is unavailable; try again", "", {}}, path);
-  }
-  return true;
+    const std::string name = call.text("name");
+    answer_with(s.engine->start_saga(name, std::string(call.body), *call.principal), call);
+    if (call.failure) return;
+    call.resource_id = member_of(call.reply, "workflowInstanceId");
+    call.audit_detail = "{\"saga\":" + json_string(name) + "}";
+  });
 }
 
 } // namespace crm::http

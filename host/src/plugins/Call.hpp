@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/Problem.hpp"
+#include "plugins/Delegation.hpp"
 #include "plugins/Operation.hpp"
 #include "security/Principal.hpp"
 #include "storage/ConnectionPool.hpp"
@@ -39,6 +40,7 @@ struct crm_call {
   const char* trace_id = "";
   const char* client_ip = "";
   const char* event_id = nullptr;
+  const crm::plugins::Delegation* delegation = nullptr; // a workflow's call: who it acts for
   crm::plugins::Invoker* invoker = nullptr;
   int depth = 0;
 

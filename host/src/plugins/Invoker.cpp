@@ -12,6 +12,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <stdexcept>
 #include <typeinfo>
 
 namespace crm::plugins {
@@ -28,6 +29,20 @@ const char* default_message(crm_status s) {
   case CRM_E_UNAUTHENTICATED: return "not authenticated";
   case CRM_E_RATE_LIMITED: return "too many requests";
   default: return "internal error";
+  }
+}
+
+// A built-in operation's refusal, as the ABI's status for the same HTTP status.
+crm_status status_for_http(int http) {
+  switch (http) {
+  case 400: case 413: case 415: case 422: return CRM_E_INVALID;
+  case 401: return CRM_E_UNAUTHENTICATED;
+  case 403: return CRM_E_FORBIDDEN;
+  case 404: return CRM_E_NOT_FOUND;
+  case 409: return CRM_E_CONFLICT;
+  case 429: return CRM_E_RATE_LIMITED;
+  case 503: return CRM_E_UNAVAILABLE;
+  default: return CRM_E_INTERNAL;
   }
 }
 
@@ -83,6 +98,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
       return o;
     }
   }
+  if (op.host_handler) return invoke_host(inv);
 
   crm_call call;
   call.op = &op;
@@ -94,6 +110,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
   call.trace_id = inv.trace_id;
   call.client_ip = inv.client_ip;
   call.event_id = inv.event_id;
+  call.delegation = inv.delegation;
   call.invoker = this;
   call.depth = inv.depth;
 
@@ -194,6 +211,65 @@ Outcome Invoker::invoke(const Invocation& inv) {
   return o;
 }
 
+Outcome Invoker::invoke_host(const Invocation& inv) {
+  const Operation& op = *inv.op;
+  HostCall call;
+  call.op = &op;
+  call.input = inv.input;
+  call.parsed = inv.parsed;
+  call.path = inv.path;
+  call.body = inv.body;
+  call.content_type = inv.content_type;
+  call.principal = inv.principal;
+  call.request_id = inv.request_id;
+  call.client_ip = inv.client_ip;
+  try {
+    op.host_handler(call);
+  } catch (const std::exception& e) {
+    log::warn("invoker", std::string("host operation failed: ") + e.what(),
+              {{"operation", op.name}, {"request_id", inv.request_id}});
+    return failed(CRM_E_UNAVAILABLE, "the database is unavailable; try again");
+  }
+
+  Outcome o;
+  o.headers = std::move(call.headers);
+  if (call.failure) {
+    o.status = status_for_http(call.failure);
+    o.http_status = call.failure;
+    if (!call.problem.empty()) {
+      o.body = std::move(call.problem);
+      o.preformatted_problem = true;
+    } else {
+      o.message = call.message.empty() ? default_message(o.status) : std::move(call.message);
+      o.errors = std::move(call.errors);
+    }
+    return o;
+  }
+  o.http_status = call.status ? call.status : op.http_status;
+  o.body = std::move(call.reply);
+  o.content_type = std::move(call.content_type_out);
+  if (!op.read_only && !(op.flags & CRM_OP_NO_AUDIT)) {
+    // The action has happened (it owns no transaction here to roll back), so
+    // a failed entry cannot undo it: the log keeps the trail instead.
+    security::AuditLog::Entry entry;
+    entry.actor = inv.principal->anonymous() ? std::string() : inv.principal->id;
+    entry.action = op.name;
+    entry.resource_id = std::move(call.resource_id);
+    entry.client_ip = inv.client_ip;
+    entry.request_id = inv.request_id;
+    entry.detail = std::move(call.audit_detail);
+    try {
+      if (!platform_.audit) throw std::runtime_error("no audit log on this host");
+      platform_.audit->write(entry);
+    } catch (const std::exception& e) {
+      log::error("invoker", std::string("a host action succeeded but its audit entry was not written: ") + e.what(),
+                 {{"operation", op.name}, {"actor", entry.actor}, {"resource", entry.resource_id},
+                  {"request_id", inv.request_id}});
+    }
+  }
+  return o;
+}
+
 void Invoker::audit_success(crm_call& call) {
   // The resource: the input's "id" (a path parameter, usually), else the
   // reply's top-level "id" (a create).
@@ -221,15 +297,18 @@ void Invoker::audit_success(crm_call& call) {
 
 void Invoker::write_audit(crm_call& call, const char* action, const char* resource_id, const char* outcome,
                           const char* detail) {
-  const std::string actor = call.principal->anonymous() ? std::string() : call.principal->id;
+  const Delegation* d = call.delegation;
+  const std::string actor = d ? d->actor : call.principal->anonymous() ? std::string() : call.principal->id;
   const char* params[] = {actor.empty() ? nullptr : actor.c_str(),
                           action,
                           resource_id,
                           outcome,
                           *call.client_ip ? call.client_ip : nullptr,
                           *call.request_id ? call.request_id : nullptr,
-                          detail};
-  run_sql(call, security::AuditLog::kInsert, params, 7);
+                          detail,
+                          d && !d->on_behalf_of.empty() ? d->on_behalf_of.c_str() : nullptr,
+                          d && !d->instance_id.empty() ? d->instance_id.c_str() : nullptr};
+  run_sql(call, security::AuditLog::kInsert, params, 9);
 }
 
 void Invoker::finish_transaction(crm_call& call, crm_status& status) {
@@ -309,6 +388,7 @@ Outcome Invoker::invoke_nested(crm_call& parent, const std::string& operation, s
   inv.trace_id = parent.trace_id;
   inv.client_ip = parent.client_ip;
   inv.event_id = parent.event_id;
+  inv.delegation = parent.delegation;
   inv.depth = parent.depth + 1;
   return invoke(inv);
 }

@@ -2,10 +2,12 @@
 // workflow, schedule, another plugin): role check, input validation, one
 // PostgreSQL transaction on the plugin's schema around the handler, commit on
 // success (the handler's rows and its outbox events together), rollback on
-// anything else.
+// anything else. The host's own operations (the `platform` part) pass the same
+// role and input checks and get the same audit entry, without a transaction.
 #pragma once
 
 #include "http/Problem.hpp"
+#include "plugins/Delegation.hpp"
 #include "plugins/Operation.hpp"
 #include "plugins/PlatformServices.hpp"
 #include "security/Principal.hpp"
@@ -39,6 +41,12 @@ struct Invocation {
   // A mutating call with a key runs at most once: a repeat returns the first
   // call's reply (duplicate = true) without running the handler.
   const char* idempotency_key = nullptr;
+  // A workflow's call: audited as the workflow, on behalf of its initiator.
+  const Delegation* delegation = nullptr;
+  // REST only: the request's path, and a raw-body operation's body and its content type.
+  std::string_view path;
+  std::string_view body;
+  std::string_view content_type;
   int depth = 0;
 };
 
@@ -49,6 +57,9 @@ struct Outcome {
   std::string message; // why it failed, safe to show
   std::vector<http::FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers; // set by the handler (Retry-After, ...)
+  std::string content_type; // empty: application/json (or problem+json on failure)
+  // On failure: `body` is a whole problem document to send as it is.
+  bool preformatted_problem = false;
   bool duplicate = false; // the event (or the idempotency key) was handled before: nothing ran
   // The failure came from a serialization failure or a deadlock (SQLSTATE
   // 40001, 40P01), whatever status the handler made of it: running the call
@@ -77,6 +88,9 @@ public:
   static constexpr int kMaxDepth = 8;
 
 private:
+  // A built-in operation of the host (HostCall): no plugin, no transaction;
+  // its audit entry is written on the platform's pool after it succeeded.
+  Outcome invoke_host(const Invocation& invocation);
   void finish_transaction(crm_call& call, crm_status& status);
   // The first call's reply for `key`, after this call lost the race to it.
   Outcome keyed_repeat(crm_call& call, const Operation& op, const char* key);

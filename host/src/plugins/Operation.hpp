@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/SchemaValidator.hpp"
+#include "plugins/HostCall.hpp"
 #include "plugins/Roles.hpp"
 #include "storage/ConnectionPool.hpp"
 
@@ -34,6 +35,12 @@ struct Operation {
   std::string rate_class = "api";
   std::string summary;
   PluginInstance* plugin = nullptr;
+  // Set for the host's own operations (the `platform` part): run in-process
+  // instead of `handler`, outside any plugin's schema and transaction.
+  HostHandler host_handler;
+  // The body is handed to the handler as it came (a workflow's Lua source)
+  // instead of being parsed into the input.
+  bool raw_body = false;
 };
 
 struct Subscription {

@@ -15,9 +15,14 @@ std::optional<std::string> PluginRegistry::check(const PluginInstance& candidate
   auto snap = snapshot();
   for (const auto& p : snap->plugins)
     if (p->name == candidate.name) return "duplicate plugin name '" + candidate.name + "' (already loaded from " + p->file + ")";
+  if (snap->platform && snap->platform->name == candidate.name)
+    return "plugin name '" + candidate.name + "' is the host's own";
   http::Router<const Operation*> routes = snap->routes;
   for (const auto& op : candidate.operations) {
     if (snap->operations.count(op->name)) return "operation " + op->name + " is already declared by another plugin";
+    if (snap->platform)
+      for (const auto& own : snap->platform->operations)
+        if (own->name == op->name) return "operation " + op->name + " is one of the host's own";
     if (op->http_method.empty()) continue;
     std::string error;
     if (!routes.add(op->http_method, op->http_path, op.get(), &error))
@@ -37,6 +42,19 @@ void PluginRegistry::admit(std::shared_ptr<PluginInstance> plugin) {
   }
   next->plugins.push_back(std::move(plugin));
   snapshot_.store(std::move(next), std::memory_order_release);
+}
+
+std::optional<std::string> PluginRegistry::admit_platform(std::shared_ptr<PluginInstance> platform) {
+  std::lock_guard lock(admit_mutex_);
+  auto next = std::make_shared<Snapshot>(*snapshot());
+  for (const auto& op : platform->operations) {
+    std::string error;
+    if (!next->routes.add(op->http_method, op->http_path, op.get(), &error))
+      return "route " + op->http_method + " " + op->http_path + " of " + op->name + ": " + error;
+  }
+  next->platform = std::move(platform);
+  snapshot_.store(std::move(next), std::memory_order_release);
+  return std::nullopt;
 }
 
 void PluginRegistry::refuse(RefusedPlugin refused) {

@@ -1,5 +1,7 @@
 // PluginRegistry: the plugins the host runs and the ones it refused, and the
-// routing table built from their operations. Readers (every request) take an
+// routing table built from their operations and the host's own (the built-in
+// `platform` part: workflows, dead letters, rebuilds, health, ...), so every
+// REST call takes the same path through the router and the invoker. Readers (every request) take an
 // immutable snapshot without locking; admitting a plugin builds a new snapshot
 // and swaps it in, so requests in flight are never disturbed.
 #pragma once
@@ -29,8 +31,11 @@ class PluginRegistry {
 public:
   struct Snapshot {
     http::Router<const Operation*> routes;
+    // The plugins' operations, by name: what events, workflows and other
+    // plugins may call. The platform's are reached through routes only.
     std::unordered_map<std::string, const Operation*> operations;
     std::vector<std::shared_ptr<PluginInstance>> plugins;
+    std::shared_ptr<PluginInstance> platform; // the host's own operations; null until registered
     std::vector<RefusedPlugin> refused;
   };
 
@@ -45,6 +50,9 @@ public:
   // Publishes a plugin that passed check() and is fully initialized.
   void admit(std::shared_ptr<PluginInstance> plugin);
   void refuse(RefusedPlugin refused);
+  // Publishes the host's own operations (once, at start); an error text when
+  // a route clashes with a plugin's.
+  std::optional<std::string> admit_platform(std::shared_ptr<PluginInstance> platform);
 
   // Serializes loaders (start-up and the folder watcher).
   std::mutex& admit_lock() { return admit_mutex_; }

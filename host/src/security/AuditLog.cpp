@@ -17,6 +17,15 @@ std::optional<std::string> text(const Poco::JSON::Object::Ptr& o, const char* ke
 
 } // namespace
 
+void AuditLog::write(const Entry& e) {
+  auto optional = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
+  const char* params[] = {optional(e.actor),      e.action.c_str(),      optional(e.resource_id),
+                          "SUCCESS",              optional(e.client_ip), optional(e.request_id),
+                          optional(e.detail),     nullptr,               nullptr};
+  auto conn = pool_.acquire();
+  conn->query(kInsert, params, 9);
+}
+
 AuditLog::Page AuditLog::query(std::string_view filter_json) {
   Page page;
   Poco::JSON::Object::Ptr filter;
@@ -68,7 +77,8 @@ AuditLog::Page AuditLog::query(std::string_view filter_json) {
   auto rows = conn->query(
       "select id, json_build_object('id', id::text, 'time', to_char(time at time zone 'UTC', "
       "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'actorId', actor_id, 'action', action, 'resourceId', resource_id, "
-      "'outcome', outcome, 'clientIp', client_ip, 'requestId', request_id, 'detail', detail)::text "
+      "'outcome', outcome, 'clientIp', client_ip, 'requestId', request_id, 'detail', detail, 'onBehalfOf', on_behalf_of, "
+      "'workflowInstanceId', workflow_instance_id)::text "
       "from platform.audit_log where ($1::text is null or actor_id = $1) and ($2::text is null or resource_id = $2) "
       "and ($3::text is null or action = $3) and ($4::text is null or outcome = $4) "
       "and ($5::timestamptz is null or time >= $5) and ($6::timestamptz is null or time < $6) "

@@ -32,6 +32,9 @@ create table if not exists platform.audit_log (
   request_id text,
   detail jsonb
 );
+-- A workflow's calls: the user who started the instance, and the instance.
+alter table platform.audit_log add column if not exists on_behalf_of text;
+alter table platform.audit_log add column if not exists workflow_instance_id uuid;
 create index if not exists audit_log_actor on platform.audit_log (actor_id, id);
 create index if not exists audit_log_resource on platform.audit_log (resource_id, id);
 create index if not exists audit_log_time on platform.audit_log (time);
@@ -103,6 +106,10 @@ create table if not exists platform.workflow_instances (
 -- saga: batches of the current step done (a batched step's operation answers
 -- {"more": true} until it has done everything).
 alter table platform.workflow_instances add column if not exists batch integer not null default 0;
+-- Who started the instance: the user of a REST start, the actor of the
+-- triggering event, the parent's initiator for a child. Its calls are audited
+-- on that user's behalf.
+alter table platform.workflow_instances add column if not exists started_by text;
 create unique index if not exists workflow_instances_trigger
   on platform.workflow_instances (name, trigger_event_id) where trigger_event_id is not null;
 create index if not exists workflow_instances_due

@@ -57,6 +57,9 @@ plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_
   inv.request_id = run.instance->id.c_str();
   inv.trace_id = run.instance->id.c_str();
   inv.idempotency_key = key.c_str();
+  // Audited as the workflow, on behalf of whoever started the instance.
+  const plugins::Delegation on_behalf{"workflow:" + run.instance->name, run.instance->started_by, run.instance->id};
+  inv.delegation = &on_behalf;
   return run.engine->invoker_ref().invoke(inv);
 }
 

@@ -24,6 +24,7 @@ namespace crm::workflows {
 struct WorkflowEngine::Instance {
   std::string id, name, version, kind, status, state, phase, input, vars, event, error, claimed_at;
   std::string parent_id; // a child: its end is told to the parent as workflow.finished
+  std::string started_by; // the user it acts for (REST start, the triggering event's actor); may be empty
   int step = 0, run = 1, attempt = 0, seq = 0;
   int batch = 0; // saga: batches of the current (batched) step done
   bool cancel_requested = false;

@@ -47,6 +47,7 @@ const char* kSummary =
     "json_build_object('id', i.id, 'name', i.name, 'version', i.version, 'kind', i.kind, 'status', i.status, "
     "'state', i.state, 'step', case when i.kind = 'saga' then i.step end, 'phase', case when i.kind = 'saga' then "
     "i.phase end, 'run', i.run, 'attempt', i.attempt, 'parentId', i.parent_id, 'triggerEventId', i.trigger_event_id, "
+    "'startedBy', i.started_by, "
     "'error', i.error, 'wait', case when i.status = 'WAITING' then json_build_object('events', i.wait_events, 'key', "
     "i.wait_key, 'until', to_char(i.wake_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) end, "
     "'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "

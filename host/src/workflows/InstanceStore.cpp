@@ -70,7 +70,8 @@ std::string error_json(const std::string& where_key, const std::string& where, c
 const char* const kInstanceColumns =
     "i.id::text, i.name, i.version, i.kind, i.status, coalesce(i.state, ''), i.step, i.phase, i.run, i.attempt, "
     "i.seq, i.input::text, i.vars::text, coalesce(i.event::text, ''), i.cancel_requested, coalesce(i.error::text, ''), "
-    "now()::text, coalesce(i.wait_events::text, ''), i.batch, coalesce(i.parent_id::text, '')";
+    "now()::text, coalesce(i.wait_events::text, ''), i.batch, coalesce(i.parent_id::text, ''), "
+    "coalesce(i.started_by, '')";
 
 double ms_since(Clock::time_point started) {
   return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
@@ -193,11 +194,14 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
     if (result.held) inst.claimed_at = r.value(0, 1);
     if (result.held && effects) {
       for (const auto& child : run->children) {
-        const char* cp[] = {child.id.c_str(), child.name.c_str(), child.input.c_str(), inst.id.c_str()};
+        // A child acts for whoever its parent acts for.
+        const char* cp[] = {child.id.c_str(), child.name.c_str(), child.input.c_str(), inst.id.c_str(),
+                            inst.started_by.empty() ? nullptr : inst.started_by.c_str()};
         conn->query("insert into platform.workflow_instances (id, name, version, kind, status, state, input, "
-                    "parent_id, wake_at) select $1::uuid, l.name, l.version, l.kind, 'RUNNING', l.start, $3::jsonb, "
-                    "$4::uuid, now() from platform.workflow_live l where l.name = $2 on conflict (id) do nothing",
-                    cp, 4);
+                    "parent_id, started_by, wake_at) select $1::uuid, l.name, l.version, l.kind, 'RUNNING', l.start, "
+                    "$3::jsonb, $4::uuid, $5, now() from platform.workflow_live l where l.name = $2 "
+                    "on conflict (id) do nothing",
+                    cp, 5);
       }
     }
     if (transaction) conn->exec(result.held ? "commit" : "rollback");

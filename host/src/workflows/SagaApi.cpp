@@ -181,7 +181,7 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   std::ostringstream with_caller;
   input->stringify(with_caller);
   auto conn = pool_.acquire();
-  const std::string started = insert_instance(*conn, name, with_caller.str(), nullptr, nullptr, nullptr);
+  const std::string started = insert_instance(*conn, name, with_caller.str(), nullptr, nullptr, nullptr, caller.id);
   if (started.empty()) return refusal(503, "the saga " + name + " is not stored yet; try again");
   wake_workers();
   const std::string id = started.substr(0, started.find(' '));

@@ -129,18 +129,20 @@ void WorkflowEngine::sync_consumers() {
 
 std::string WorkflowEngine::insert_instance(storage::PgConnection& conn, const std::string& name,
                                             const std::string& input, const std::string* parent_id,
-                                            const std::string* trigger_event_id, const std::string* id) {
+                                            const std::string* trigger_event_id, const std::string* id,
+                                            const std::string& started_by) {
   const std::string new_id = id ? *id : Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   const char* p[] = {new_id.c_str(), name.c_str(), input.c_str(), parent_id ? parent_id->c_str() : nullptr,
-                     trigger_event_id ? trigger_event_id->c_str() : nullptr};
+                     trigger_event_id ? trigger_event_id->c_str() : nullptr,
+                     started_by.empty() ? nullptr : started_by.c_str()};
   // New instances start on the version last made live on any host.
   // Other hosts' workers hear of it through the NOTIFY, sent with the insert.
   auto r = conn.query("with started as (insert into platform.workflow_instances "
-                      "(id, name, version, kind, status, state, input, parent_id, trigger_event_id, wake_at) "
+                      "(id, name, version, kind, status, state, input, parent_id, trigger_event_id, started_by, wake_at) "
                       "select $1::uuid, l.name, l.version, l.kind, 'RUNNING', l.start, $3::jsonb, $4::uuid, $5::uuid, "
-                      "now() from platform.workflow_live l where l.name = $2 on conflict do nothing returning version) "
+                      "$6, now() from platform.workflow_live l where l.name = $2 on conflict do nothing returning version) "
                       "select version, pg_notify('crm_workflow', '') from started",
-                      p, 5);
+                      p, 6);
   return r.rows() == 1 ? new_id + " " + r.value(0, 0) : std::string();
 }
 
@@ -149,9 +151,11 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
   plugins::Outcome out;
   if (!catalog_.is_live(workflow)) return out; // removed since: nothing to start
   std::string input = "{}";
+  std::string started_by; // the event's actor: the instance acts on its behalf
   try {
     Poco::JSON::Parser parser;
     auto o = parser.parse(envelope).extract<Poco::JSON::Object::Ptr>();
+    if (o->has("actor") && o->get("actor").isString()) started_by = o->getValue<std::string>("actor");
     if (!o->getObject("data")) {
       out.status = CRM_E_INVALID;
       out.message = "the event has no data object";
@@ -174,7 +178,7 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
     // The id is the event's and the workflow's: the operation that emitted
     // the event may already have told its caller (trigger_instance_id).
     const std::string id = trigger_instance_id(workflow, event_id);
-    const std::string started = insert_instance(*conn, workflow, input, nullptr, &event_id, &id);
+    const std::string started = insert_instance(*conn, workflow, input, nullptr, &event_id, &id, started_by);
     if (started.empty()) out.duplicate = true;
   } catch (const storage::PgError& e) {
     out.status = CRM_E_UNAVAILABLE;
@@ -225,7 +229,8 @@ plugins::Outcome WorkflowEngine::on_event(const std::string& envelope, const std
   return out;
 }
 
-EngineReply WorkflowEngine::start_manual(const std::string& name, const std::string& body) {
+EngineReply WorkflowEngine::start_manual(const std::string& name, const std::string& body,
+                                         const std::string& started_by) {
   EngineReply reply;
   if (catalog_.is_retired(name)) {
     reply.status = 409;
@@ -262,7 +267,7 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
     return reply;
   }
   auto conn = pool_.acquire();
-  const std::string started = insert_instance(*conn, name, input, nullptr, nullptr, nullptr);
+  const std::string started = insert_instance(*conn, name, input, nullptr, nullptr, nullptr, started_by);
   if (started.empty()) {
     reply.status = 503;
     reply.message = "the workflow " + name + " is not stored yet; try again";
@@ -388,6 +393,7 @@ std::vector<WorkflowEngine::Instance> WorkflowEngine::claim(int limit) {
     x.waited_before = parse_pg_array(rows.value(i, 17));
     x.batch = std::atoi(rows.value(i, 18));
     x.parent_id = rows.value(i, 19);
+    x.started_by = rows.value(i, 20);
   }
   return out;
 }

@@ -76,8 +76,8 @@ public:
   // trigger and wait consumers too (kept in sync with the catalog).
   void start(events::EventConsumers* consumers, std::string subject_prefix);
 
-  // POST /api/workflows/{name}/instances with {input}: 201 {id, ...}.
-  EngineReply start_manual(const std::string& name, const std::string& body);
+  // POST /api/workflows/{name}/instances with {input} by user `started_by`: 201 {id, ...}.
+  EngineReply start_manual(const std::string& name, const std::string& body, const std::string& started_by);
   // GET /api/workflow-instances?name=&status=&limit=&cursor=
   EngineReply list(const std::string& name, const std::string& status, const std::string& limit,
                    const std::string& cursor);
@@ -114,7 +114,7 @@ private:
   Compiled* compiled(Worker& w, const std::string& name, const std::string& version);
   std::string insert_instance(storage::PgConnection& conn, const std::string& name, const std::string& input,
                               const std::string* parent_id, const std::string* trigger_event_id,
-                              const std::string* id);
+                              const std::string* id, const std::string& started_by);
   plugins::Outcome on_trigger(const std::string& workflow, const std::string& envelope, const std::string& event_id);
   plugins::Outcome on_event(const std::string& envelope, const std::string& event_id, const std::string& type);
   void sync_consumers();

@@ -45,6 +45,8 @@ struct AuthHostOptions {
   // Lines appended to a copy of config/crm-host.properties (for keys the file
   // lacks, which no CRM_* variable can set: "plugin.auth.self_register = true").
   std::vector<std::string> extra_config;
+  // Fixture plugins loaded beside auth ("fixture_c").
+  std::vector<std::string> fixtures;
 };
 
 inline std::string unique_email(const std::string& prefix) { return prefix + "-" + random_hex(10) + "@example.com"; }
@@ -54,6 +56,7 @@ public:
   explicit AuthHost(const AuthHostOptions& options = {})
       : host_({}, host_env(options.env), HostUnderTest::Start::Later) {
     host_.add_shipped_plugin("auth");
+    for (const auto& fixture : options.fixtures) host_.add_plugin(fixture);
     if (!options.extra_config.empty()) host_.process().use_config_file(write_config(options.extra_config));
     host_.start();
     // The bootstrap runs once the plugin is loaded, which may be after the
