@@ -376,3 +376,13 @@ TEST_CASE("a request line that is not method, target and version on one line is 
   // A header line without a colon: Poco drops it silently.
   CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nno colon here\r\n\r\n") == 400);
 }
+
+TEST_CASE("too many header fields, or a field past the parser's name or value size, is 431", "[http][reader]") {
+  std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 120; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  CHECK(status_of(many + "\r\n") == 431);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nCookie: " + std::string(9000, 'c') + "\r\n\r\n") == 431);
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\n" + std::string(300, 'n') + ": v\r\n\r\n") == 431);
+  // Just under the parser's limits it is an ordinary request.
+  CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nCookie: " + std::string(8000, 'c') + "\r\n\r\n") == 200);
+}

@@ -60,7 +60,10 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
 std::map<std::string, long long> EventsSubsystem::outbox_pending() {
   std::map<std::string, long long> out;
   auto conn = pool_->acquire();
-  for (const auto& plugin : registry_->snapshot()->plugins) {
+  // Held for the loop: a temporary one would die before the body runs, and an
+  // update meanwhile would free what the loop walks.
+  const auto snapshot = registry_->snapshot();
+  for (const auto& plugin : snapshot->plugins) {
     auto rows = conn->query("select count(*) from " + plugins::SchemaProvisioner::quote_ident(plugin->schema) +
                                 ".crm_outbox where published_at is null",
                             nullptr, 0);

@@ -98,7 +98,10 @@ void OutboxRelay::run() {
         conn = std::make_unique<storage::PgConnection>(config_.conninfo, config_.password,
                                                        "set client_min_messages = warning; set time zone 'UTC'");
       bool failed = false, more = false;
-      for (const auto& plugin : registry_.snapshot()->plugins) {
+      // Held for the loop: a temporary one would die before the body runs, and an
+      // update meanwhile would free what the loop walks.
+      const auto snapshot = registry_.snapshot();
+      for (const auto& plugin : snapshot->plugins) {
         const std::string schema = plugins::SchemaProvisioner::quote_ident(plugin->schema);
         int published = relay_batch(*conn, plugin->name, schema);
         if (published < 0) failed = true;
@@ -198,7 +201,10 @@ int OutboxRelay::relay_batch(storage::PgConnection& conn, const std::string& plu
 void OutboxRelay::delete_old_rows(storage::PgConnection& conn) {
   const std::string hours = std::to_string(config_.retention_hours);
   std::vector<std::string> schemas{"platform"};
-  for (const auto& plugin : registry_.snapshot()->plugins)
+  // Held for the loop: a temporary one would die before the body runs, and an
+  // update meanwhile would free what the loop walks.
+  const auto snapshot = registry_.snapshot();
+  for (const auto& plugin : snapshot->plugins)
     schemas.push_back(plugins::SchemaProvisioner::quote_ident(plugin->schema));
   for (const auto& schema : schemas) {
     const char* p[] = {hours.c_str()};

@@ -16,6 +16,11 @@ namespace {
 
 constexpr size_t kMaxChunkLine = 1024; // a chunk size with its extensions
 constexpr size_t kMaxTrailerBytes = 8192;
+// Poco's MessageHeader refuses more fields, and longer names and values,
+// than these (its limits are private constants of 1.11).
+constexpr size_t kPocoMaxFields = 100;
+constexpr size_t kPocoMaxName = 256;
+constexpr size_t kPocoMaxValue = 8192;
 
 bool is_tchar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -58,7 +63,8 @@ std::string_view next_line(std::string_view head, size_t& pos) {
 // shape, or null when it is: method SP target SP HTTP/d.d on one line, then
 // fields each a token, a colon at once, and a value without control bytes
 // (no obs-fold continuation lines).
-const char* malformed_head(std::string_view head) {
+const char* malformed_head(std::string_view head, size_t& fields) {
+  fields = 0;
   size_t pos = 0;
   std::string_view line = next_line(head, pos);
   size_t sp1 = line.find(' ');
@@ -74,6 +80,7 @@ const char* malformed_head(std::string_view head) {
   while (pos < head.size()) {
     line = next_line(head, pos);
     if (line.empty()) break; // the end of the head
+    ++fields;
     if (line.front() == ' ' || line.front() == '\t') return "malformed header: folded lines are not accepted";
     size_t colon = line.find(':');
     if (colon == 0 || colon == std::string_view::npos) return "malformed header: a field without a name and colon";
@@ -83,6 +90,20 @@ const char* malformed_head(std::string_view head) {
       unsigned char c = static_cast<unsigned char>(line[i]);
       if ((c < 0x20 && c != '\t') || c == 0x7f) return "malformed header: a control character in a value";
     }
+  }
+  return nullptr;
+}
+
+// A field whose name or value is longer than Poco's parser takes, or null.
+const char* oversized_field(std::string_view head) {
+  size_t pos = 0;
+  next_line(head, pos); // the request line
+  while (pos < head.size()) {
+    std::string_view line = next_line(head, pos);
+    if (line.empty()) break;
+    size_t colon = line.find(':');
+    if (colon >= kPocoMaxName) return "a header field name is too long";
+    if (line.size() - colon - 1 >= kPocoMaxValue) return "a header field value is longer than 8 KiB";
   }
   return nullptr;
 }
@@ -190,8 +211,19 @@ bool RequestReader::parse_head() {
   // Poco's parser is lenient where RFC 9112 is strict (white space inside
   // the request line, before a colon, lines without one), and a proxy in
   // front may frame such a request differently: refuse them here.
-  if (const char* why = malformed_head(raw_head_)) {
+  size_t fields = 0;
+  if (const char* why = malformed_head(raw_head_, fields)) {
     fail(400, why);
+    return false;
+  }
+  // Poco's own limits on fields, names and values would read as malformed:
+  // they are size limits, answered as such.
+  if (fields > kPocoMaxFields) {
+    fail(431, "more than " + std::to_string(kPocoMaxFields) + " header fields");
+    return false;
+  }
+  if (const char* why = oversized_field(raw_head_)) {
+    fail(431, why);
     return false;
   }
   try {

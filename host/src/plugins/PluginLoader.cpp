@@ -230,14 +230,20 @@ bool PluginLoader::load(const std::string& path) {
 }
 
 bool PluginLoader::is_loaded_file(const std::string& file_name) const {
-  for (const auto& p : registry_.snapshot()->plugins)
+  // Held for the loop: a temporary one would die before the body runs, and an
+  // update meanwhile would free what the loop walks.
+  const auto snapshot = registry_.snapshot();
+  for (const auto& p : snapshot->plugins)
     if (p->file == file_name) return true;
   return false;
 }
 
 void PluginLoader::shutdown_all() {
   std::lock_guard admit(registry_.admit_lock());
-  for (const auto& p : registry_.snapshot()->plugins) {
+  // Held for the loop: a temporary one would die before the body runs, and an
+  // update meanwhile would free what the loop walks.
+  const auto snapshot = registry_.snapshot();
+  for (const auto& p : snapshot->plugins) {
     if (!p->def.shutdown) continue;
     set_current_plugin(&p->name);
     p->def.shutdown(p->state);
