@@ -213,19 +213,23 @@ TEST_CASE("a projection applies an event once by itself, without the host's inbo
   // come through a consumer of their own, and may land after the figures.
   for (const auto& row : sql.query("select id::text from auth.crm_outbox where type = 'user.created'"))
     wait_for_inbox(sql, "analytics", *row.at(0), "analytics__project_user_created");
-  const long long applied = sql.count("select count(*) from analytics.applied_events");
 
   // As a rebuild overlapping live deliveries would: the same events again,
   // with no inbox row to stop them.
   struct Redelivery {
     std::string schema, type, consumer;
   };
+  // Counted per redelivered event: other events (the onboarding workflow's
+  // follow-up task) may still be applied meanwhile.
+  std::vector<std::string> redelivered;
   for (const Redelivery& r : {Redelivery{"customer", "customer.created", "analytics__project_customer_created"},
                               Redelivery{"sales", "task.created", "analytics__project_task_created"},
                               Redelivery{"sales", "task.completed", "analytics__project_task_completed"}}) {
     auto event = sql.scalar("select id::text from " + r.schema + ".crm_outbox where type = $1", {r.type});
     REQUIRE(event);
     wait_for_inbox(sql, "analytics", *event, r.consumer);
+    CHECK(sql.count("select count(*) from analytics.applied_events where event_id = $1::uuid", {*event}) == 1);
+    redelivered.push_back(*event);
     sql.query("delete from analytics.crm_inbox where event_id = $1::uuid", {*event});
     replay_event(auth, sql, r.schema, *event);
     wait_for_inbox(sql, "analytics", *event, r.consumer);
@@ -234,7 +238,8 @@ TEST_CASE("a projection applies an event once by itself, without the host's inbo
   CHECK(today_figure(auth, sales.id, "customers") == 1);
   CHECK(today_figure(auth, sales.id, "newCustomers") == 1);
   CHECK(number_of(ok_json(http, sales, "GET", "/api/dashboard"), "customersOwned") == 1);
-  CHECK(sql.count("select count(*) from analytics.applied_events") == applied);
+  for (const auto& event : redelivered)
+    CHECK(sql.count("select count(*) from analytics.applied_events where event_id = $1::uuid", {event}) == 1);
   CHECK(sql.count("select coalesce(sum(tasks_completed), 0) from analytics.daily_user_stats") == 1);
 }
 
