@@ -193,7 +193,9 @@ TEST_CASE("10,000 idle keep-alive connections: the live probe answers within 100
                             << " KiB; fds " << *fds_before << " -> " << *fds_held);
   CHECK(median(live_ms) <= 100);
   CHECK(*rss_held - *rss_before < 200 * 1024);
-  CHECK(*fds_held >= *fds_before + static_cast<long>(kIdle)); // they really are held
+  // They really are held. The host's own descriptors come and go meanwhile
+  // (a pool or NATS connection closed), so allow a few of those.
+  CHECK(*fds_held >= *fds_before + static_cast<long>(kIdle) - 16);
   CHECK(count_closed(idle) == 0);
   CHECK(metric_or_zero(metrics_text(port), "crm_http_connections_open") >= kIdle);
 
