@@ -429,7 +429,7 @@ void FrontDoor::advance(Connection& c) {
     using S = RequestReader::Status;
     if (c.reader.status() == S::Failed) {
       reject(c, c.reader.error_status(), c.reader.error_detail(),
-             c.reader.head_complete() ? &c.reader.head() : nullptr, true);
+             c.reader.head_parsed() ? &c.reader.head() : nullptr, true);
       return;
     }
     if (c.reader.status() == S::NeedMore) {
