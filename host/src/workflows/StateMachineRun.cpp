@@ -25,8 +25,8 @@ bool WorkflowEngine::advance_state_machine(Worker&, Compiled& c, Instance& inst)
     }
     Flow flow;
     if (!c.def.waits.count(inst.state)) flow = run_action_state(c, inst);
-    else if (inst.waited_before.empty() && inst.event.empty()) flow = park_in_wait(c, inst, nullptr, nullptr); // a wait as the start state
-    else flow = end_wait(c, inst);
+    else if (inst.waited_before.empty() && inst.event.empty()) flow = park_in_wait(c, inst, nullptr, nullptr);
+    else flow = end_wait(c, inst); // parked already (a wait as the start state is not, at first)
     if (flow != Flow::Continue) return flow == Flow::Stop;
   }
   inst.release = true;
