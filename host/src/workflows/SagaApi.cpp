@@ -24,9 +24,9 @@ using namespace engine;
 
 namespace {
 
-EngineReply refusal(int status, std::string message, std::string field = {}, std::string field_message = {}) {
+EngineReply refusal(EngineResult result, std::string message, std::string field = {}, std::string field_message = {}) {
   EngineReply r;
-  r.status = status;
+  r.result = result;
   r.message = std::move(message);
   if (!field.empty()) r.errors.emplace_back(std::move(field), std::move(field_message));
   return r;
@@ -75,11 +75,11 @@ std::optional<EngineReply> read_request(const std::string& body, Poco::JSON::Obj
     if (v.type() == typeid(Poco::JSON::Object::Ptr)) input = v.extract<Poco::JSON::Object::Ptr>();
   } catch (const std::exception&) {
   }
-  if (!input) return refusal(422, "the body must be a JSON object", "body", "must be a JSON object");
+  if (!input) return refusal(EngineResult::Invalid, "the body must be a JSON object", "body", "must be a JSON object");
   dry_run = false;
   if (input->has("dryRun")) {
     if (!input->get("dryRun").isBoolean())
-      return refusal(422, "dryRun must be true or false", "dryRun", "must be true or false");
+      return refusal(EngineResult::Invalid, "dryRun must be true or false", "dryRun", "must be true or false");
     dry_run = input->getValue<bool>("dryRun");
     input->remove("dryRun");
   }
@@ -91,14 +91,14 @@ std::optional<EngineReply> read_request(const std::string& body, Poco::JSON::Obj
 std::optional<EngineReply> admit(const std::string& name, const SagaApi& api, const security::Principal& caller,
                                  const Poco::JSON::Object::Ptr& input) {
   auto roles = plugins::Roles::parse(api.roles, nullptr);
-  if (!roles || !roles->admits(caller)) return refusal(403, "only " + api.roles + " may start " + name);
+  if (!roles || !roles->admits(caller)) return refusal(EngineResult::Forbidden, "only " + api.roles + " may start " + name);
   if (caller.role != "MANAGER") return std::nullopt;
   const auto team = team_of(caller);
   for (const auto& field : api.team) {
     if (!input->has(field) || !input->get(field).isString()) continue; // check() reports a missing field
     const std::string user = input->getValue<std::string>(field);
     if (user != caller.id && std::find(team.begin(), team.end(), user) == team.end())
-      return refusal(403, field + " names a user outside your team", field, "is not in your team");
+      return refusal(EngineResult::Forbidden, field + " names a user outside your team", field, "is not in your team");
   }
   return std::nullopt;
 }
@@ -138,9 +138,9 @@ public:
     c_.note(o);
     if (o.ok) return std::nullopt;
     if (o.limit_reached())
-      return refusal(422, std::string("the saga's api.") + fn + " could not finish with this input: " + o.error, "body",
+      return refusal(EngineResult::Invalid, std::string("the saga's api.") + fn + " could not finish with this input: " + o.error, "body",
                      o.error);
-    return refusal(503, std::string("the saga's api.") + fn + " failed: " + o.error);
+    return refusal(EngineResult::Unavailable, std::string("the saga's api.") + fn + " failed: " + o.error);
   }
 
 private:
@@ -159,19 +159,19 @@ std::optional<EngineReply> check_and_dry_run(ApiRun& api_run, const SagaApi& api
     EngineReply reply;
     if (auto refused = api_run.call("check", [&](lua_State* L) { collect_errors(L, reply); })) return refused;
     if (!reply.errors.empty()) {
-      reply.status = 422;
+      reply.result = EngineResult::Invalid;
       reply.message = "the input is not valid for " + name;
       return reply;
     }
   }
   if (!dry_run) return std::nullopt;
-  if (!api.dry_run) return refusal(422, name + " offers no dry run", "dryRun", "is not offered by this saga");
+  if (!api.dry_run) return refusal(EngineResult::Invalid, name + " offers no dry run", "dryRun", "is not offered by this saga");
   std::string counts;
   if (auto refused =
           api_run.call("dry_run", [&](lua_State* L) { counts = lua_istable(L, -1) ? to_json(L, -1) : "{}"; }))
     return refused;
   EngineReply reply;
-  reply.status = 200;
+  reply.result = EngineResult::Done;
   reply.body = "{\"dryRun\":true,\"saga\":";
   http::append_json_string(reply.body, name);
   reply.body += ",\"counts\":" + counts + "}";
@@ -190,8 +190,8 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
     auto rows = conn->query("select version from platform.workflow_live where name = $1 and kind = 'saga'", p, 1);
     if (rows.rows() == 1) version = rows.value(0, 0);
   }
-  if (catalog_.is_retired(name)) return refusal(409, retired_message(name));
-  if (version.empty() || !catalog_.is_live(name)) return refusal(404, "no saga " + name + " is live");
+  if (catalog_.is_retired(name)) return refusal(EngineResult::Conflict, retired_message(name));
+  if (version.empty() || !catalog_.is_live(name)) return refusal(EngineResult::NotFound, "no saga " + name + " is live");
   Poco::JSON::Object::Ptr input;
   bool dry_run = false;
   if (auto refused = read_request(body, input, dry_run)) return *refused;
@@ -202,7 +202,7 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
     Compiled* c = compiled(*api_worker_, name, version);
     const SagaApi& api = c->def.api;
     if (!api.exposed)
-      return refusal(404, "the saga " + name + " is not started through the API (it declares no api block)");
+      return refusal(EngineResult::NotFound, "the saga " + name + " is not started through the API (it declares no api block)");
     if (auto refused = admit(name, api, caller, input)) return *refused;
     std::ostringstream text;
     input->stringify(text);
@@ -215,11 +215,11 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   input->stringify(with_caller);
   auto conn = pool_.acquire();
   const std::string started = insert_instance(*conn, name, with_caller.str(), nullptr, nullptr, nullptr, caller.id);
-  if (started.empty()) return refusal(503, "the saga " + name + " is not stored yet; try again");
+  if (started.empty()) return refusal(EngineResult::Unavailable, "the saga " + name + " is not stored yet; try again");
   wake_workers();
   const std::string id = started.substr(0, started.find(' '));
   EngineReply reply;
-  reply.status = 202;
+  reply.result = EngineResult::Accepted;
   reply.body = "{\"workflowInstanceId\":\"" + id + "\",\"saga\":";
   http::append_json_string(reply.body, name);
   reply.body += ",\"version\":";

@@ -58,9 +58,22 @@ struct EngineConfig {
   std::string conninfo, password; // for LISTEN crm_workflow
 };
 
+// What a request to the engine came to, in the engine's words; the HTTP
+// layer maps each to its status (see WorkflowRoutes).
+enum class EngineResult {
+  Done,        // answered; body holds the answer
+  Created,     // something new exists; body describes it
+  Accepted,    // the work is under way (an instance started or told to stop)
+  Invalid,     // the input breaks a rule; errors name the fields
+  Forbidden,   // the caller may not do this
+  NotFound,    // no such workflow or instance, or it is not offered
+  Conflict,    // it exists but is in the wrong state (retired, finished)
+  Unavailable, // a dependency is down, or the script failed; try again
+};
+
 // What an endpoint answers.
 struct EngineReply {
-  int status = 200;
+  EngineResult result = EngineResult::Done;
   std::string body;    // JSON on success
   std::string message; // problem detail otherwise
   std::vector<std::pair<std::string, std::string>> errors; // field, message
