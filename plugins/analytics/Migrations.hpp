@@ -16,10 +16,12 @@
 //
 // Days are UTC dates. Version 1 is this file: notifications and the
 // read-models; 2 the rollups and their triggers (RollupSchema.hpp); 3 the
-// reports' queries (ReportFunctions.hpp). The host applies each version once,
-// in order, inside the schema `analytics`.
+// reports' queries (ReportFunctions.hpp); 4 versions and tombstones for
+// meetings and tasks (ActivityVersionsSchema.hpp). The host applies each
+// version once, in order, inside the schema `analytics`.
 #pragma once
 
+#include "ActivityVersionsSchema.hpp"
 #include "ReportFunctions.hpp"
 #include "RollupSchema.hpp"
 
@@ -168,6 +170,7 @@ create table dropped_customers (
 )sql"},
     {2, kRollupSchema},
     {3, kReportFunctions},
+    {4, kActivityVersionsSchema},
 };
 
 } // namespace analytics

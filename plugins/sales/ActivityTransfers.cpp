@@ -20,6 +20,12 @@
 //   sales.count_owned {userId}  -> {meetings (future), tasks (OPEN)}, for a
 //       dry run.
 //
+// Every statement that moves meetings or tasks announces them, one
+// meeting.reassigned / task.reassigned per statement (ReassignedEvents.hpp),
+// so the read-models count them for their new owner. The customer-deletion
+// steps emit nothing: analytics.drop_customer, the saga's own step, takes the
+// same records out of the read-models.
+//
 // Each is idempotent: a repeat finds nothing left to change and reports an
 // empty list (a saga retrying with its idempotency key gets the first reply).
 // Large owners are worked through in batches of at most kBatch rows per
@@ -29,6 +35,7 @@
 #include "Handlers.hpp"
 
 #include "InputRules.hpp"
+#include "ReassignedEvents.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -108,6 +115,23 @@ struct Transfer {
   }
 };
 
+// run_in_batches for a move: `run` returns the moved rows' ids and versions,
+// and each statement's rows are announced.
+template <class Statement>
+std::string move_in_batches(crm::Call& call, const Transfer& t, const char* kind, Statement run) {
+  std::string ids = "[";
+  for (const auto& batch : t.batches) {
+    for (;;) {
+      const MovedBatch moved = moved_batch(run(batch));
+      if (moved.count == 0) break;
+      if (ids.size() > 1) ids.push_back(',');
+      ids.append(moved.ids, 1, moved.ids.size() - 2);
+      announce_reassigned(call, kind, t.from, t.to, moved, std::nullopt);
+    }
+  }
+  return ids + "]";
+}
+
 } // namespace
 
 namespace {
@@ -120,10 +144,14 @@ namespace {
 void transfer_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer, const char* kind,
                         const std::string& move, const char* left) {
   const std::int64_t limit = call.input().integer("limit").value_or(kBatchRows);
-  auto rows = call.sql("with moved as (" + move + ") insert into transfers (transfer, kind, id, from_user, to_user) "
-                       "select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing returning id",
+  auto rows = call.sql("with moved as (" + move + "), recorded as (insert into transfers (transfer, kind, id, "
+                       "from_user, to_user) select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing "
+                       "returning id) select id, version, (select count(*) from recorded) from moved",
                        {t.from, t.to, limit, transfer, std::string(kind)});
-  const auto count = static_cast<std::int64_t>(rows.size()); // rows are gone after the next sql()
+  // Rows are gone after the next sql().
+  const std::int64_t count = rows.empty() ? 0 : std::stoll(std::string(*rows.at(0, 2)));
+  const MovedBatch batch = moved_batch(rows);
+  announce_reassigned(call, kind, t.from, t.to, batch, transfer);
   const bool more = !call.sql(left, {t.from}).empty();
   call.reply(crm::JsonObject()
                  .field("count", count)
@@ -145,7 +173,7 @@ const char* const kMoveMeetings = R"sql(
     select id from meetings
     where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null
     order by scheduled_at, id limit $3::int for update))
-  returning m.id)sql";
+  returning m.id, m.version)sql";
 
 const char* const kMeetingsLeft = R"sql(
   select 1 from meetings where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null limit 1)sql";
@@ -156,7 +184,7 @@ const char* const kMoveTasks = R"sql(
     select id from tasks
     where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null
     order by due_at, id limit $3::int for update))
-  returning t.id)sql";
+  returning t.id, t.version)sql";
 
 const char* const kTasksLeft = R"sql(
   select 1 from tasks where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null limit 1)sql";
@@ -168,20 +196,32 @@ void reassign_back(crm::Call& call) {
   const std::string transfer = in.required_text("transfer");
   const std::int64_t limit = in.integer("limit").value_or(kBatchRows);
   // Every recorded row is settled (taken off the record) whether or not it can
-  // go back: its new owner may have passed it on since.
+  // go back: its new owner may have passed it on since. What went back is
+  // announced per kind and pair of users (the third column).
   auto rows = call.sql(R"sql(
     with batch as (select kind, id from transfers where transfer = $1 order by kind, id limit $2::int),
     settled as (delete from transfers t using batch b where t.transfer = $1 and t.kind = b.kind and t.id = b.id
                 returning t.kind, t.id, t.from_user, t.to_user),
     meetings_back as (update meetings m set owner_id = s.from_user, updated_at = now() from settled s
-                      where s.kind = 'meeting' and m.id = s.id and m.owner_id = s.to_user returning m.id),
+                      where s.kind = 'meeting' and m.id = s.id and m.owner_id = s.to_user
+                      returning m.id, m.version, s.from_user, s.to_user),
     tasks_back as (update tasks t set assignee_id = s.from_user, updated_at = now() from settled s
-                   where s.kind = 'task' and t.id = s.id and t.assignee_id = s.to_user returning t.id)
-    select (select count(*) from settled), (select count(*) from meetings_back) + (select count(*) from tasks_back))sql",
+                   where s.kind = 'task' and t.id = s.id and t.assignee_id = s.to_user
+                   returning t.id, t.version, s.from_user, s.to_user),
+    back as (select 'meeting' as kind, b.* from meetings_back b union all select 'task', b.* from tasks_back b)
+    select (select count(*) from settled), (select count(*) from back),
+           (select coalesce(json_agg(json_build_object('kind', g.kind, 'data', json_build_object(
+                      'fromUserId', g.to_user, 'toUserId', g.from_user, 'ids', g.ids, 'versions', g.versions,
+                      'transfer', $1::text))), '[]')
+            from (select kind, from_user, to_user, json_agg(id order by id) as ids,
+                         json_agg(version order by id) as versions
+                  from back group by kind, from_user, to_user) g))sql",
                        {transfer, limit});
   const std::int64_t settled = std::stoll(std::string(*rows.at(0, 0)));
+  const std::string moved_back(*rows.at(0, 1));
+  announce_reassigned_groups(call, std::string(*rows.at(0, 2)));
   call.reply(crm::JsonObject()
-                 .raw("count", std::string(*rows.at(0, 1)))
+                 .raw("count", moved_back)
                  .field("more", settled == limit)
                  .str());
 }
@@ -201,7 +241,7 @@ void reassign_meetings(crm::Call& call) {
   const Transfer t = Transfer::of(call.input());
   if (auto transfer = call.input().text("transfer"))
     return transfer_one_batch(call, t, *transfer, "meeting", kMoveMeetings, kMeetingsLeft);
-  const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
+  const std::string moved = move_in_batches(call, t, "meeting", [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       with batch as (
         select id from meetings
@@ -211,7 +251,7 @@ void reassign_meetings(crm::Call& call) {
         for update)
       update meetings m set owner_id = $2::uuid, updated_at = now()
       from batch where m.id = batch.id
-      returning m.id)sql",
+      returning m.id, m.version)sql",
                     {t.from, t.to, ids, kBatchRows});
   });
   call.reply(t.reply(moved));
@@ -221,7 +261,7 @@ void reassign_tasks(crm::Call& call) {
   const Transfer t = Transfer::of(call.input());
   if (auto transfer = call.input().text("transfer"))
     return transfer_one_batch(call, t, *transfer, "task", kMoveTasks, kTasksLeft);
-  const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
+  const std::string moved = move_in_batches(call, t, "task", [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       with batch as (
         select id from tasks
@@ -231,7 +271,7 @@ void reassign_tasks(crm::Call& call) {
         for update)
       update tasks t set assignee_id = $2::uuid, updated_at = now()
       from batch where t.id = batch.id
-      returning t.id)sql",
+      returning t.id, t.version)sql",
                     {t.from, t.to, ids, kBatchRows});
   });
   call.reply(t.reply(moved));
