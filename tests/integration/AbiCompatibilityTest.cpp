@@ -6,6 +6,8 @@
 
 #include "workflows/WorkflowIds.hpp"
 
+#include <crm/plugin_abi.h>
+
 #include <catch2/catch.hpp>
 
 using namespace itest;
@@ -22,7 +24,7 @@ TEST_CASE("a plugin built against the ABI 1.0 header loads and serves a call", "
   REQUIRE(entry);
   INFO(json_of(*entry));
   CHECK(text_of(entry, "status") == "LOADED");
-  CHECK(entry->getValue<int>("abi") == 0x10000); // 1.0: a definition shorter than this host's
+  CHECK(text_of(entry, "abi") == "1.0"); // a definition shorter than this host's
 
   auto r = host.http().post("/api/compat-v1-0/notes", R"({"text":"from 1.0"})", as_user());
   INFO(r.body);
@@ -44,7 +46,7 @@ TEST_CASE("a plugin built against the ABI 1.3 header loads and uses the entries 
   REQUIRE(entry);
   INFO(json_of(*entry));
   CHECK(text_of(entry, "status") == "LOADED");
-  CHECK(entry->getValue<int>("abi") == 0x10003);
+  CHECK(text_of(entry, "abi") == "1.3");
 
   auto r = host.http().post("/api/compat-v1-3/notes", R"({"text":"from 1.3"})", as_user());
   INFO(r.body);
