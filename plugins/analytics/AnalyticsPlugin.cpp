@@ -145,7 +145,11 @@ const crm_subscription_def subscriptions[] = {
 
 } // namespace
 
+// The event types this plugin emits: workflows may wait on or be started by them.
+const char* const kEmits[] = {"notification.created"};
+
 CRM_PLUGIN(crm::plugin("analytics", "1.0.0", "Notifications, report read-models fed by events, reports")
                .operations(operations)
+               .emits(kEmits)
                .subscriptions(subscriptions)
                .migrations(analytics::kMigrations))

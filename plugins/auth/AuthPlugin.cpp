@@ -83,8 +83,13 @@ crm_status init(const char* config_json, void** state) {
   auth::dummy_password_hash(); // ~50 ms now rather than in the first login for an unknown email
   // The SDK sets its host table before calling us; it is the only way to log
   // without a call.
+  // Tokens, the audit log and principal data are named services (ABI 1.4);
+  // a host from 1.1 to 1.3 has them in its core table instead.
   const crm_host_api* host = crm::detail::host;
-  if (!CRM_HOST_HAS(host, principal_changed))
+  const bool services = crm::service<crm_tokens_service>(CRM_SERVICE_TOKENS, CRM_SERVICE_TOKENS_VERSION) &&
+                        crm::service<crm_audit_service>(CRM_SERVICE_AUDIT, CRM_SERVICE_AUDIT_VERSION) &&
+                        crm::service<crm_principals_service>(CRM_SERVICE_PRINCIPALS, CRM_SERVICE_PRINCIPALS_VERSION);
+  if (!services && !CRM_HOST_HAS(host, principal_changed))
     host->log(nullptr, CRM_LOG_WARN, "the host predates ABI 1.1: logins, tokens and audit will answer 503");
   *state = nullptr;
   return CRM_OK;
@@ -92,7 +97,11 @@ crm_status init(const char* config_json, void** state) {
 
 } // namespace
 
+// The event types this plugin emits: workflows may wait on or be started by them.
+const char* const kEmits[] = {"user.created", "user.updated", "user.deleted", "user.login"};
+
 CRM_PLUGIN(crm::plugin("auth", "1.0.0", "Users, passwords, sessions and the principal provider")
                .operations(operations)
+               .emits(kEmits)
                .migrations(auth::kMigrations)
                .on_init(init))

@@ -1,5 +1,6 @@
 // BootstrapHandler: the first admin (CRM_OP_ON_START). Every host runs it once
-// at start with {"admin": {"email", "password"}} from its admin.* settings;
+// at start with this plugin's configuration, whose {"admin": {"email",
+// "password"}} comes from plugin.auth.admin.* (or the older admin.* keys);
 // it creates that ADMIN when no active ADMIN exists, and does nothing
 // otherwise. Hosts starting together serialise on an advisory lock, so only
 // one of them creates it.
@@ -36,7 +37,7 @@ void bootstrap(crm::Call& call) {
     return;
   }
   if (email.empty() || password.empty()) {
-    call.log(CRM_LOG_WARN, "no active ADMIN exists and admin.email/admin.password are not both set: nobody can "
+    call.log(CRM_LOG_WARN, "no active ADMIN exists and plugin.auth.admin.email/password are not both set: nobody can "
                            "administer users until an ADMIN is created");
     call.reply(R"({"created":false})");
     return;

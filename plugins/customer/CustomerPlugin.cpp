@@ -110,7 +110,11 @@ crm_status init(const char* config_json, void** state) {
 
 } // namespace
 
+// The event types this plugin emits: workflows may wait on or be started by them.
+const char* const kEmits[] = {"customer.created", "customer.updated", "customer.deleted", "customer.reassigned"};
+
 CRM_PLUGIN(crm::plugin("customer", "1.0.0", "Customers, their investment profiles and ownership")
                .operations(operations)
+               .emits(kEmits)
                .migrations(customer::kMigrations)
                .on_init(init))

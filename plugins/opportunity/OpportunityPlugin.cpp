@@ -132,6 +132,11 @@ const crm_operation_def operations[] = {
 
 } // namespace
 
+// The event types this plugin emits: workflows may wait on or be started by them.
+const char* const kEmits[] = {"approval.requested", "approval.assigned", "approval.level_approved",
+                              "approval.approved",  "approval.rejected", "approval.cancelled"};
+
 CRM_PLUGIN(crm::plugin("opportunity", "1.0.0", "Deal approval requests and their decision history")
                .operations(operations)
+               .emits(kEmits)
                .migrations(opportunity::kMigrations))

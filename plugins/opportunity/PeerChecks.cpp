@@ -12,7 +12,7 @@ std::string id_input(const std::string& id) { return crm::JsonObject().field("id
 
 // The host's answer to an invoke of an operation no loaded plugin offers.
 bool is_missing_operation(const crm::Error& e) {
-  return e.status() == CRM_E_NOT_FOUND && std::string_view(e.what()).rfind("no operation ", 0) == 0;
+  return e.status() == CRM_E_NO_OPERATION;
 }
 
 } // namespace

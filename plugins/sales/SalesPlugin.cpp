@@ -160,8 +160,14 @@ crm_status init(const char* config_json, void** state) {
 
 } // namespace
 
+// The event types this plugin emits: workflows may wait on or be started by them.
+const char* const kEmits[] = {"meeting.created", "meeting.updated", "meeting.deleted", "meeting.reassigned",
+                              "task.created",    "task.updated",    "task.deleted",    "task.reassigned",
+                              "task.completed",  "task.due_soon"};
+
 CRM_PLUGIN(crm::plugin("sales", "1.0.0", "Meetings, tasks and due-soon alerts")
                .operations(operations)
+               .emits(kEmits)
                .schedules(schedules)
                .migrations(sales::kMigrations)
                .on_init(init))

@@ -1,5 +1,5 @@
 // The first admin: created by the auth plugin's start-up operation from
-// admin.email / admin.password when no active ADMIN exists, never twice, not
+// plugin.auth.admin.email / .password (or the older admin.* keys) when no active ADMIN exists, never twice, not
 // even by two hosts starting together, and never with a weak password: a
 // host that cannot create it does not start (non-zero exit, the reason last
 // on stderr), while a plugin dropped in later never stops a running host.
@@ -174,4 +174,19 @@ TEST_CASE("an auth plugin dropped into a running host with a refused admin passw
   CHECK(host.process().running());
   create_item(host.http(), "still serving");
   require_problem(login(host.port(), email, weak), 401);
+}
+
+TEST_CASE("the first admin can be set as the auth plugin's own plugin.auth.admin.* settings", "[auth-plugin][bootstrap]") {
+  const std::string email = unique_email("plugin-admin");
+  const std::string password = "Plugin-admin-pass-" + random_hex(6);
+  // No CRM_ADMIN_*: the keys are the auth plugin's (CRM_PLUGIN_AUTH_ADMIN_* set plugin.auth.admin.*).
+  HostUnderTest host({}, {{"CRM_PLUGIN_AUTH_ADMIN_EMAIL", email},
+                          {"CRM_PLUGIN_AUTH_ADMIN_PASSWORD", password},
+                          {"CRM_RATELIMIT_AUTH_PER_IP", "0"}},
+                     HostUnderTest::Start::Later);
+  host.add_shipped_plugin("auth");
+  host.start();
+  auto r = login(host.port(), email, password);
+  INFO(r.body);
+  CHECK(r.status == 200);
 }

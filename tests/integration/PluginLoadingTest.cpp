@@ -93,7 +93,8 @@ TEST_CASE("the plugin list shows a loaded plugin with its version, ABI and opera
   REQUIRE(entry->has("error"));
   CHECK(entry->isNull("error"));
   CHECK(operation_names(entry) == std::set<std::string>{"fixture_c.create_item", "fixture_c.get_item",
-                                                        "fixture_c.list_items", "fixture_c.peek_other"});
+                                                        "fixture_c.list_items", "fixture_c.peek_other",
+                                                        "fixture_c.lifetimes"});
 
   auto cpp = host.plugin_entry("fixture_cpp.so");
   REQUIRE(cpp);

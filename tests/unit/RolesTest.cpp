@@ -53,3 +53,19 @@ TEST_CASE("an unknown role word is refused with the word in the error") {
   CHECK(error.find("ROOT") != std::string::npos);
   CHECK_FALSE(Roles::parse("", &error));
 }
+
+TEST_CASE("the system role has one spelling, and the old SYSTEM is read as it") {
+  const Principal& host = Principal::system_caller();
+  CHECK(host.role == "system");
+  CHECK(host.json.find(R"("role":"system")") != std::string::npos);
+  for (const char* spelling : {"system", "SYSTEM"}) {
+    INFO(spelling);
+    auto r = Roles::parse(spelling, nullptr);
+    REQUIRE(r);
+    CHECK(r->is_system_only());
+    CHECK(r->admits(host));
+    CHECK_FALSE(r->admits(user("ADMIN")));
+  }
+  // A user whose token says "SYSTEM" is not the host.
+  CHECK_FALSE(user("SYSTEM").system());
+}

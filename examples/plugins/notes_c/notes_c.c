@@ -41,7 +41,7 @@ static crm_status add_note(crm_call *call, void *state) {
                  params, 2, &rows);
   if (st != CRM_OK) return st; /* the host has recorded why */
 
-  /* The rows stay valid until the next sql() on this call. */
+  /* The rows, like all the host hands out, stay valid until the call ends. */
   id = host->rows_value(rows, 0, 0, &len);
   note = host->rows_value(rows, 0, 1, &len);
   st = host->emit(call, "note_c.created", id, note, len);
@@ -98,6 +98,9 @@ static const crm_migration_def migrations[] = {
             "create index notes_by_customer on notes (customer_id, created_at)"},
 };
 
+/* The event types this plugin emits: workflow validation knows them. */
+static const char *const emits[] = {"note_c.created"};
+
 static const crm_plugin_def definition = {
     CRM_PLUGIN_DEF_SIZES, /* the ABI version and the struct sizes this plugin was built with */
     .name = "notes_c",
@@ -110,6 +113,8 @@ static const crm_plugin_def definition = {
     .migrations = migrations,
     .n_migrations = sizeof migrations / sizeof migrations[0],
     .init = init,
+    .emits = emits,
+    .n_emits = sizeof emits / sizeof emits[0],
 };
 
 CRM_PLUGIN_EXPORT const crm_plugin_def *crm_plugin_entry(uint32_t host_abi) {

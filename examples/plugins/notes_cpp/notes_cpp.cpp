@@ -61,9 +61,13 @@ const crm_migration_def migrations[] = {
             "create index notes_by_customer on notes (customer_id, created_at)"},
 };
 
+// The event types this plugin emits: workflow validation knows them.
+const char* const emits[] = {"note_cpp.created"};
+
 } // namespace
 
 CRM_PLUGIN(crm::plugin("notes_cpp", "1.0.0", "Notes about customers (the C++ example)")
                .operations(operations)
                .subscriptions(subscriptions)
-               .migrations(migrations))
+               .migrations(migrations)
+               .emits(emits))

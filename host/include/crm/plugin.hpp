@@ -19,6 +19,7 @@
 #pragma once
 
 #include <crm/plugin_abi.h>
+#include <crm/plugin_services.h>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -52,14 +53,22 @@ public:
     fields_.emplace_back(std::move(name), std::move(message));
     return *this;
   }
+  // The problem JSON of a failed Call::invoke (the callee's status, title,
+  // detail and field errors); empty for any other error.
+  Error& with_problem(std::string problem_json) {
+    problem_ = std::move(problem_json);
+    return *this;
+  }
   crm_status status() const noexcept { return status_; }
   const char* what() const noexcept override { return message_.c_str(); }
   const std::vector<std::pair<std::string, std::string>>& fields() const noexcept { return fields_; }
+  const std::string& problem() const noexcept { return problem_; }
 
 private:
   crm_status status_;
   std::string message_;
   std::vector<std::pair<std::string, std::string>> fields_;
+  std::string problem_;
 };
 
 inline Error invalid(std::string field, std::string message) {
@@ -219,10 +228,46 @@ private:
   crm_rows* rows_;
 };
 
+// The answer of another operation (Call::invoke_result): its status and, on
+// CRM_OK, its reply; on failure its problem JSON.
+struct InvokeResult {
+  crm_status status = CRM_OK;
+  std::string body;
+  bool ok() const { return status == CRM_OK; }
+  // The problem's "detail" (on failure), or "".
+  std::string detail() const { return problem_member("detail"); }
+  // The problem's field errors: {field path in the callee's input, message}.
+  std::vector<std::pair<std::string, std::string>> errors() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (ok() || body.empty()) return out;
+    try {
+      Poco::JSON::Parser parser;
+      auto o = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+      if (auto list = o->getArray("errors"))
+        for (size_t i = 0; i < list->size(); ++i)
+          if (auto e = list->getObject(static_cast<unsigned>(i)))
+            out.emplace_back(e->optValue<std::string>("field", ""), e->optValue<std::string>("message", ""));
+    } catch (const Poco::Exception&) {
+    }
+    return out;
+  }
+
+private:
+  std::string problem_member(const std::string& key) const {
+    if (ok() || body.empty() || body.front() != '{') return {};
+    try {
+      Poco::JSON::Parser parser;
+      return parser.parse(body).extract<Poco::JSON::Object::Ptr>()->optValue<std::string>(key, "");
+    } catch (const Poco::Exception&) {
+      return {};
+    }
+  }
+};
+
 // The principal as the host describes it.
 struct Principal {
   std::string id;   // empty: anonymous
-  std::string role; // ADMIN, MANAGER, SALES, "system" or empty
+  std::string role; // a role word of the users' plugin, "system" (the host) or empty
   std::vector<std::string> team; // for a MANAGER: the users below it, transitively
   std::string jti;               // the access token's id (token callers)
   std::int64_t expires_at = 0;   // the access token's exp, unix seconds
@@ -238,6 +283,14 @@ struct Principal {
     return false;
   }
 };
+
+// A named service table of plugin_services.h (ABI 1.4), or nullptr when the
+// host is older or has no such service. Fetched on each use: it is a lookup
+// in a short list, and the table is static.
+template <class Table> const Table* service(const char* name, uint32_t version) {
+  if (!detail::host || !CRM_HOST_HAS(detail::host, get_service)) return nullptr;
+  return static_cast<const Table*>(detail::host->get_service(name, version, nullptr));
+}
 
 // ---------------------------------------------------------------------------
 // One invocation. Cheap to construct; everything is fetched on demand.
@@ -303,15 +356,44 @@ public:
     return id;
   }
 
-  // Calls another operation; returns its reply or throws its failure.
-  std::string invoke(std::string_view operation, std::string_view input_json) {
+  // Calls another operation; its status and its reply or problem. Throws
+  // nothing for the callee's failure. CRM_E_NO_OPERATION: no loaded plugin
+  // offers `operation`.
+  InvokeResult invoke_result(std::string_view operation, std::string_view input_json) {
     std::string op(operation);
     const char* out = nullptr;
     size_t len = 0;
-    crm_status st = detail::host->invoke(call_, op.c_str(), input_json.data(), input_json.size(), &out, &len);
-    std::string reply = out ? std::string(out, len) : std::string();
-    if (st != CRM_OK) throw Error(st, reply);
-    return reply;
+    InvokeResult r;
+    if (CRM_HOST_HAS(detail::host, invoke_call)) {
+      r.status = detail::host->invoke_call(call_, op.c_str(), input_json.data(), input_json.size(), &out, &len);
+      r.body = out ? std::string(out, len) : std::string();
+      return r;
+    }
+    // A host older than 1.4 answers a failure with its message only.
+    r.status = detail::host->invoke(call_, op.c_str(), input_json.data(), input_json.size(), &out, &len);
+    const std::string text = out ? std::string(out, len) : std::string();
+    if (r.ok()) {
+      r.body = text;
+      return r;
+    }
+    if (r.status == CRM_E_NOT_FOUND && text.rfind("no operation ", 0) == 0) r.status = CRM_E_NO_OPERATION;
+    JsonObject problem;
+    problem.field("detail", std::string_view(text));
+    r.body = problem.str();
+    return r;
+  }
+
+  // Calls another operation; returns its reply or throws its failure: an
+  // Error with the callee's status, its detail as the message and its problem
+  // (Error::problem()). The callee's field errors are not the caller's
+  // fields, so they are not copied into the Error's fields.
+  std::string invoke(std::string_view operation, std::string_view input_json) {
+    InvokeResult r = invoke_result(operation, input_json);
+    if (!r.ok()) {
+      std::string why = r.detail();
+      throw Error(r.status, why).with_problem(std::move(r.body));
+    }
+    return std::move(r.body);
   }
 
   std::optional<std::string> cache_get(const std::string& key) {
@@ -327,19 +409,33 @@ public:
 
   void log(int level, const std::string& message) { detail::host->log(call_, level, message.c_str()); }
 
-  // ---- ABI 1.1 services; each throws CRM_E_UNAVAILABLE on an older host ----
+  // ---- services; each throws CRM_E_UNAVAILABLE on a host without it ----
+  // A named service (ABI 1.4) where the host has it, else the core table's
+  // deprecated entry of ABI 1.1 to 1.3.
 
   // {"accessToken", "tokenType", "expiresIn", "jti", "expiresAt"} for subject/role.
   std::string issue_access_token(const std::string& subject, const std::string& role) {
-    require(CRM_HOST_HAS(detail::host, issue_access_token), "issue_access_token");
     const char* out = nullptr;
     size_t len = 0;
-    check(detail::host->issue_access_token(call_, subject.c_str(), role.c_str(), &out, &len), "cannot sign a token");
+    crm_status st;
+    if (auto tokens = service<crm_tokens_service>(CRM_SERVICE_TOKENS, CRM_SERVICE_TOKENS_VERSION)) {
+      st = tokens->issue_access_token(call_, subject.c_str(), role.c_str(), &out, &len);
+    } else {
+      require(CRM_HOST_HAS(detail::host, issue_access_token), "issue_access_token");
+      st = detail::host->issue_access_token(call_, subject.c_str(), role.c_str(), &out, &len);
+    }
+    check(st, "cannot sign a token");
     return std::string(out, len);
   }
   void revoke_access_token(const std::string& jti, std::int64_t expires_at) {
-    require(CRM_HOST_HAS(detail::host, revoke_access_token), "revoke_access_token");
-    check(detail::host->revoke_access_token(call_, jti.c_str(), expires_at), "cannot revoke the token");
+    crm_status st;
+    if (auto tokens = service<crm_tokens_service>(CRM_SERVICE_TOKENS, CRM_SERVICE_TOKENS_VERSION)) {
+      st = tokens->revoke_access_token(call_, jti.c_str(), expires_at);
+    } else {
+      require(CRM_HOST_HAS(detail::host, revoke_access_token), "revoke_access_token");
+      st = detail::host->revoke_access_token(call_, jti.c_str(), expires_at);
+    }
+    check(st, "cannot revoke the token");
   }
   void audit(const std::string& action, const std::string& resource_id, const std::string& outcome,
              const std::string& detail_json = {}) {
@@ -349,11 +445,16 @@ public:
           "cannot write the audit entry");
   }
   std::string audit_query(std::string_view filter_json) {
-    require(CRM_HOST_HAS(detail::host, audit_query), "audit_query");
     const char* out = nullptr;
     size_t len = 0;
-    check(detail::host->audit_query(call_, filter_json.data(), filter_json.size(), &out, &len),
-          "cannot read the audit log");
+    crm_status st;
+    if (auto audit = service<crm_audit_service>(CRM_SERVICE_AUDIT, CRM_SERVICE_AUDIT_VERSION)) {
+      st = audit->audit_query(call_, filter_json.data(), filter_json.size(), &out, &len);
+    } else {
+      require(CRM_HOST_HAS(detail::host, audit_query), "audit_query");
+      st = detail::host->audit_query(call_, filter_json.data(), filter_json.size(), &out, &len);
+    }
+    check(st, "cannot read the audit log");
     return std::string(out, len);
   }
   void commit_on_failure() {
@@ -380,8 +481,11 @@ public:
   }
   // subject empty: everyone's principal data changed.
   void principal_changed(const std::string& subject = {}) {
-    if (CRM_HOST_HAS(detail::host, principal_changed))
-      detail::host->principal_changed(call_, subject.empty() ? nullptr : subject.c_str());
+    const char* who = subject.empty() ? nullptr : subject.c_str();
+    if (auto principals = service<crm_principals_service>(CRM_SERVICE_PRINCIPALS, CRM_SERVICE_PRINCIPALS_VERSION))
+      principals->principal_changed(call_, who);
+    else if (CRM_HOST_HAS(detail::host, principal_changed))
+      detail::host->principal_changed(call_, who);
   }
 
   void reply(std::string_view json) { detail::host->reply(call_, json.data(), json.size()); }
@@ -415,12 +519,17 @@ private:
 };
 
 // The id of the instance `workflow` gets when the event `event_id` (from
-// Call::emit_event) triggers it (ABI 1.3; empty with an older host).
+// Call::emit_event) triggers it (the "workflows" service, or the core entry
+// of ABI 1.3; empty with an older host).
 inline std::string trigger_instance_id(std::string_view workflow, std::string_view event_id) {
-  if (!CRM_HOST_HAS(detail::host, trigger_instance_id)) return {};
   const std::string w(workflow), e(event_id);
   char id[37] = {0};
-  detail::host->trigger_instance_id(w.c_str(), e.c_str(), id);
+  if (auto workflows = service<crm_workflows_service>(CRM_SERVICE_WORKFLOWS, CRM_SERVICE_WORKFLOWS_VERSION))
+    workflows->trigger_instance_id(w.c_str(), e.c_str(), id);
+  else if (CRM_HOST_HAS(detail::host, trigger_instance_id))
+    detail::host->trigger_instance_id(w.c_str(), e.c_str(), id);
+  else
+    return {};
   return id;
 }
 
@@ -501,12 +610,14 @@ class plugin {
 public:
   plugin(const char* name, const char* version, const char* description) {
     def_ = crm_plugin_def{CRM_PLUGIN_DEF_SIZES, name, version, description, nullptr, 0, nullptr, 0, nullptr, 0,
-                          nullptr, 0, &detail::init, &detail::shutdown};
+                          nullptr, 0, &detail::init, &detail::shutdown, nullptr, 0};
   }
   template <size_t N> plugin& operations(const crm_operation_def (&a)[N]) { return def_.operations = a, def_.n_operations = N, *this; }
   template <size_t N> plugin& subscriptions(const crm_subscription_def (&a)[N]) { return def_.subscriptions = a, def_.n_subscriptions = N, *this; }
   template <size_t N> plugin& schedules(const crm_schedule_def (&a)[N]) { return def_.schedules = a, def_.n_schedules = N, *this; }
   template <size_t N> plugin& migrations(const crm_migration_def (&a)[N]) { return def_.migrations = a, def_.n_migrations = N, *this; }
+  // The event types the plugin emits (ABI 1.4): static strings.
+  template <size_t N> plugin& emits(const char* const (&a)[N]) { return def_.emits = a, def_.n_emits = N, *this; }
   // init(config_json, &state) runs once after migrations; shutdown(state) at stop.
   plugin& on_init(crm_status (*fn)(const char*, void**)) { return detail::user_init = fn, *this; }
   plugin& on_shutdown(void (*fn)(void*)) { return detail::user_shutdown = fn, *this; }

@@ -6,6 +6,8 @@
  * (with roles and an optional HTTP binding), event subscriptions, schedules and
  * schema migrations. The host decides when anything runs; the plugin only answers
  * calls through the host API table (crm_host_api) it receives in init().
+ * Services beyond the core (token issuing, the audit log, ...) are named,
+ * versioned tables a plugin asks for with get_service() (see plugin_services.h).
  *
  * Rules that never change:
  *  - Plain C99. No C++ types, exceptions or allocator crosses this boundary.
@@ -14,10 +16,14 @@
  *    that can grow carries its own size so either side can tell what the other knows.
  *  - Data crosses as UTF-8 text with explicit lengths: JSON for objects, plain
  *    strings for SQL parameters.
- *  - Memory: the side that allocates frees. Everything the host hands a plugin is
- *    borrowed: valid until the end of the current call unless a function says
- *    otherwise. Everything a plugin hands the host is copied before the function
- *    returns, so the plugin may free or reuse it at once.
+ *  - Memory: the side that allocates frees. ONE LIFETIME RULE (since ABI 1.4):
+ *    everything the host hands a plugin during a call (input, principal, rows,
+ *    rows_json, cache values, invoke replies, service replies) is valid until
+ *    that call ends, and no later function overwrites it: the host keeps it in
+ *    an arena owned by the crm_call and frees the arena when the handler has
+ *    returned. Outside a call (init) the only things handed out are static.
+ *    Everything a plugin hands the host is copied before the function returns,
+ *    so the plugin may free or reuse it at once.
  *  - Threads: handlers run concurrently on many host threads. A crm_call belongs
  *    to one thread for its duration; plugin state must be thread-safe.
  */
@@ -32,7 +38,7 @@ extern "C" {
 #endif
 
 #define CRM_ABI_MAJOR 1u
-#define CRM_ABI_MINOR 3u
+#define CRM_ABI_MINOR 4u
 #define CRM_ABI_VERSION ((CRM_ABI_MAJOR << 16) | CRM_ABI_MINOR)
 #define CRM_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -45,7 +51,8 @@ extern "C" {
 /* Outcome of a handler or a host function. The host maps them to HTTP:
  * OK 200 (or the operation's http_status), INVALID 422, NOT_FOUND 404,
  * CONFLICT 409, FORBIDDEN 403, UNAVAILABLE 503, INTERNAL 500,
- * UNAUTHENTICATED 401, RATE_LIMITED 429 (the last two since ABI 1.1). */
+ * UNAUTHENTICATED 401, RATE_LIMITED 429 (the last two since ABI 1.1),
+ * NO_OPERATION 404 (since ABI 1.4). New values only ever come at the end. */
 typedef enum crm_status {
   CRM_OK = 0,
   CRM_E_INVALID = 1,     /* the input breaks a rule; see add_error() */
@@ -55,7 +62,11 @@ typedef enum crm_status {
   CRM_E_UNAVAILABLE = 5, /* a dependency is down; the caller may retry */
   CRM_E_INTERNAL = 6,    /* a bug or an unexpected failure */
   CRM_E_UNAUTHENTICATED = 7, /* bad credentials (a failed login, a dead refresh token) */
-  CRM_E_RATE_LIMITED = 8     /* too many attempts; set a Retry-After header */
+  CRM_E_RATE_LIMITED = 8,    /* too many attempts; set a Retry-After header */
+  CRM_E_NO_OPERATION = 9     /* since 1.4: invoke_call() named an operation no
+                                loaded plugin offers (the peer is not installed,
+                                or not loaded yet). A handler that returns it
+                                answers 404, like NOT_FOUND. */
 } crm_status;
 
 /* Log levels for crm_host_api.log. */
@@ -64,14 +75,17 @@ enum { CRM_LOG_DEBUG = 0, CRM_LOG_INFO = 1, CRM_LOG_WARN = 2, CRM_LOG_ERROR = 3 
 /* Opaque: one invocation of one operation. Owned by the host. */
 typedef struct crm_call crm_call;
 /* Opaque: the result of one SQL statement. Owned by the host; valid until the
- * next sql() on the same call or the end of the call, whichever comes first. */
+ * end of the call (since ABI 1.4; before, only until the next sql()). */
 typedef struct crm_rows crm_rows;
 
 typedef crm_status (*crm_handler)(crm_call *call, void *plugin_state);
 
-/* One operation. `roles` is a comma-separated list of ADMIN, MANAGER, SALES;
- * "*" means any authenticated user, "public" means no token is needed, and
- * "system" means only the host itself (events, workflows, schedules) may call it.
+/* One operation. `roles` is a comma-separated list of role words. Three words
+ * belong to the host: "*" means any authenticated user, "public" means no
+ * token is needed, and "system" means only the host itself (events,
+ * workflows, schedules) may call it ("SYSTEM" is accepted as an old spelling).
+ * Every other word is a role of the users' plugin (the one that issues tokens):
+ * a caller whose token carries that role may call the operation.
  * http_method/http_path are NULL for operations without a REST route; a path
  * may hold templates: "/api/customers/{id}". input_schema is NULL or a JSON
  * Schema subset (type, properties, required, enum, minLength, maxLength,
@@ -96,14 +110,17 @@ typedef struct crm_operation_def {
 #define CRM_OP_PRINCIPAL 2u /* since 1.1. The principal provider: called by the
                                host (role "system") with {"id", "role"} of a
                                verified token; replies an object the host merges
-                               into the principal ("team": [ids], "email", ...),
-                               caches, and drops on principal_changed(). A reply
+                               into the principal (members the provider defines),
+                               caches, and drops when the "principals" service's
+                               principal_changed() is called. A reply
                                with "active": false makes the token invalid (401).
                                NOT_FOUND also makes it invalid. One per host. */
 #define CRM_OP_ON_START 4u  /* since 1.1. Run once by each host after the plugin
-                               is loaded, as "system", with
-                               {"admin": {"email", "password"}} from the host's
-                               admin.* settings (empty strings when unset). For
+                               is loaded, as "system". Its input is the plugin's
+                               own configuration (plugin.<name>.* as in init(),
+                               a key with sub-keys as a nested object: e.g.
+                               plugin.auth.admin.email -> {"admin": {"email"}})
+                               and nothing of other plugins or the host. For
                                first-run set-up; must be idempotent. */
 #define CRM_OP_NO_AUDIT 8u  /* since 1.1. A mutating operation the host does not
                                audit by itself (it audits what it needs with
@@ -155,8 +172,11 @@ typedef struct crm_host_api {
    * Borrowed: valid until the handler returns. */
   const char *(*input)(crm_call *call, size_t *len);
 
-  /* Who is calling, as JSON: {"id": "<uuid>|system|null", "role": "ADMIN|MANAGER|
-   * SALES|SYSTEM|ANONYMOUS", ...}. Borrowed. */
+  /* Who is calling, as JSON: {"id": "<uuid>|system|null", "role": ...}. The
+   * role is "system" for the host's own calls (events, workflows, schedules),
+   * "ANONYMOUS" for a caller without a token, else the role word of the
+   * caller's token; the principal provider (CRM_OP_PRINCIPAL) adds members.
+   * Borrowed. */
   const char *(*principal)(crm_call *call, size_t *len);
 
   /* Facts about the call by name: "operation", "request_id", "trace_id",
@@ -191,15 +211,17 @@ typedef struct crm_host_api {
                      size_t len);
 
   /* Invokes another operation (of any plugin) as the same principal, in its own
-   * transaction. On return, out and out_len hold its reply (or its problem detail
-   * on failure), borrowed until the next invoke() on this call or its end. */
+   * transaction. On return, out and out_len hold its reply (or the failure's
+   * message on failure; "no operation <name>" with CRM_E_NOT_FOUND when no
+   * plugin offers it). Borrowed until the end of the call. Since ABI 1.4
+   * prefer invoke_call(), which returns the whole problem. */
   crm_status (*invoke)(crm_call *call, const char *operation, const char *input, size_t len,
                        const char **out, size_t *out_len);
 
   /* The cache, namespaced per plugin. cache_get returns CRM_E_NOT_FOUND on a
    * miss and CRM_E_UNAVAILABLE when no cache is reachable; callers treat both as
-   * a miss. The value is borrowed until the end of the call. ttl_seconds 0 means
-   * the configured default. */
+   * a miss. The value is borrowed until the end of the call (a later cache_get
+   * does not overwrite it). ttl_seconds 0 means the configured default. */
   crm_status (*cache_get)(crm_call *call, const char *key, const char **value, size_t *len);
   crm_status (*cache_set)(crm_call *call, const char *key, const char *value, size_t len,
                           unsigned ttl_seconds);
@@ -220,7 +242,8 @@ typedef struct crm_host_api {
 
   /* ---- since ABI 1.1: check struct_size >= offsetof(crm_host_api, <fn>) + sizeof(void*) ---- */
 
-  /* Signs an access token (JWT) for `subject` with `role`, using the host's
+  /* DEPRECATED since ABI 1.4: use the "tokens" service (plugin_services.h).
+   * Signs an access token (JWT) for `subject` with `role`, using the host's
    * newest key. *out receives {"accessToken", "tokenType": "Bearer",
    * "expiresIn": seconds, "jti", "expiresAt": unix seconds}, borrowed until the
    * end of the call. */
@@ -240,7 +263,8 @@ typedef struct crm_host_api {
   crm_status (*audit)(crm_call *call, const char *action, const char *resource_id, const char *outcome,
                       const char *detail);
 
-  /* Reads the audit log. filter: a JSON object with optional actorId,
+  /* DEPRECATED since ABI 1.4: use the "audit" service (plugin_services.h).
+   * Reads the audit log. filter: a JSON object with optional actorId,
    * resource, action, outcome, from, to (RFC 3339), limit (1..200, default 50)
    * and cursor. *out receives {"items": [...], "nextCursor"}, borrowed until the
    * end of the call. An item: {id, time, actorId, action, resourceId, outcome,
@@ -264,7 +288,8 @@ typedef struct crm_host_api {
    * calls without HTTP. Copied. */
   void (*set_header)(crm_call *call, const char *name, const char *value);
 
-  /* The principal data of `subject` (NULL: everyone's) changed: every host
+  /* DEPRECATED since ABI 1.4: use the "principals" service (plugin_services.h).
+   * The principal data of `subject` (NULL: everyone's) changed: every host
    * drops what it cached once this call commits. */
   void (*principal_changed)(crm_call *call, const char *subject);
 
@@ -275,13 +300,35 @@ typedef struct crm_host_api {
   crm_status (*emit_event)(crm_call *call, const char *type, const char *subject, const char *data, size_t len,
                            char id_out[37]);
 
-  /* The id of the instance that workflow `workflow` gets when event
+  /* DEPRECATED since ABI 1.4: use the "workflows" service (plugin_services.h).
+   * The id of the instance that workflow `workflow` gets when event
    * `event_id` triggers it: decided by the two names alone, the same on every
    * host and before the event is even published, so an operation can answer
    * with the instance its event will start (it exists once the event is
    * delivered, if a live workflow of that name starts on the event's type).
    * Writes 36 characters and a NUL into id_out. */
   void (*trigger_instance_id)(const char *workflow, const char *event_id, char id_out[37]);
+
+  /* ---- since ABI 1.4 ---- */
+
+  /* Invokes another operation (of any plugin) as the same principal, in its
+   * own transaction, and returns its status. On CRM_OK, *out is its reply
+   * (JSON; an empty string when it replied nothing). On failure, *out is the
+   * callee's problem as JSON: {"type", "title", "status": <HTTP status>,
+   * "detail", "errors": [{"field", "message"}]} ("errors" only when there are
+   * some; the fields are paths into the callee's input, e.g. "address.city").
+   * CRM_E_NO_OPERATION when no loaded plugin offers `operation`. Borrowed until
+   * the end of the call; out and out_len may be NULL. */
+  crm_status (*invoke_call)(crm_call *call, const char *operation, const char *input, size_t len,
+                            const char **out, size_t *out_len);
+
+  /* A named service table (see plugin_services.h), in the manner of
+   * RedisModule_GetApi: the host's table for `name` whose major version is
+   * `version`, or NULL when this host has no such service (or not that
+   * version). *size (if size is not NULL) receives the table's struct_size:
+   * service tables grow at the end like this one. The table is static: valid
+   * until shutdown, callable from init() on. */
+  const void *(*get_service)(const char *name, uint32_t version, size_t *size);
 } crm_host_api;
 
 /* True when the host's table includes function `fn` (it is recent enough). */
@@ -314,7 +361,22 @@ typedef struct crm_plugin_def {
   crm_status (*init)(const crm_host_api *host, const char *config_json, void **state);
   /* Called once when the host stops; no handler runs during or after. May be NULL. */
   void (*shutdown)(void *state);
+
+  /* ---- since ABI 1.4. A definition from an older plugin ends before these
+   * fields (its struct_size says so): the host reads them as zero/NULL. ---- */
+
+  /* The event types the plugin emits ("customer.created", ...): n_emits
+   * strings. The host's workflow validation knows the event types every
+   * loaded plugin declares. Emitting a type not declared here works but logs
+   * a warning (once per type). NULL: the plugin declares nothing, and the
+   * host accepts whatever it emits without a warning (older plugins). */
+  const char *const *emits;
+  size_t n_emits;
 } crm_plugin_def;
+
+/* The part of crm_plugin_def that ABI 1.0 defined: a smaller struct_size is
+ * refused. */
+#define CRM_PLUGIN_DEF_SIZE_1_0 offsetof(crm_plugin_def, emits)
 
 #define CRM_PLUGIN_DEF_SIZES                                                                       \
   CRM_ABI_VERSION, (uint32_t)sizeof(crm_plugin_def), (uint32_t)sizeof(crm_operation_def),         \

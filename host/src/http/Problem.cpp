@@ -48,6 +48,7 @@ int http_status_for(crm_status status) {
   case CRM_E_INTERNAL: return 500;
   case CRM_E_UNAUTHENTICATED: return 401;
   case CRM_E_RATE_LIMITED: return 429;
+  case CRM_E_NO_OPERATION: return 404; // like NOT_FOUND: there is no such thing to call
   }
   return 500; // a status from a newer ABI or a corrupt value
 }

@@ -36,7 +36,8 @@ struct Problem {
 std::string_view reason_phrase(int status);
 
 // OK 200, INVALID 422, NOT_FOUND 404, CONFLICT 409, FORBIDDEN 403,
-// UNAVAILABLE 503, INTERNAL and anything unknown 500.
+// UNAVAILABLE 503, UNAUTHENTICATED 401, RATE_LIMITED 429, NO_OPERATION 404,
+// INTERNAL and anything unknown 500.
 int http_status_for(crm_status status);
 
 } // namespace crm::http

@@ -13,6 +13,7 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <deque>
 #include <memory>
 #include <utility>
 #include <string>
@@ -50,7 +51,8 @@ struct crm_call {
   bool in_transaction = false;
   bool aborted = false; // a statement failed: only ROLLBACK is possible now
   bool transient_failure = false; // ... on a serialization failure or deadlock (PgError::transient)
-  std::unique_ptr<crm_rows> rows;
+  // Every result of the call, kept to its end (the ABI's one lifetime rule).
+  std::vector<std::unique_ptr<crm_rows>> rows;
 
   // The outcome.
   std::string reply;
@@ -58,13 +60,17 @@ struct crm_call {
   crm_status failure = CRM_OK;
   std::string failure_message;
   std::vector<crm::http::FieldError> errors;
-  std::string invoke_reply; // what the last invoke() returned, borrowed by the plugin
-  std::string service_reply; // what the last token/audit function returned, borrowed likewise
   bool commit_on_failure = false;
   bool audited = false; // the plugin wrote its own audit entry: the host adds none
   std::vector<std::pair<std::string, std::string>> headers; // response headers for a REST call
   std::vector<std::string> principals_changed; // "" means everyone; announced on commit
-  std::string cache_value; // what the last cache_get() found, borrowed by the plugin
   std::vector<std::pair<std::string, std::string>> cache_generations; // key -> generation seen on a miss
   std::vector<std::string> cache_invalidations; // cache_del() keys, applied after the commit
+
+  // The arena: every text the host hands the plugin during the call (cache
+  // values, invoke replies, service replies) stays here, unchanged, until the
+  // call ends. A deque never moves its elements, so the pointers hold.
+  std::deque<std::string> arena;
+  // Keeps `text` to the end of the call; returns its stable copy.
+  const std::string& keep(std::string text) { return arena.emplace_back(std::move(text)); }
 };

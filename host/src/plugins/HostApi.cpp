@@ -7,12 +7,9 @@
 #include "http/JsonText.hpp"
 #include "log/Log.hpp"
 #include "plugins/Call.hpp"
+#include "plugins/HostServices.hpp"
 #include "plugins/Invoker.hpp"
-#include "security/AuditLog.hpp"
-#include "security/RevocationList.hpp"
-#include "security/TokenVerifier.hpp"
 #include "storage/PgError.hpp"
-#include "workflows/WorkflowIds.hpp"
 
 #include <Poco/UUIDGenerator.h>
 
@@ -59,6 +56,8 @@ const char* level_name(int level) {
 
 thread_local const std::string* t_current_plugin = nullptr;
 
+} // namespace
+
 void log_for(crm_call* call, int level, std::string_view message) {
   std::string_view plugin = call && call->plugin ? std::string_view(call->plugin->name)
                             : t_current_plugin   ? std::string_view(*t_current_plugin)
@@ -69,6 +68,8 @@ void log_for(crm_call* call, int level, std::string_view message) {
   log::write(level_name(level), "plugin", message,
              {{"plugin", plugin}, {"operation", op}, {"request_id", rid}, {"trace_id", tid}});
 }
+
+namespace {
 
 // What the caller is told when a plugin's statement fails; the SQL error itself
 // goes to the log only.
@@ -82,11 +83,15 @@ const char* public_message(crm_status s) {
   }
 }
 
+} // namespace
+
 void record_failure(crm_call* call, crm_status s, std::string message) {
   if (call->failure != CRM_OK) return; // the first cause wins
   call->failure = s;
   call->failure_message = std::move(message);
 }
+
+namespace {
 
 const char* input(crm_call* call, size_t* len) {
   if (len) *len = call->input.size();
@@ -125,8 +130,8 @@ crm_status sql(crm_call* call, const char* statement, const char* const* params,
   try {
     auto rows = std::make_unique<crm_rows>();
     rows->result = call->invoker->run_sql(*call, statement, params, static_cast<int>(n_params));
-    call->rows = std::move(rows);
-    if (out) *out = call->rows.get();
+    call->rows.push_back(std::move(rows));
+    if (out) *out = call->rows.back().get();
     return CRM_OK;
   } catch (const storage::PgError& e) {
     crm_status s = e.status();
@@ -213,6 +218,8 @@ const char* rows_json(crm_rows* r, int shape, size_t* len) {
   return r->json.c_str();
 }
 
+} // namespace
+
 bool valid_event_type(const char* t) {
   // <entity>.<verb>, lower case, digits and underscores.
   size_t n = std::strlen(t), dots = 0;
@@ -225,6 +232,22 @@ bool valid_event_type(const char* t) {
   return dots >= 1;
 }
 
+namespace {
+
+// A plugin that declares its event types (emits) is warned, once per type,
+// about one it did not declare: workflow validation does not know that type.
+void warn_if_undeclared(crm_call* call, const char* type) {
+  PluginInstance& plugin = *call->plugin;
+  if (!plugin.declares_emits || plugin.emits.count(type)) return;
+  {
+    std::lock_guard lock(plugin.undeclared_mutex);
+    if (!plugin.undeclared_warned.insert(type).second) return;
+  }
+  log_for(call, CRM_LOG_WARN,
+          std::string("emits event type '") + type +
+              "' that its definition does not declare (emits): workflows cannot be validated against it");
+}
+
 crm_status emit_event(crm_call* call, const char* type, const char* subject, const char* data, size_t len,
                       char id_out[37]) {
   if (!call || !type || !valid_event_type(type)) {
@@ -232,6 +255,7 @@ crm_status emit_event(crm_call* call, const char* type, const char* subject, con
     record_failure(call, CRM_E_INTERNAL, "internal error");
     return CRM_E_INTERNAL;
   }
+  warn_if_undeclared(call, type);
   if (call->aborted) return CRM_E_INTERNAL;
   std::string payload = data && len ? std::string(data, len) : std::string("{}");
   const std::string& actor = call->principal->anonymous() ? std::string("anonymous") : call->principal->id;
@@ -262,23 +286,52 @@ crm_status emit(crm_call* call, const char* type, const char* subject, const cha
   return emit_event(call, type, subject, data, len, nullptr);
 }
 
-void trigger_instance_id(const char* workflow, const char* event_id, char id_out[37]) {
-  if (!id_out) return;
-  const std::string id = workflows::trigger_instance_id(workflow ? workflow : "", event_id ? event_id : "");
-  std::memcpy(id_out, id.c_str(), id.size() + 1);
+Outcome invoke_peer(crm_call* call, const char* operation, const char* input_json, size_t len) {
+  Outcome o = call->invoker->invoke_nested(*call, operation, std::string_view(input_json ? input_json : "{}", input_json ? len : 2));
+  // The nested call's deadlock is this call's too: it is worth another try.
+  if (o.transient) call->transient_failure = true;
+  return o;
 }
 
+void hand_out(crm_call* call, std::string text, const char** out, size_t* out_len) {
+  const std::string& kept = call->keep(std::move(text));
+  if (out) *out = kept.c_str();
+  if (out_len) *out_len = kept.size();
+}
+
+// ABI 1.0: the reply, or only the failure's message.
 crm_status invoke(crm_call* call, const char* operation, const char* input_json, size_t len, const char** out,
                   size_t* out_len) {
   if (out) *out = nullptr;
   if (out_len) *out_len = 0;
   if (!call || !operation) return CRM_E_INTERNAL;
-  Outcome o = call->invoker->invoke_nested(*call, operation, std::string_view(input_json ? input_json : "{}", input_json ? len : 2));
-  // The nested call's deadlock is this call's too: it is worth another try.
-  if (o.transient) call->transient_failure = true;
-  call->invoke_reply = o.status == CRM_OK ? std::move(o.body) : std::move(o.message);
-  if (out) *out = call->invoke_reply.c_str();
-  if (out_len) *out_len = call->invoke_reply.size();
+  Outcome o = invoke_peer(call, operation, input_json, len);
+  hand_out(call, o.status == CRM_OK ? std::move(o.body) : std::move(o.message), out, out_len);
+  // A plugin older than 1.4 knows no CRM_E_NO_OPERATION: it was NOT_FOUND
+  // with the message "no operation <name>".
+  return o.status == CRM_E_NO_OPERATION ? CRM_E_NOT_FOUND : o.status;
+}
+
+// ABI 1.4: the reply, or the callee's whole problem.
+crm_status invoke_call(crm_call* call, const char* operation, const char* input_json, size_t len, const char** out,
+                       size_t* out_len) {
+  if (out) *out = nullptr;
+  if (out_len) *out_len = 0;
+  if (!call || !operation) return CRM_E_INTERNAL;
+  Outcome o = invoke_peer(call, operation, input_json, len);
+  if (o.status == CRM_OK) {
+    hand_out(call, std::move(o.body), out, out_len);
+    return CRM_OK;
+  }
+  if (o.preformatted_problem) {
+    hand_out(call, std::move(o.body), out, out_len);
+    return o.status;
+  }
+  http::Problem problem;
+  problem.status = o.http_status;
+  problem.detail = std::move(o.message);
+  problem.errors = std::move(o.errors);
+  hand_out(call, problem.to_json(), out, out_len);
   return o.status;
 }
 
@@ -288,12 +341,9 @@ crm_status cache_get(crm_call* call, const char* key, const char** value, size_t
   if (!call || !key || !*key) return CRM_E_INVALID;
   cache::PluginCache* cache = call->invoker->platform().cache;
   if (!cache) return CRM_E_UNAVAILABLE;
-  std::string generation;
-  switch (cache->get(call->plugin->name, key, call->cache_value, generation)) {
-  case cache::PluginCache::Result::Hit:
-    if (value) *value = call->cache_value.c_str();
-    if (len) *len = call->cache_value.size();
-    return CRM_OK;
+  std::string generation, found;
+  switch (cache->get(call->plugin->name, key, found, generation)) {
+  case cache::PluginCache::Result::Hit: hand_out(call, std::move(found), value, len); return CRM_OK;
   case cache::PluginCache::Result::Miss:
     for (auto& [k, g] : call->cache_generations)
       if (k == key) {
@@ -350,45 +400,6 @@ void add_error(crm_call* call, const char* field, const char* message) {
 
 // ---- ABI 1.1 ----
 
-crm_status issue_access_token(crm_call* call, const char* subject, const char* role, const char** out,
-                              size_t* out_len) {
-  if (out) *out = nullptr;
-  if (out_len) *out_len = 0;
-  if (!call || !subject || !role) return CRM_E_INTERNAL;
-  const PlatformServices& ps = call->invoker->platform();
-  if (!ps.tokens) return CRM_E_UNAVAILABLE;
-  const std::string role_text(role);
-  if (role_text != "ADMIN" && role_text != "MANAGER" && role_text != "SALES") {
-    log_for(call, CRM_LOG_ERROR, "issue_access_token: unknown role " + role_text);
-    return CRM_E_INTERNAL;
-  }
-  const std::string jti = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-  const int ttl = ps.access_ttl_seconds;
-  const std::string token = ps.tokens->sign(subject, role_text, ttl, jti);
-  std::string& json = call->service_reply;
-  json = "{\"accessToken\":";
-  http::append_json_string(json, token);
-  json += ",\"tokenType\":\"Bearer\",\"expiresIn\":" + std::to_string(ttl) + ",\"jti\":";
-  http::append_json_string(json, jti);
-  json += ",\"expiresAt\":" + std::to_string(static_cast<long long>(std::time(nullptr)) + ttl) + "}";
-  if (out) *out = json.c_str();
-  if (out_len) *out_len = json.size();
-  return CRM_OK;
-}
-
-crm_status revoke_access_token(crm_call* call, const char* jti, int64_t expires_at) {
-  if (!call || !jti || !*jti) return CRM_E_INTERNAL;
-  const PlatformServices& ps = call->invoker->platform();
-  if (!ps.revocations) return CRM_E_UNAVAILABLE;
-  try {
-    ps.revocations->revoke(jti, expires_at);
-    return CRM_OK;
-  } catch (const std::exception& e) {
-    log_for(call, CRM_LOG_ERROR, std::string("revoke_access_token: ") + e.what());
-    return CRM_E_UNAVAILABLE;
-  }
-}
-
 crm_status audit(crm_call* call, const char* action, const char* resource_id, const char* outcome,
                  const char* detail) {
   if (!call || !action || !outcome) return CRM_E_INTERNAL;
@@ -402,29 +413,6 @@ crm_status audit(crm_call* call, const char* action, const char* resource_id, co
     record_failure(call, e.status() == CRM_E_UNAVAILABLE ? CRM_E_UNAVAILABLE : CRM_E_INTERNAL, "internal error");
     return CRM_E_INTERNAL;
   }
-}
-
-crm_status audit_query(crm_call* call, const char* filter, size_t len, const char** out, size_t* out_len) {
-  if (out) *out = nullptr;
-  if (out_len) *out_len = 0;
-  if (!call) return CRM_E_INTERNAL;
-  const PlatformServices& ps = call->invoker->platform();
-  if (!ps.audit) return CRM_E_UNAVAILABLE;
-  try {
-    auto page = ps.audit->query(std::string_view(filter ? filter : "{}", filter ? len : 2));
-    if (!page.errors.empty()) {
-      for (auto& e : page.errors) call->errors.push_back(std::move(e));
-      record_failure(call, CRM_E_INVALID, "the filter is not valid");
-      return CRM_E_INVALID;
-    }
-    call->service_reply = std::move(page.json);
-  } catch (const std::exception& e) {
-    log_for(call, CRM_LOG_WARN, std::string("audit_query: ") + e.what());
-    return CRM_E_UNAVAILABLE;
-  }
-  if (out) *out = call->service_reply.c_str();
-  if (out_len) *out_len = call->service_reply.size();
-  return CRM_OK;
 }
 
 void commit_on_failure(crm_call* call) {
@@ -462,16 +450,49 @@ void set_header(crm_call* call, const char* name, const char* value) {
   call->headers.emplace_back(name, value);
 }
 
-void principal_changed(crm_call* call, const char* subject) {
-  if (!call) return;
-  call->principals_changed.emplace_back(subject ? subject : "");
+const void* get_service(const char* name, uint32_t version, size_t* size) {
+  return host_service(name, version, size);
 }
 
+// Field by field, so that a function added to the ABI can never land in the
+// wrong slot; the compiler checks the order against the header.
 const crm_host_api kApi = {
-    CRM_ABI_VERSION, sizeof(crm_host_api), input, principal, call_info, sql, rows_count, rows_columns,
-    rows_column_name, rows_value, rows_json, emit, invoke, cache_get, cache_set, cache_del, log_message, reply, fail,
-    add_error, issue_access_token, revoke_access_token, audit, audit_query, commit_on_failure, counter_add,
-    counter_reset, set_header, principal_changed, emit_event, trigger_instance_id,
+    .abi_version = CRM_ABI_VERSION,
+    .struct_size = sizeof(crm_host_api),
+    .input = input,
+    .principal = principal,
+    .call_info = call_info,
+    .sql = sql,
+    .rows_count = rows_count,
+    .rows_columns = rows_columns,
+    .rows_column_name = rows_column_name,
+    .rows_value = rows_value,
+    .rows_json = rows_json,
+    .emit = emit,
+    .invoke = invoke,
+    .cache_get = cache_get,
+    .cache_set = cache_set,
+    .cache_del = cache_del,
+    .log = log_message,
+    .reply = reply,
+    .fail = fail,
+    .add_error = add_error,
+    // ABI 1.1
+    .issue_access_token = services::issue_access_token, // deprecated: the "tokens" service
+    .revoke_access_token = services::revoke_access_token, // deprecated: the "tokens" service
+    .audit = audit,
+    .audit_query = services::audit_query, // deprecated: the "audit" service
+    .commit_on_failure = commit_on_failure,
+    .counter_add = counter_add,
+    .counter_reset = counter_reset,
+    .set_header = set_header,
+    .principal_changed = services::principal_changed, // deprecated: the "principals" service
+    // ABI 1.3
+    .emit_event = emit_event,
+    .trigger_instance_id = services::trigger_instance_id, // deprecated: the "workflows" service
+    // ABI 1.4
+    .invoke_call = invoke_call,
+    .get_service = get_service,
 };
 
 } // namespace

@@ -23,6 +23,7 @@ const char* default_message(crm_status s) {
   switch (s) {
   case CRM_E_INVALID: return "validation failed";
   case CRM_E_NOT_FOUND: return "not found";
+  case CRM_E_NO_OPERATION: return "no such operation";
   case CRM_E_CONFLICT: return "conflict";
   case CRM_E_FORBIDDEN: return "forbidden";
   case CRM_E_UNAVAILABLE: return "a dependency is unavailable";
@@ -167,7 +168,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
     status = CRM_E_INTERNAL;
   }
   if (status == CRM_OK && call.failure != CRM_OK && !call.replied) status = call.failure;
-  if (status != CRM_OK && status > CRM_E_RATE_LIMITED) status = CRM_E_INTERNAL;
+  if (status != CRM_OK && status > CRM_E_NO_OPERATION) status = CRM_E_INTERNAL;
   if (status == CRM_OK && !op.read_only && !(op.flags & CRM_OP_NO_AUDIT) && !call.audited && !call.aborted) {
     try {
       audit_success(call);
@@ -312,7 +313,7 @@ void Invoker::write_audit(crm_call& call, const char* action, const char* resour
 }
 
 void Invoker::finish_transaction(crm_call& call, crm_status& status) {
-  call.rows.reset();
+  call.rows.clear();
   if (!call.connection) return;
   if (call.in_transaction) {
     try {
@@ -376,7 +377,7 @@ storage::PgResult Invoker::run_sql(crm_call& call, const char* sql, const char* 
 Outcome Invoker::invoke_nested(crm_call& parent, const std::string& operation, std::string_view input) {
   if (parent.depth + 1 >= kMaxDepth) return failed(CRM_E_INTERNAL, "operations call each other too deeply");
   const Operation* op = registry_.find_operation(operation);
-  if (!op) return failed(CRM_E_NOT_FOUND, "no operation " + operation);
+  if (!op) return failed(CRM_E_NO_OPERATION, "no operation " + operation);
   // An owned copy: the ABI promises handlers a NUL-terminated input, and the
   // caller's buffer carries no such promise.
   const std::string owned_input(input);

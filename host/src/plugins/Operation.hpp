@@ -13,7 +13,9 @@
 #include <Poco/SharedLibrary.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,13 @@ struct PluginInstance {
   std::vector<Subscription> subscriptions;
   std::vector<Schedule> schedules;
   std::vector<Migration> migrations;
+  // The event types it declares (crm_plugin_def.emits, ABI 1.4). A plugin
+  // that declares nothing (emits NULL, or older than 1.4) may emit any type
+  // quietly; one that declares is warned about each other type, once.
+  bool declares_emits = false;
+  std::set<std::string> emits;
+  std::mutex undeclared_mutex;
+  std::set<std::string> undeclared_warned;
 };
 
 } // namespace crm::plugins

@@ -67,10 +67,12 @@ std::string PluginLoader::read_definition(const crm_plugin_def* raw, PluginInsta
   if (CRM_ABI_MAJOR_OF(raw->abi_version) != CRM_ABI_MAJOR)
     return "built for ABI " + std::to_string(CRM_ABI_MAJOR_OF(raw->abi_version)) + "." +
            std::to_string(raw->abi_version & 0xffff) + ", this host speaks ABI " + std::to_string(CRM_ABI_MAJOR) + ".x";
-  if (raw->struct_size < sizeof(crm_plugin_def))
+  // The definition only grows at the end: an older plugin's is shorter, and
+  // what it does not have stays zero (p.def starts zeroed).
+  if (raw->struct_size < CRM_PLUGIN_DEF_SIZE_1_0)
     return "plugin definition struct too small (" + std::to_string(raw->struct_size) + " bytes, ABI 1.0 needs " +
-           std::to_string(sizeof(crm_plugin_def)) + ")";
-  std::memcpy(&p.def, raw, sizeof(crm_plugin_def));
+           std::to_string(CRM_PLUGIN_DEF_SIZE_1_0) + ")";
+  std::memcpy(&p.def, raw, std::min<size_t>(raw->struct_size, sizeof(crm_plugin_def)));
   const crm_plugin_def& d = p.def;
   // ABI 1.0's operation ended at `flags`; rate_class came with 1.1.
   constexpr size_t kOperationSize10 = offsetof(crm_operation_def, rate_class);
@@ -134,6 +136,14 @@ std::string PluginLoader::read_definition(const crm_plugin_def* raw, PluginInsta
     if (!s.every || !names.count(str(s.operation)))
       return "schedule names an operation the plugin does not declare: '" + str(s.operation) + "'";
     p.schedules.push_back({s.every, s.operation});
+  }
+  if (d.emits) {
+    p.declares_emits = true;
+    for (size_t i = 0; i < d.n_emits; ++i) {
+      if (!d.emits[i] || !valid_event_type(d.emits[i]))
+        return "emits[" + std::to_string(i) + "] '" + str(d.emits[i]) + "' is not an event type (<entity>.<verb>)";
+      p.emits.insert(d.emits[i]);
+    }
   }
   unsigned last = 0;
   for (size_t i = 0; i < d.n_migrations; ++i) {

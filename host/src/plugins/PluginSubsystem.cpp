@@ -15,30 +15,60 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sstream>
 #include <thread>
 
 namespace crm::plugins {
 
 namespace {
 
-// plugin.<name>.<key> = value -> {"key": "value", ...}; plugin.<name>.db.dsn is
-// the host's, not the plugin's.
-std::string plugin_config_json(const Poco::Util::AbstractConfiguration& config, const std::string& plugin) {
-  std::string prefix = "plugin." + plugin;
-  std::string out = "{";
+// Settings named before ABI 1.4, when the host handed the first admin to any
+// plugin's start-up operation: now they belong to one plugin's configuration.
+// A non-empty old key wins (deployments set it as CRM_ADMIN_EMAIL/PASSWORD).
+struct LegacyKey {
+  const char* old_key;
+  const char* plugin;
+  const char* key; // under plugin.<plugin>.
+};
+constexpr LegacyKey kLegacyKeys[] = {{"admin.email", "auth", "admin.email"},
+                                     {"admin.password", "auth", "admin.password"}};
+
+// The keys under `prefix`: a key with a value as a string, a key with
+// sub-keys as an object (a key with both keeps its value).
+Poco::JSON::Object::Ptr config_object(const Poco::Util::AbstractConfiguration& config, const std::string& prefix) {
+  Poco::JSON::Object::Ptr out = new Poco::JSON::Object;
   // has(prefix) is false for a prefix that holds only sub-keys: ask keys() directly.
   Poco::Util::AbstractConfiguration::Keys keys;
   config.keys(prefix, keys);
-  bool first = true;
   for (const auto& k : keys) {
-    if (k == "db" || !config.has(prefix + "." + k)) continue;
-    if (!first) out += ',';
-    first = false;
-    http::append_json_string(out, k);
-    out += ':';
-    http::append_json_string(out, config.getString(prefix + "." + k, ""));
+    const std::string key = prefix + "." + k;
+    if (config.hasProperty(key)) out->set(k, config.getString(key, ""));
+    else out->set(k, config_object(config, key));
   }
-  return out + "}";
+  return out;
+}
+
+// plugin.<name>.<key> = value -> {"key": "value", ...}, plugin.<name>.a.b ->
+// {"a": {"b": ...}}; plugin.<name>.db.* is the host's, not the plugin's.
+std::string plugin_config_json(const Poco::Util::AbstractConfiguration& config, const std::string& plugin) {
+  Poco::JSON::Object::Ptr object = config_object(config, "plugin." + plugin);
+  object->remove("db");
+  for (const auto& legacy : kLegacyKeys) {
+    const std::string value = config.getString(legacy.old_key, "");
+    if (legacy.plugin != plugin || value.empty()) continue;
+    const std::string key = legacy.key;
+    const size_t dot = key.find('.');
+    const std::string group = key.substr(0, dot);
+    Poco::JSON::Object::Ptr inner = object->getObject(group);
+    if (!inner) {
+      inner = new Poco::JSON::Object;
+      object->set(group, inner);
+    }
+    inner->set(key.substr(dot + 1), value);
+  }
+  std::ostringstream out;
+  object->stringify(out);
+  return out.str();
 }
 
 // 0 means "sized to this machine". Measured on 2 cores: connections beyond
@@ -67,11 +97,6 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   ps.access_ttl_seconds = security.access_ttl_seconds();
   invoker_.set_platform(ps);
 
-  std::string admin = "{\"admin\":{\"email\":";
-  http::append_json_string(admin, config.getString("admin.email", ""));
-  admin += ",\"password\":";
-  http::append_json_string(admin, config.getString("admin.password", ""));
-  start_input_ = admin + "}}";
   auto& storage = app.getSubsystem<storage::StorageSubsystem>();
   LoaderConfig lc;
   lc.conninfo = storage.conninfo();
@@ -112,9 +137,11 @@ void PluginSubsystem::on_admitted(const PluginInstance& plugin) {
   for (const auto& op : plugin.operations) {
     if (op->flags & CRM_OP_PRINCIPAL) use_principal_provider(*op);
     if (!(op->flags & CRM_OP_ON_START)) continue;
+    // Its own configuration only: what other plugins or the host are
+    // configured with is none of its business.
     Invocation inv;
     inv.op = op.get();
-    inv.input = start_input_;
+    inv.input = plugin.config_json;
     inv.principal = &security::Principal::system_caller();
     inv.request_id = "start";
     Outcome o = invoker_.invoke(inv);

@@ -52,7 +52,6 @@ private:
   std::unique_ptr<PluginWatcher> watcher_;
   std::unique_ptr<Scheduler> scheduler_;
   security::PrincipalCache* principals_ = nullptr;
-  std::string start_input_; // {"admin": {...}} for CRM_OP_ON_START operations
   // While the folder's first contents load (on the initializing thread):
   // what failed, reported by initialize() as StartupFailed.
   bool starting_ = false;

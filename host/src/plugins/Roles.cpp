@@ -15,7 +15,9 @@ std::optional<Roles> Roles::parse(std::string_view text, std::string* error) {
     while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
     if (word == "public") r.bits_ |= Public;
     else if (word == "*") r.bits_ |= AnyUser;
-    else if (word == "system") r.bits_ |= System;
+    // "system" is the one spelling; "SYSTEM" was the principal's before ABI
+    // 1.4 and an old plugin may still write it.
+    else if (word == "system" || word == "SYSTEM") r.bits_ |= System;
     else if (word == "ADMIN") r.bits_ |= Admin;
     else if (word == "MANAGER") r.bits_ |= Manager;
     else if (word == "SALES") r.bits_ |= Sales;

@@ -10,19 +10,20 @@ namespace crm::workflows {
 
 namespace {
 
-// The event types DESIGN.md names; plugins' subscriptions add theirs.
-const char* const kPlatformEventTypes[] = {
-    "user.created",     "user.login",         "user.updated",      "user.deleted",       "customer.created",
-    "customer.updated", "customer.deleted",   "customer.reassigned", "meeting.created",  "task.created",
-    "task.due_soon",    "task.completed",     "approval.requested", "approval.approved", "approval.rejected",
-    "approval.cancelled", "approval.assigned", "approval.level_approved", "notification.created", "workflow.finished"};
+// The event types the host itself emits: a child workflow's end, told to its parent.
+const char* const kHostEventTypes[] = {"workflow.finished"};
 
 } // namespace
 
+// What the loaded plugins declare they emit (crm_plugin_def.emits) and what
+// they subscribe to (a subscription names a type some plugin emits, even one
+// too old to declare it), plus the host's own.
 std::set<std::string> known_event_types(const plugins::PluginRegistry::Snapshot& platform) {
-  std::set<std::string> events(std::begin(kPlatformEventTypes), std::end(kPlatformEventTypes));
-  for (const auto& plugin : platform.plugins)
+  std::set<std::string> events(std::begin(kHostEventTypes), std::end(kHostEventTypes));
+  for (const auto& plugin : platform.plugins) {
+    events.insert(plugin->emits.begin(), plugin->emits.end());
     for (const auto& s : plugin->subscriptions) events.insert(s.event_type);
+  }
   return events;
 }
 

@@ -13,8 +13,8 @@
 
 namespace crm::workflows {
 
-// The event types a trigger may name: those DESIGN.md lists and those the
-// loaded plugins subscribe to.
+// The event types a trigger may name: those the loaded plugins declare they
+// emit or subscribe to, and the host's own (workflow.finished).
 std::set<std::string> known_event_types(const plugins::PluginRegistry::Snapshot& platform);
 
 // [{line, message}, ...]
