@@ -12,13 +12,13 @@ std::optional<std::string> text_at(const crm::Rows& rows, size_t column) {
 
 } // namespace
 
-std::optional<Approval> lock_approval(crm::Call& call, const ApprovalScope& scope, const std::string& id) {
+std::optional<Approval> lock_approval(crm::Call& call, const crm::OwnerScope& scope, const std::string& id) {
   auto rows = call.sql(R"sql(
     select a.requester_id, a.status, a.level, a.required_levels, a.current_approver_id
     from approvals a
     where a.id = $1::uuid and visible_to(a, $2::uuid[], $3::uuid)
     for update)sql",
-                       {id, scope.requesters(), scope.viewer()});
+                       {id, scope.owners_array(), scope.viewer()});
   if (rows.empty()) return std::nullopt;
   Approval a;
   a.id = id;

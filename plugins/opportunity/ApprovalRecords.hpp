@@ -3,9 +3,8 @@
 // or without its history, and an object with extra fields (event data).
 #pragma once
 
-#include "ApprovalScope.hpp"
-
 #include <crm/plugin.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -28,7 +27,7 @@ struct Approval {
 
 // The approval `id` locked for a change (FOR UPDATE), if it exists and the
 // caller may see it.
-std::optional<Approval> lock_approval(crm::Call& call, const ApprovalScope& scope, const std::string& id);
+std::optional<Approval> lock_approval(crm::Call& call, const crm::OwnerScope& scope, const std::string& id);
 
 // One line of an approval's history.
 struct HistoryEntry {
