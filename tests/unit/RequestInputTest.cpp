@@ -64,3 +64,27 @@ TEST_CASE("hand-built input escapes what it copies") {
   auto o = parse(r.json);
   CHECK(o->getValue<std::string>("q") == "a\"b\\c\n");
 }
+
+TEST_CASE("a NUL character in the body is a 422 naming the field") {
+  // Input crosses the C ABI as NUL-terminated text: a NUL would cut it short.
+  auto r = build_input(R"({"name":"ok","tags":["a","b\u0000c"]})", {}, {});
+  REQUIRE(r.problem);
+  CHECK(r.problem->status == 422);
+  REQUIRE(r.problem->errors.size() == 1);
+  CHECK(r.problem->errors[0].field == "tags[1]");
+
+  auto nested = build_input(R"({"address":{"city":"x\u0000y"}})", {}, {});
+  REQUIRE(nested.problem);
+  CHECK(nested.problem->errors[0].field == "address.city");
+
+  auto escaped = build_input(R"({"note":"a literal \\u0000 is fine"})", {}, {});
+  CHECK_FALSE(escaped.problem);
+}
+
+TEST_CASE("a NUL character in a query or path parameter is a 422 naming it") {
+  auto r = build_input("", parse_query("name=a%00b"), {});
+  REQUIRE(r.problem);
+  CHECK(r.problem->status == 422);
+  REQUIRE(r.problem->errors.size() == 1);
+  CHECK(r.problem->errors[0].field == "name");
+}

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace crm::http {
 
@@ -83,6 +84,12 @@ struct FrontDoor::Connection {
   size_t pending_in() const { return in.size() - in_pos; }
 };
 
+// A worker thread's mailbox: the connection handed to it while it waited.
+struct FrontDoor::Worker {
+  std::condition_variable wake;
+  Connection* next = nullptr; // guarded by queue_mutex_
+};
+
 FrontDoor::FrontDoor(FrontDoorConfig config, Handler handler, ErrorReply error_reply)
     : config_(std::move(config)), handler_(std::move(handler)), error_reply_(std::move(error_reply)) {}
 
@@ -123,7 +130,8 @@ void FrontDoor::start() {
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
 
   started_ = true;
-  for (int i = 0; i < config_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 0; i < config_.workers; ++i) worker_slots_.push_back(std::make_unique<Worker>());
+  for (auto& slot : worker_slots_) workers_.emplace_back([this, w = slot.get()] { worker_loop(*w); });
   io_thread_ = std::thread([this] { io_loop(); });
 }
 
@@ -137,10 +145,12 @@ void FrontDoor::stop() {
   {
     std::lock_guard lock(queue_mutex_);
     workers_stop_ = true;
+    for (auto& slot : worker_slots_) slot->wake.notify_one();
   }
-  queue_cv_.notify_all();
   for (auto& w : workers_) w.join();
   workers_.clear();
+  worker_slots_.clear();
+  idle_.clear();
   while (!connections_.empty()) destroy(connections_.back(), !connections_.back()->detached);
   for (Connection* c : doomed_) delete c; // no thread is left to post
   doomed_.clear();
@@ -429,7 +439,7 @@ void FrontDoor::advance(Connection& c) {
     using S = RequestReader::Status;
     if (c.reader.status() == S::Failed) {
       reject(c, c.reader.error_status(), c.reader.error_detail(),
-             c.reader.head_complete() ? &c.reader.head() : nullptr, true);
+             c.reader.head_parsed() ? &c.reader.head() : nullptr, true);
       return;
     }
     if (c.reader.status() == S::NeedMore) {
@@ -449,18 +459,25 @@ void FrontDoor::advance(Connection& c) {
 }
 
 bool FrontDoor::dispatch(Connection& c) {
+  Worker* handed = nullptr;
+  bool queued = false;
   {
     std::lock_guard lock(queue_mutex_);
-    if (queue_.size() < config_.max_queued && !workers_stop_) {
-      c.busy = true;
-      c.deadline = 0;
+    if (!workers_stop_ && !idle_.empty()) {
+      handed = idle_.back();
+      idle_.pop_back();
+      handed->next = &c;
+    } else if (queue_.size() < config_.max_queued && !workers_stop_) {
       queue_.push_back(&c);
+      queued = true;
+    }
+    if (handed || queued) {
+      c.busy = true; // before unlocking: the worker may start on c at once
+      c.deadline = 0;
     }
   }
-  if (c.busy) {
-    queue_cv_.notify_one();
-    return true;
-  }
+  if (handed) handed->wake.notify_one(); // workers outlive every dispatch
+  if (c.busy) return true;
   reject(c, 503, "the server is busy; retry after " + std::to_string(config_.retry_after_s) + " s", &c.reader.head(),
          false);
   return false;
@@ -602,19 +619,30 @@ void FrontDoor::post(Connection* c) {
 
 // --- workers ---------------------------------------------------------------
 
-void FrontDoor::worker_loop() {
+void FrontDoor::worker_loop(Worker& self) {
+  std::unique_lock lock(queue_mutex_);
   while (true) {
-    Connection* c;
-    {
-      std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return workers_stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;
+    Connection* c = nullptr;
+    if (self.next) {
+      c = std::exchange(self.next, nullptr);
+    } else if (!queue_.empty()) {
       c = queue_.front();
       queue_.pop_front();
+    } else if (workers_stop_) {
+      return; // the queue is drained
+    } else {
+      // Nothing queued, so no request waits while a worker is idle: dispatch
+      // hands to an idle worker before it queues.
+      idle_.push_back(&self);
+      self.wake.wait(lock, [&] { return self.next != nullptr || workers_stop_; });
+      if (!self.next) std::erase(idle_, &self);
+      continue;
     }
+    lock.unlock();
     busy_.fetch_add(1, std::memory_order_relaxed);
     serve(*c);
     busy_.fetch_sub(1, std::memory_order_relaxed);
+    lock.lock();
   }
 }
 

@@ -32,6 +32,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -101,9 +102,10 @@ public:
 private:
   struct Connection;
   class Exchange;
+  struct Worker;
 
   void io_loop();
-  void worker_loop();
+  void worker_loop(Worker& self);
   void accept_all();
   void close_listener();
   void on_event(Connection& c, uint32_t events);
@@ -150,8 +152,11 @@ private:
   std::mutex posted_mutex_;
   std::vector<Connection*> posted_;
 
+  // A complete request goes to the worker that went idle last (its stack and
+  // caches are warm, and the fewest threads stay in play), else to the queue.
   mutable std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
+  std::vector<std::unique_ptr<Worker>> worker_slots_;
+  std::vector<Worker*> idle_; // last in, first out
   std::deque<Connection*> queue_;
   bool workers_stop_ = false;
 

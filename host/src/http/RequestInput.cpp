@@ -4,6 +4,7 @@
 #include "http/JsonSyntax.hpp"
 #include "http/JsonText.hpp"
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
@@ -40,8 +41,51 @@ Params parse_query(std::string_view query) {
   return out;
 }
 
+namespace {
+
+// A NUL inside a value would be cut short where the input crosses the C ABI
+// as NUL-terminated text (and PostgreSQL refuses it in text): find the first
+// key or string holding one, as a field path.
+bool find_nul(const Poco::Dynamic::Var& value, std::string& path) {
+  if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
+    const auto& object = value.extract<Poco::JSON::Object::Ptr>();
+    const size_t base = path.size();
+    for (const auto& [key, member] : *object) {
+      if (!path.empty()) path.push_back('.');
+      path += key;
+      if (key.find('\0') != std::string::npos || find_nul(member, path)) return true;
+      path.resize(base);
+    }
+    return false;
+  }
+  if (value.type() == typeid(Poco::JSON::Array::Ptr)) {
+    const auto& array = value.extract<Poco::JSON::Array::Ptr>();
+    const size_t base = path.size();
+    for (size_t i = 0; i < array->size(); ++i) {
+      path += (base == 0 ? "body[" : "[") + std::to_string(i) + "]";
+      if (find_nul(array->get(i), path)) return true;
+      path.resize(base);
+    }
+    return false;
+  }
+  return value.isString() && value.extract<std::string>().find('\0') != std::string::npos;
+}
+
+std::optional<Problem> nul_problem(std::string field) {
+  return Problem{422, "", "text must not contain the NUL character", "",
+                 {{std::move(field), "must not contain the NUL character (\\u0000)"}}};
+}
+
+} // namespace
+
 InputResult build_input(std::string_view body, const Params& query, const Params& path) {
   InputResult r;
+  for (const Params* params : {&query, &path})
+    for (const auto& [k, v] : *params)
+      if (k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) {
+        r.problem = nul_problem(k.find('\0') == std::string::npos ? k : std::string("query"));
+        return r;
+      }
   bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
   if (blank) {
     // The common GET: write the object by hand, no parser involved.
@@ -73,6 +117,11 @@ InputResult build_input(std::string_view body, const Params& query, const Params
       return r;
     }
     object = v.extract<Poco::JSON::Object::Ptr>();
+    std::string where;
+    if (body.find("\\u0000") != std::string_view::npos && find_nul(v, where)) {
+      r.problem = nul_problem(std::move(where));
+      return r;
+    }
   } catch (const Poco::Exception& e) {
     JsonSyntaxError where;
     std::string detail = "malformed JSON: " + e.message();

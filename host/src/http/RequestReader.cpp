@@ -129,6 +129,7 @@ void RequestReader::reset() {
   expect_continue_ = false;
   error_status_ = 0;
   error_detail_.clear();
+  head_parsed_ = false;
 }
 
 void RequestReader::fail(int status, std::string detail) {
@@ -253,6 +254,7 @@ bool RequestReader::parse_head() {
       fail(400, "malformed request target");
       return false;
     }
+  head_parsed_ = true; // a well-formed target: refusals from here on can name it
   if (version == Poco::Net::HTTPMessage::HTTP_1_1 && !head_.has("Host")) {
     fail(400, "an HTTP/1.1 request needs a Host header");
     return false;

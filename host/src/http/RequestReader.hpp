@@ -36,6 +36,10 @@ public:
   Status status() const { return status_; }
   // The request line and headers are in (the body may still be coming).
   bool head_complete() const { return phase_ >= Phase::Body; }
+  // The request line and headers were parsed and the target is well formed,
+  // even if the request was refused afterwards (a 413 from Content-Length):
+  // head() can name the request in the refusal.
+  bool head_parsed() const { return head_parsed_; }
   // Head complete with `Expect: 100-continue` and a body still to come: the
   // client waits for "100 Continue" before sending it.
   bool expects_continue() const { return expect_continue_ && status_ == Status::NeedMore && phase_ >= Phase::Body; }
@@ -74,6 +78,7 @@ private:
   std::string raw_head_;   // request line and headers as received
   size_t line_start_ = 0;  // where the line being searched for its end begins
   bool request_line_done_ = false;
+  bool head_parsed_ = false;
   Poco::Net::HTTPRequest head_;
   std::string body_;
   size_t body_expected_ = 0; // Content-Length, or the current chunk's size
