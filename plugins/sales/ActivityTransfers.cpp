@@ -22,114 +22,43 @@
 //
 // Each is idempotent: a repeat finds nothing left to change and reports an
 // empty list (a saga retrying with its idempotency key gets the first reply).
-// Large owners are worked through in batches of at most kBatch rows per
-// statement, all in the call's one transaction; a batch that comes back empty
+// Large owners are worked through in batches of at most crm::kTransferBatch
+// rows per statement (crm/sdk/batched_transfers.hpp), all in the call's one transaction; a batch that comes back empty
 // ends the loop, so rows a concurrent change took out of a batch are not
 // mistaken for the end.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
-
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
+#include <crm/sdk/batched_transfers.hpp>
+#include <crm/sdk/id_lists.hpp>
+#include <crm/sdk/input_rules.hpp>
 
 #include <optional>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 namespace sales {
 
 namespace {
 
-constexpr size_t kBatch = 1000;
-
-// The ids of `key` (an array of UUIDs) in array literals of at most kBatch;
-// {nullopt} (one pass, no id filter) when the key is absent, {} when the list
-// is empty. An empty object counts as an empty list: a Lua workflow cannot
-// tell the two apart, and its compensation of a step that moved nothing
-// hands back {}.
-std::vector<std::optional<std::string>> id_batches(const crm::Input& in, const std::string& key) {
-  if (!in.has(key)) return {std::nullopt};
-  const auto value = in.object().get(key);
-  if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-    auto object = value.extract<Poco::JSON::Object::Ptr>();
-    if (object && object->size() == 0) return {};
-  }
-  auto array = in.object().getArray(key);
-  if (!array) throw crm::invalid(key, "must be an array of UUIDs");
-  std::vector<std::optional<std::string>> out;
-  std::vector<std::string> batch;
-  for (size_t i = 0; i < array->size(); ++i) {
-    auto v = array->get(static_cast<unsigned>(i));
-    if (!v.isString() || !is_uuid(v.toString())) throw crm::invalid(key, "must be an array of UUIDs");
-    batch.push_back(lower_ascii(v.toString()));
-    if (batch.size() == kBatch) out.emplace_back(uuid_array(batch)), batch.clear();
-  }
-  if (!batch.empty()) out.emplace_back(uuid_array(batch));
-  return out;
+std::string moved_reply(const crm::TransferRequest& t, const std::string& moved) {
+  return crm::JsonObject().raw("moved", moved).field("fromUserId", t.from).field("toUserId", t.to).str();
 }
-
-// Calls `run(batch)` (one statement changing at most kBatch rows and
-// returning their ids) until it changes nothing, for each id batch. Returns
-// the changed ids as a JSON array.
-template <class Statement>
-std::string run_in_batches(const std::vector<std::optional<std::string>>& batches, Statement run) {
-  std::string ids = "[";
-  for (const auto& batch : batches) {
-    for (;;) {
-      const crm::Rows rows = run(batch);
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (ids.size() > 1) ids.push_back(',');
-        crm::append_json_string(ids, *rows.at(i, 0));
-      }
-      if (rows.empty()) break;
-    }
-  }
-  return ids + "]";
-}
-
-constexpr std::int64_t kBatchRows = static_cast<std::int64_t>(kBatch);
-
-struct Transfer {
-  std::string from, to;
-  std::vector<std::optional<std::string>> batches;
-  static Transfer of(const crm::Input& in) {
-    Transfer t{required_uuid(in, "fromUserId"), required_uuid(in, "toUserId"), id_batches(in, "ids")};
-    if (t.from == t.to) throw crm::invalid("toUserId", "must differ from fromUserId");
-    return t;
-  }
-  std::string reply(const std::string& moved) const {
-    return crm::JsonObject()
-        .raw("moved", moved)
-        .field("fromUserId", std::string_view(from))
-        .field("toUserId", std::string_view(to))
-        .str();
-  }
-};
-
-} // namespace
-
-namespace {
 
 // One batch of a recorded transfer of `kind`: `move` is the statement that
 // picks and moves the rows ($1 from, $2 to, $3 limit), returning their ids;
 // `left` ($1 from) finds whether any are left to move. A short batch is no
 // proof of the end (a concurrent change may take rows out of it), and a full
 // last one needs no empty call after it.
-void transfer_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer, const char* kind,
-                        const std::string& move, const char* left) {
-  const std::int64_t limit = call.input().integer("limit").value_or(kBatchRows);
-  auto rows = call.sql("with moved as (" + move + ") insert into transfers (transfer, kind, id, from_user, to_user) "
-                       "select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing returning id",
-                       {t.from, t.to, limit, transfer, std::string(kind)});
-  const auto count = static_cast<std::int64_t>(rows.size()); // rows are gone after the next sql()
+void transfer_one_batch(crm::Call& call, const crm::TransferRequest& t, const char* kind, const char* move,
+                        const char* left) {
+  const auto ids = crm::column_texts(call.sql(move, {t.from, t.to, t.limit}));
+  crm::record_transfer(call, *t.transfer, kind, t.from, t.to, ids);
   const bool more = !call.sql(left, {t.from}).empty();
   call.reply(crm::JsonObject()
-                 .field("count", count)
+                 .field("count", static_cast<std::int64_t>(ids.size()))
                  .field("more", more)
-                 .field("fromUserId", std::string_view(t.from))
-                 .field("toUserId", std::string_view(t.to))
+                 .field("fromUserId", t.from)
+                 .field("toUserId", t.to)
                  .str());
 }
 
@@ -166,31 +95,25 @@ const char* const kTasksLeft = R"sql(
 void reassign_back(crm::Call& call) {
   const auto& in = call.input();
   const std::string transfer = in.required_text("transfer");
-  const std::int64_t limit = in.integer("limit").value_or(kBatchRows);
-  // Every recorded row is settled (taken off the record) whether or not it can
-  // go back: its new owner may have passed it on since.
-  auto rows = call.sql(R"sql(
-    with batch as (select kind, id from transfers where transfer = $1 order by kind, id limit $2::int),
-    settled as (delete from transfers t using batch b where t.transfer = $1 and t.kind = b.kind and t.id = b.id
-                returning t.kind, t.id, t.from_user, t.to_user),
-    meetings_back as (update meetings m set owner_id = s.from_user, updated_at = now() from settled s
-                      where s.kind = 'meeting' and m.id = s.id and m.owner_id = s.to_user returning m.id),
-    tasks_back as (update tasks t set assignee_id = s.from_user, updated_at = now() from settled s
-                   where s.kind = 'task' and t.id = s.id and t.assignee_id = s.to_user returning t.id)
-    select (select count(*) from settled), (select count(*) from meetings_back) + (select count(*) from tasks_back))sql",
-                       {transfer, limit});
-  const std::int64_t settled = std::stoll(std::string(*rows.at(0, 0)));
-  call.reply(crm::JsonObject()
-                 .raw("count", std::string(*rows.at(0, 1)))
-                 .field("more", settled == limit)
-                 .str());
+  const auto settled = crm::settle_transfer_batch(call, transfer, crm::TransferRequest::transfer_limit(in));
+  std::int64_t count = 0;
+  for (const auto& group : settled.groups) {
+    const bool meetings = group.kind == "meeting";
+    const auto back = call.sql(meetings ? "update meetings set owner_id = $1::uuid, updated_at = now() "
+                                          "where id = any ($3::uuid[]) and owner_id = $2::uuid returning id"
+                                        : "update tasks set assignee_id = $1::uuid, updated_at = now() "
+                                          "where id = any ($3::uuid[]) and assignee_id = $2::uuid returning id",
+                               {group.from, group.to, crm::uuid_array(group.ids)});
+    count += static_cast<std::int64_t>(back.size());
+  }
+  call.reply(crm::JsonObject().field("count", count).field("more", settled.more).str());
 }
 
 void count_owned(crm::Call& call) {
   auto rows = call.sql(R"sql(
     select (select count(*) from meetings where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null),
            (select count(*) from tasks where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null))sql",
-                       {required_uuid(call.input(), "userId")});
+                       {crm::required_uuid(call.input(), "userId")});
   call.reply(crm::JsonObject()
                  .raw("meetings", std::string(*rows.at(0, 0)))
                  .raw("tasks", std::string(*rows.at(0, 1)))
@@ -198,11 +121,11 @@ void count_owned(crm::Call& call) {
 }
 
 void reassign_meetings(crm::Call& call) {
-  const Transfer t = Transfer::of(call.input());
-  if (auto transfer = call.input().text("transfer"))
-    return transfer_one_batch(call, t, *transfer, "meeting", kMoveMeetings, kMeetingsLeft);
-  const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
-    return call.sql(R"sql(
+  const auto t = crm::TransferRequest::of(call.input());
+  if (t.transfer) return transfer_one_batch(call, t, "meeting", kMoveMeetings, kMeetingsLeft);
+  const std::string moved =
+      crm::run_in_batches(crm::id_batches(call.input(), "ids", true), [&](const std::optional<std::string>& ids) {
+        return call.sql(R"sql(
       with batch as (
         select id from meetings
         where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null
@@ -212,17 +135,17 @@ void reassign_meetings(crm::Call& call) {
       update meetings m set owner_id = $2::uuid, updated_at = now()
       from batch where m.id = batch.id
       returning m.id)sql",
-                    {t.from, t.to, ids, kBatchRows});
-  });
-  call.reply(t.reply(moved));
+                        {t.from, t.to, ids, crm::kTransferBatchRows});
+      });
+  call.reply(moved_reply(t, moved));
 }
 
 void reassign_tasks(crm::Call& call) {
-  const Transfer t = Transfer::of(call.input());
-  if (auto transfer = call.input().text("transfer"))
-    return transfer_one_batch(call, t, *transfer, "task", kMoveTasks, kTasksLeft);
-  const std::string moved = run_in_batches(t.batches, [&](const std::optional<std::string>& ids) {
-    return call.sql(R"sql(
+  const auto t = crm::TransferRequest::of(call.input());
+  if (t.transfer) return transfer_one_batch(call, t, "task", kMoveTasks, kTasksLeft);
+  const std::string moved =
+      crm::run_in_batches(crm::id_batches(call.input(), "ids", true), [&](const std::optional<std::string>& ids) {
+        return call.sql(R"sql(
       with batch as (
         select id from tasks
         where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null
@@ -232,15 +155,15 @@ void reassign_tasks(crm::Call& call) {
       update tasks t set assignee_id = $2::uuid, updated_at = now()
       from batch where t.id = batch.id
       returning t.id)sql",
-                    {t.from, t.to, ids, kBatchRows});
-  });
-  call.reply(t.reply(moved));
+                        {t.from, t.to, ids, crm::kTransferBatchRows});
+      });
+  call.reply(moved_reply(t, moved));
 }
 
 void delete_customer_activity(crm::Call& call) {
-  const std::string customer = required_uuid(call.input(), "customerId");
+  const std::string customer = crm::required_uuid(call.input(), "customerId");
   const std::vector<std::optional<std::string>> one_pass{std::nullopt};
-  const std::string meetings = run_in_batches(one_pass, [&](const std::optional<std::string>&) {
+  const std::string meetings = crm::run_in_batches(one_pass, [&](const std::optional<std::string>&) {
     return call.sql(R"sql(
       with batch as (
         select id from meetings
@@ -250,9 +173,9 @@ void delete_customer_activity(crm::Call& call) {
       update meetings m set deleted_at = now(), updated_at = now()
       from batch where m.id = batch.id
       returning m.id)sql",
-                    {customer, kBatchRows});
+                    {customer, crm::kTransferBatchRows});
   });
-  const std::string tasks = run_in_batches(one_pass, [&](const std::optional<std::string>&) {
+  const std::string tasks = crm::run_in_batches(one_pass, [&](const std::optional<std::string>&) {
     return call.sql(R"sql(
       with batch as (
         select id from tasks
@@ -262,7 +185,7 @@ void delete_customer_activity(crm::Call& call) {
       update tasks t set deleted_at = now(), updated_at = now()
       from batch where t.id = batch.id
       returning t.id)sql",
-                    {customer, kBatchRows});
+                    {customer, crm::kTransferBatchRows});
   });
   call.reply(crm::JsonObject()
                  .field("customerId", std::string_view(customer))
@@ -273,19 +196,21 @@ void delete_customer_activity(crm::Call& call) {
 
 void restore_customer_activity(crm::Call& call) {
   const auto& in = call.input();
-  const std::string customer = required_uuid(in, "customerId");
+  const std::string customer = crm::required_uuid(in, "customerId");
   // Only the ids given: a restore without them could bring back rows the
   // saga never hid (deleted by their owners).
   if (!in.has("meetings")) throw crm::invalid("meetings", "is required");
   if (!in.has("tasks")) throw crm::invalid("tasks", "is required");
-  const std::string meetings = run_in_batches(id_batches(in, "meetings"), [&](const std::optional<std::string>& ids) {
+  const std::string meetings = crm::run_in_batches(crm::id_batches(in, "meetings", false), [&](const std::optional<
+                                                                                               std::string>& ids) {
     return call.sql(R"sql(
       update meetings set deleted_at = null, updated_at = now()
       where customer_id = $1::uuid and deleted_at is not null and id = any ($2::uuid[])
       returning id)sql",
                     {customer, ids});
   });
-  const std::string tasks = run_in_batches(id_batches(in, "tasks"), [&](const std::optional<std::string>& ids) {
+  const std::string tasks = crm::run_in_batches(crm::id_batches(in, "tasks", false), [&](const std::optional<
+                                                                                         std::string>& ids) {
     return call.sql(R"sql(
       update tasks set deleted_at = null, updated_at = now()
       where customer_id = $1::uuid and deleted_at is not null and id = any ($2::uuid[])
