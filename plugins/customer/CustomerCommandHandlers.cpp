@@ -14,6 +14,7 @@
 
 #include <crm/sdk/id_lists.hpp>
 #include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/json_members.hpp>
 #include <crm/sdk/owner_scope.hpp>
 
 #include <optional>
@@ -48,17 +49,6 @@ std::optional<CustomerFields> lock_visible(crm::Call& call, const crm::OwnerScop
   if (rows.empty() || !scope.may_see(*rows.at(0, "owner_id"))) return std::nullopt;
   return CustomerFields{*text_of(rows, "name"),   text_of(rows, "email"),   text_of(rows, "phone"),
                         text_of(rows, "company"), *text_of(rows, "status"), *text_of(rows, "owner_id")};
-}
-
-// `object` (a JSON object's text) with one more member.
-std::string with_member(std::string_view object, std::string_view key, std::string_view json) {
-  std::string out(object.substr(0, object.rfind('}')));
-  out.push_back(',');
-  crm::append_json_string(out, key);
-  out.push_back(':');
-  out += json;
-  out.push_back('}');
-  return out;
 }
 
 } // namespace
@@ -137,7 +127,8 @@ void update_customer(crm::Call& call) {
     returning customer_json(c))sql",
                        {id, next.name, next.email, next.phone, next.company, next.status, next.owner_id});
   const std::string customer(*rows.at(0, 0));
-  call.emit("customer.updated", id, with_member(customer, "changed", crm::json_string_array(changed)));
+  call.emit("customer.updated", id,
+            crm::with_members(customer, crm::JsonObject().raw("changed", crm::json_string_array(changed))));
   call.cache_del(customer_cache_key(id));
   call.reply(customer);
 }

@@ -47,7 +47,7 @@ void decide(crm::Call& call, const crm::OwnerScope& scope, const Approval& appro
   record_history(call, approval.id,
                  HistoryEntry{action, approval.level, decided_by, comment, approval.current_approver_id, std::nullopt});
   call.emit(event, approval.id,
-            with_fields(json, crm::JsonObject().field("decidedBy", decided_by).field("comment", comment)));
+            crm::with_members(json, crm::JsonObject().field("decidedBy", decided_by).field("comment", comment)));
   call.reply(approval_with_history(call, approval.id));
 }
 

@@ -58,7 +58,7 @@ void get_approval(crm::Call& call) {
     where a.id = $1::uuid and visible_to(a, $2::uuid[], $3::uuid))sql",
                        {id, scope.owners_array(), scope.viewer()});
   if (rows.empty()) throw crm::not_found("approval");
-  call.reply(with_fields(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1))));
+  call.reply(crm::with_members(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1))));
 }
 
 void approval_stats(crm::Call& call) {

@@ -57,8 +57,9 @@ std::string moved_reply(const crm::TransferRequest& t, const std::string& reques
 
 void announce_new_approver(crm::Call& call, const std::string& id, const std::string& approval,
                            const std::string& previous) {
-  call.emit("approval.assigned", id,
-            with_fields(approval, crm::JsonObject().field("escalated", false).field("previousApproverId", previous)));
+  call.emit(
+      "approval.assigned", id,
+      crm::with_members(approval, crm::JsonObject().field("escalated", false).field("previousApproverId", previous)));
 }
 
 // Moves requests of `holder` to `next` (PENDING ones only when `pending_only`).

@@ -34,7 +34,7 @@ namespace {
 constexpr std::int64_t kMaxLevels = 20;
 
 void reply_unchanged(crm::Call& call, const std::string& id) {
-  call.reply(with_fields(approval_json(call, id), crm::JsonObject().field("changed", false)));
+  call.reply(crm::with_members(approval_json(call, id), crm::JsonObject().field("changed", false)));
 }
 
 } // namespace
@@ -77,9 +77,10 @@ void assign_approver(crm::Call& call) {
   record_history(
       call, id,
       HistoryEntry{escalated ? "ESCALATED" : "ASSIGNED", level, std::nullopt, std::nullopt, approver, previous});
-  call.emit("approval.assigned", id,
-            with_fields(json, crm::JsonObject().field("escalated", escalated).field("previousApproverId", previous)));
-  call.reply(with_fields(json, crm::JsonObject().field("changed", true)));
+  call.emit(
+      "approval.assigned", id,
+      crm::with_members(json, crm::JsonObject().field("escalated", escalated).field("previousApproverId", previous)));
+  call.reply(crm::with_members(json, crm::JsonObject().field("changed", true)));
 }
 
 void get_for_workflow(crm::Call& call) {

@@ -84,7 +84,7 @@ void restore_for_customer(crm::Call& call) {
       },
       [&](const crm::Rows& rows, size_t i) {
         call.emit("approval.requested", *rows.at(i, 0),
-                  with_fields(*rows.at(i, 1), crm::JsonObject().field("restored", true)));
+                  crm::with_members(*rows.at(i, 1), crm::JsonObject().field("restored", true)));
       });
   call.reply(crm::JsonObject().field("customerId", std::string_view(customer)).raw("cancelled", restored).str());
 }
