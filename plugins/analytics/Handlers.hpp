@@ -36,9 +36,13 @@ void project_customer_updated(crm::Call& call);
 void project_customer_deleted(crm::Call& call);
 void project_customer_reassigned(crm::Call& call);
 void project_meeting_created(crm::Call& call);
+void project_meeting_changed(crm::Call& call); // meeting.updated, meeting.deleted
+void project_meeting_reassigned(crm::Call& call);
 void project_task_created(crm::Call& call);
+void project_task_changed(crm::Call& call); // task.updated, task.deleted
 void project_task_completed(crm::Call& call);
 void project_task_due_soon(crm::Call& call);
+void project_task_reassigned(crm::Call& call);
 void project_approval(crm::Call& call); // every approval.* event
 
 // ReadModelMaintenance.cpp: the rebuild's reset, the deletion saga's drop

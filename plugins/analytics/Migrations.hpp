@@ -16,10 +16,12 @@
 //
 // Days are UTC dates. Version 1 is this file: notifications and the
 // read-models; 2 the rollups and their triggers (RollupSchema.hpp); 3 the
-// reports' queries (ReportFunctions.hpp). The host applies each version once,
-// in order, inside the schema `analytics`.
+// reports' queries (ReportFunctions.hpp); 4 versions and tombstones for
+// meetings and tasks (ActivityVersionsSchema.hpp). The host applies each
+// version once, in order, inside the schema `analytics`.
 #pragma once
 
+#include "ActivityVersionsSchema.hpp"
 #include "ReportFunctions.hpp"
 #include "RollupSchema.hpp"
 
@@ -164,9 +166,10 @@ create table dropped_customers (
 )sql"},
     {2, kRollupSchema},
     {3, kReportFunctions},
+    {4, kActivityVersionsSchema},
     // cursor_time() for the notification list's cursors (crm/keyset_page.hpp);
     // version 1 had its own copy, which this replaces in place.
-    {4, crm::sql::kCursorTime},
+    {5, crm::sql::kCursorTime},
 };
 
 } // namespace analytics

@@ -20,6 +20,12 @@
 //   sales.count_owned {userId}  -> {meetings (future), tasks (OPEN)}, for a
 //       dry run.
 //
+// Every statement that moves meetings or tasks announces them, one
+// meeting.reassigned / task.reassigned per statement (ReassignedEvents.hpp),
+// so the read-models count them for their new owner. The customer-deletion
+// steps emit nothing: analytics.drop_customer, the saga's own step, takes the
+// same records out of the read-models.
+//
 // Each is idempotent: a repeat finds nothing left to change and reports an
 // empty list (a saga retrying with its idempotency key gets the first reply).
 // Large owners are worked through in batches of at most crm::kTransferBatch
@@ -28,9 +34,13 @@
 // mistaken for the end.
 #include "Handlers.hpp"
 
+#include "ReassignedEvents.hpp"
+
 #include <crm/sdk/batched_transfers.hpp>
-#include <crm/sdk/id_lists.hpp>
 #include <crm/sdk/input_rules.hpp>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 
 #include <optional>
 #include <string>
@@ -40,25 +50,67 @@ namespace sales {
 
 namespace {
 
-std::string moved_reply(const crm::TransferRequest& t, const std::string& moved) {
-  return crm::JsonObject().raw("moved", moved).field("fromUserId", t.from).field("toUserId", t.to).str();
+struct Transfer {
+  std::string from, to;
+  std::vector<std::optional<std::string>> batches;
+  static Transfer of(const crm::Input& in) {
+    Transfer t{crm::required_uuid(in, "fromUserId"), crm::required_uuid(in, "toUserId"),
+               crm::id_batches(in, "ids", true)};
+    if (t.from == t.to) throw crm::invalid("toUserId", "must differ from fromUserId");
+    return t;
+  }
+  std::string reply(const std::string& moved) const {
+    return crm::JsonObject()
+        .raw("moved", moved)
+        .field("fromUserId", std::string_view(from))
+        .field("toUserId", std::string_view(to))
+        .str();
+  }
+};
+
+// run_in_batches for a move: `run` returns the moved rows' ids and versions,
+// and each statement's rows are announced.
+template <class Statement>
+std::string move_in_batches(crm::Call& call, const Transfer& t, const char* kind, Statement run) {
+  std::string ids = "[";
+  for (const auto& batch : t.batches) {
+    for (;;) {
+      const MovedBatch moved = moved_batch(run(batch));
+      if (moved.count == 0) break;
+      if (ids.size() > 1) ids.push_back(',');
+      ids.append(moved.ids, 1, moved.ids.size() - 2);
+      announce_reassigned(call, kind, t.from, t.to, moved, std::nullopt);
+    }
+  }
+  return ids + "]";
 }
+
+} // namespace
+
+namespace {
 
 // One batch of a recorded transfer of `kind`: `move` is the statement that
 // picks and moves the rows ($1 from, $2 to, $3 limit), returning their ids;
 // `left` ($1 from) finds whether any are left to move. A short batch is no
 // proof of the end (a concurrent change may take rows out of it), and a full
 // last one needs no empty call after it.
-void transfer_one_batch(crm::Call& call, const crm::TransferRequest& t, const char* kind, const char* move,
-                        const char* left) {
-  const auto ids = crm::column_texts(call.sql(move, {t.from, t.to, t.limit}));
-  crm::record_transfer(call, *t.transfer, kind, t.from, t.to, ids);
+void transfer_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer, const char* kind,
+                        const std::string& move, const char* left) {
+  const std::int64_t limit = crm::TransferRequest::transfer_limit(call.input());
+  auto rows = call.sql("with moved as (" + move + "), recorded as (insert into transfers (transfer, kind, id, "
+                       "from_user, to_user) select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing "
+                       "returning id) select id, version, (select count(*) from recorded) from moved",
+                       {t.from, t.to, limit, transfer, std::string(kind)});
+  // Rows are gone after the next sql().
+  const std::int64_t count = rows.empty() ? 0 : std::stoll(std::string(*rows.at(0, 2)));
+  const MovedBatch batch = moved_batch(rows);
+  announce_reassigned(call, kind, t.from, t.to, batch, transfer);
   const bool more = !call.sql(left, {t.from}).empty();
   call.reply(crm::JsonObject()
-                 .field("count", static_cast<std::int64_t>(ids.size()))
+                 .field("count", count)
                  .field("more", more)
-                 .field("fromUserId", t.from)
-                 .field("toUserId", t.to)
+                 .field("fromUserId", std::string_view(t.from))
+                 .field("toUserId", std::string_view(t.to))
                  .str());
 }
 
@@ -74,7 +126,7 @@ const char* const kMoveMeetings = R"sql(
     select id from meetings
     where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null
     order by scheduled_at, id limit $3::int for update))
-  returning m.id)sql";
+  returning m.id, m.version)sql";
 
 const char* const kMeetingsLeft = R"sql(
   select 1 from meetings where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null limit 1)sql";
@@ -85,7 +137,7 @@ const char* const kMoveTasks = R"sql(
     select id from tasks
     where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null
     order by due_at, id limit $3::int for update))
-  returning t.id)sql";
+  returning t.id, t.version)sql";
 
 const char* const kTasksLeft = R"sql(
   select 1 from tasks where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null limit 1)sql";
@@ -95,18 +147,36 @@ const char* const kTasksLeft = R"sql(
 void reassign_back(crm::Call& call) {
   const auto& in = call.input();
   const std::string transfer = in.required_text("transfer");
-  const auto settled = crm::settle_transfer_batch(call, transfer, crm::TransferRequest::transfer_limit(in));
-  std::int64_t count = 0;
-  for (const auto& group : settled.groups) {
-    const bool meetings = group.kind == "meeting";
-    const auto back = call.sql(meetings ? "update meetings set owner_id = $1::uuid, updated_at = now() "
-                                          "where id = any ($3::uuid[]) and owner_id = $2::uuid returning id"
-                                        : "update tasks set assignee_id = $1::uuid, updated_at = now() "
-                                          "where id = any ($3::uuid[]) and assignee_id = $2::uuid returning id",
-                               {group.from, group.to, crm::uuid_array(group.ids)});
-    count += static_cast<std::int64_t>(back.size());
-  }
-  call.reply(crm::JsonObject().field("count", count).field("more", settled.more).str());
+  const std::int64_t limit = crm::TransferRequest::transfer_limit(in);
+  // Every recorded row is settled (taken off the record) whether or not it can
+  // go back: its new owner may have passed it on since. What went back is
+  // announced per kind and pair of users (the third column).
+  auto rows = call.sql(R"sql(
+    with batch as (select kind, id from transfers where transfer = $1 order by kind, id limit $2::int),
+    settled as (delete from transfers t using batch b where t.transfer = $1 and t.kind = b.kind and t.id = b.id
+                returning t.kind, t.id, t.from_user, t.to_user),
+    meetings_back as (update meetings m set owner_id = s.from_user, updated_at = now() from settled s
+                      where s.kind = 'meeting' and m.id = s.id and m.owner_id = s.to_user
+                      returning m.id, m.version, s.from_user, s.to_user),
+    tasks_back as (update tasks t set assignee_id = s.from_user, updated_at = now() from settled s
+                   where s.kind = 'task' and t.id = s.id and t.assignee_id = s.to_user
+                   returning t.id, t.version, s.from_user, s.to_user),
+    back as (select 'meeting' as kind, b.* from meetings_back b union all select 'task', b.* from tasks_back b)
+    select (select count(*) from settled), (select count(*) from back),
+           (select coalesce(json_agg(json_build_object('kind', g.kind, 'data', json_build_object(
+                      'fromUserId', g.to_user, 'toUserId', g.from_user, 'ids', g.ids, 'versions', g.versions,
+                      'transfer', $1::text))), '[]')
+            from (select kind, from_user, to_user, json_agg(id order by id) as ids,
+                         json_agg(version order by id) as versions
+                  from back group by kind, from_user, to_user) g))sql",
+                       {transfer, limit});
+  const std::int64_t settled = std::stoll(std::string(*rows.at(0, 0)));
+  const std::string moved_back(*rows.at(0, 1));
+  announce_reassigned_groups(call, std::string(*rows.at(0, 2)));
+  call.reply(crm::JsonObject()
+                 .raw("count", moved_back)
+                 .field("more", settled == limit)
+                 .str());
 }
 
 void count_owned(crm::Call& call) {
@@ -121,11 +191,11 @@ void count_owned(crm::Call& call) {
 }
 
 void reassign_meetings(crm::Call& call) {
-  const auto t = crm::TransferRequest::of(call.input());
-  if (t.transfer) return transfer_one_batch(call, t, "meeting", kMoveMeetings, kMeetingsLeft);
-  const std::string moved =
-      crm::run_in_batches(crm::id_batches(call.input(), "ids", true), [&](const std::optional<std::string>& ids) {
-        return call.sql(R"sql(
+  const Transfer t = Transfer::of(call.input());
+  if (auto transfer = call.input().text("transfer"))
+    return transfer_one_batch(call, t, *transfer, "meeting", kMoveMeetings, kMeetingsLeft);
+  const std::string moved = move_in_batches(call, t, "meeting", [&](const std::optional<std::string>& ids) {
+    return call.sql(R"sql(
       with batch as (
         select id from meetings
         where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null
@@ -134,18 +204,18 @@ void reassign_meetings(crm::Call& call) {
         for update)
       update meetings m set owner_id = $2::uuid, updated_at = now()
       from batch where m.id = batch.id
-      returning m.id)sql",
-                        {t.from, t.to, ids, crm::kTransferBatchRows});
-      });
-  call.reply(moved_reply(t, moved));
+      returning m.id, m.version)sql",
+                    {t.from, t.to, ids, crm::kTransferBatchRows});
+  });
+  call.reply(t.reply(moved));
 }
 
 void reassign_tasks(crm::Call& call) {
-  const auto t = crm::TransferRequest::of(call.input());
-  if (t.transfer) return transfer_one_batch(call, t, "task", kMoveTasks, kTasksLeft);
-  const std::string moved =
-      crm::run_in_batches(crm::id_batches(call.input(), "ids", true), [&](const std::optional<std::string>& ids) {
-        return call.sql(R"sql(
+  const Transfer t = Transfer::of(call.input());
+  if (auto transfer = call.input().text("transfer"))
+    return transfer_one_batch(call, t, *transfer, "task", kMoveTasks, kTasksLeft);
+  const std::string moved = move_in_batches(call, t, "task", [&](const std::optional<std::string>& ids) {
+    return call.sql(R"sql(
       with batch as (
         select id from tasks
         where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null
@@ -154,10 +224,10 @@ void reassign_tasks(crm::Call& call) {
         for update)
       update tasks t set assignee_id = $2::uuid, updated_at = now()
       from batch where t.id = batch.id
-      returning t.id)sql",
-                        {t.from, t.to, ids, crm::kTransferBatchRows});
-      });
-  call.reply(moved_reply(t, moved));
+      returning t.id, t.version)sql",
+                    {t.from, t.to, ids, crm::kTransferBatchRows});
+  });
+  call.reply(t.reply(moved));
 }
 
 void delete_customer_activity(crm::Call& call) {
@@ -201,16 +271,14 @@ void restore_customer_activity(crm::Call& call) {
   // saga never hid (deleted by their owners).
   if (!in.has("meetings")) throw crm::invalid("meetings", "is required");
   if (!in.has("tasks")) throw crm::invalid("tasks", "is required");
-  const std::string meetings = crm::run_in_batches(crm::id_batches(in, "meetings", false), [&](const std::optional<
-                                                                                               std::string>& ids) {
+  const std::string meetings = crm::run_in_batches(crm::id_batches(in, "meetings", false), [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       update meetings set deleted_at = null, updated_at = now()
       where customer_id = $1::uuid and deleted_at is not null and id = any ($2::uuid[])
       returning id)sql",
                     {customer, ids});
   });
-  const std::string tasks = crm::run_in_batches(crm::id_batches(in, "tasks", false), [&](const std::optional<
-                                                                                         std::string>& ids) {
+  const std::string tasks = crm::run_in_batches(crm::id_batches(in, "tasks", false), [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       update tasks set deleted_at = null, updated_at = now()
       where customer_id = $1::uuid and deleted_at is not null and id = any ($2::uuid[])

@@ -45,7 +45,7 @@ void scan_due_tasks(crm::Call& call) {
           for update skip locked)
       returning t.id, json_build_object(
         'id', t.id, 'assigneeId', t.assignee_id, 'title', t.title,
-        'dueAt', api_time(t.due_at), 'customerId', t.customer_id))sql",
+        'dueAt', api_time(t.due_at), 'customerId', t.customer_id, 'version', t.version))sql",
                          {window_seconds, static_cast<std::int64_t>(kBatch)});
     // Copied out: each emit is a statement of its own.
     std::vector<std::pair<std::string, std::string>> claimed;

@@ -2,6 +2,12 @@
 // one customer, which must exist and be visible to whoever creates (or moves)
 // the meeting: the customer plugin decides that through customer.get. Record
 // rules are crm::OwnerScope's; an invisible meeting is a 404.
+//
+// Every change is announced, for the read-models that count meetings:
+// meeting.created with the API object (a new row is version 1), and
+// meeting.updated, meeting.deleted with the row as meeting_event_json()
+// gives it (the API object, its version, deleted).
+// Reassignments announce meeting.reassigned (ActivityTransfers.cpp).
 #include "Handlers.hpp"
 
 #include <crm/sdk/input_rules.hpp>
@@ -151,9 +157,12 @@ void patch_meeting(crm::Call& call) {
       owner_id = coalesce($10::uuid, m.owner_id),
       updated_at = now()
     where m.id = $1::uuid
-    returning meeting_json(m))sql",
+    returning meeting_json(m), meeting_event_json(m))sql",
                {id, customer, title, scheduled_at, duration, location_given, location, notes_given, notes, new_owner});
-  call.reply(*rows.at(0, 0));
+  // Copied out: the emit is a statement of its own.
+  const std::string changed(*rows.at(0, 0));
+  call.emit("meeting.updated", id, std::string(*rows.at(0, 1)));
+  call.reply(changed);
 }
 
 // DELETE -> 204. The row stays, hidden (deleted_at), like every deletion here.
@@ -161,11 +170,12 @@ void delete_meeting(crm::Call& call) {
   const auto scope = crm::OwnerScope::of(call);
   const std::string id = crm::required_uuid(call.input(), "id");
   auto rows = call.sql(R"sql(
-    update meetings set deleted_at = now(), updated_at = now()
+    update meetings m set deleted_at = now(), updated_at = now()
     where id = $1::uuid and deleted_at is null and ($2::uuid[] is null or owner_id = any ($2::uuid[]))
-    returning id)sql",
+    returning meeting_event_json(m))sql",
                        {id, scope.owners_array()});
   if (rows.empty()) throw crm::not_found("meeting");
+  call.emit("meeting.deleted", id, std::string(*rows.at(0, 0)));
 }
 
 } // namespace sales

@@ -97,9 +97,34 @@ $$;
     // What each batched reassignment moved (kind `meeting` or `task`), for
     // its compensation: the SDK's table (crm/sdk/schema_sql.hpp).
     {2, crm::sql::kTransfersTable},
+    // A version per row, one more at every change (whatever statement makes
+    // it), carried by every event about the row but *.created (version 1):
+    // a consumer that sees a row's events in any order keeps the state of
+    // the highest version. meeting_event_json() and task_event_json() are
+    // the API object plus `version` and `deleted`.
+    {3, R"sql(
+alter table meetings add column version bigint not null default 1;
+alter table tasks add column version bigint not null default 1;
+
+create function next_version() returns trigger language plpgsql as $$
+begin
+  new.version := old.version + 1;
+  return new;
+end $$;
+create trigger meetings_next_version before update on meetings for each row execute function next_version();
+create trigger tasks_next_version before update on tasks for each row execute function next_version();
+
+create function meeting_event_json(m meetings) returns json language sql stable as $$
+  select (meeting_json(m)::jsonb || jsonb_build_object('version', m.version, 'deleted', m.deleted_at is not null))::json
+$$;
+
+create function task_event_json(t tasks) returns json language sql stable as $$
+  select (task_json(t)::jsonb || jsonb_build_object('version', t.version, 'deleted', t.deleted_at is not null))::json
+$$;
+)sql"},
     // cursor_time() for the lists' cursors (crm/keyset_page.hpp); version 1
     // had its own copy, which this replaces in place.
-    {3, crm::sql::kCursorTime},
+    {4, crm::sql::kCursorTime},
 };
 
 } // namespace sales

@@ -2,6 +2,12 @@
 // customer (which must then exist and be visible to whoever sets it, checked
 // through customer.get), and goes OPEN -> DONE once, through complete.
 // Record rules are crm::OwnerScope's; an invisible task is a 404.
+//
+// Every change is announced, for the read-models that count tasks:
+// task.created with the API object (a new row is version 1), and
+// task.updated, task.completed, task.deleted with the row as
+// task_event_json() gives it (the API object, its version, deleted).
+// Reassignments announce task.reassigned (ActivityTransfers.cpp).
 #include "Handlers.hpp"
 
 #include <crm/sdk/input_rules.hpp>
@@ -156,9 +162,12 @@ void patch_task(crm::Call& call) {
       assignee_id = coalesce($9::uuid, t.assignee_id),
       updated_at = now()
     where t.id = $1::uuid
-    returning task_json(t))sql",
+    returning task_json(t), task_event_json(t))sql",
                {id, title, description_given, description, due_at, priority, customer_given, customer, new_assignee});
-  call.reply(*rows.at(0, 0));
+  // Copied out: the emit is a statement of its own.
+  const std::string changed(*rows.at(0, 0));
+  call.emit("task.updated", id, std::string(*rows.at(0, 1)));
+  call.reply(changed);
 }
 
 // DELETE -> 204. The row stays, hidden (deleted_at), like every deletion here.
@@ -166,11 +175,12 @@ void delete_task(crm::Call& call) {
   const auto scope = crm::OwnerScope::of(call);
   const std::string id = crm::required_uuid(call.input(), "id");
   auto rows = call.sql(R"sql(
-    update tasks set deleted_at = now(), updated_at = now()
+    update tasks t set deleted_at = now(), updated_at = now()
     where id = $1::uuid and deleted_at is null and ($2::uuid[] is null or assignee_id = any ($2::uuid[]))
-    returning id)sql",
+    returning task_event_json(t))sql",
                        {id, scope.owners_array()});
   if (rows.empty()) throw crm::not_found("task");
+  call.emit("task.deleted", id, std::string(*rows.at(0, 0)));
 }
 
 // POST /api/tasks/{id}/complete -> the task, DONE, and task.completed; 409 if
@@ -183,14 +193,14 @@ void complete_task(crm::Call& call) {
     update tasks t set status = 'DONE', completed_at = now(), updated_at = now()
     where t.id = $1::uuid and t.deleted_at is null and t.status = 'OPEN'
       and ($2::uuid[] is null or t.assignee_id = any ($2::uuid[]))
-    returning task_json(t))sql",
+    returning task_json(t), task_event_json(t))sql",
                        {id, scope.owners_array()});
   if (rows.empty()) {
     if (!lock_visible(call, scope, id)) throw crm::not_found("task");
     throw crm::conflict("the task is already DONE");
   }
   const std::string task(*rows.at(0, 0));
-  call.emit("task.completed", id, task);
+  call.emit("task.completed", id, std::string(*rows.at(0, 1)));
   call.reply(task);
 }
 

@@ -7,9 +7,12 @@
 #   bench_start_host [VAR=V ...]  crm-host with $work/plugins and $work/workflows,
 #                                 extra CRM_* settings as arguments; sets $base
 #   summarize NAME FILE           one line from wrk --latency output
+#
+# BENCH_HOST_BIN names another crm-host binary to measure (e.g. one built from
+# an older commit, to compare two builds with the same script and settings).
 
 repo=$(pwd)
-host_bin="$repo/build/bin/crm-host"
+host_bin="${BENCH_HOST_BIN:-$repo/build/bin/crm-host}"
 host_pid=''
 work=''
 

@@ -5,6 +5,7 @@
 #include "cache/CacheSubsystem.hpp"
 #include "events/EventsSubsystem.hpp"
 #include "http/HttpSubsystem.hpp"
+#include "metrics/MetricsSubsystem.hpp"
 #include "log/Log.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
@@ -24,6 +25,7 @@ namespace crm::app {
 
 HostApplication::HostApplication() {
   // Order matters: each subsystem may use the ones before it.
+  addSubsystem(new metrics::MetricsSubsystem); // first up, last down: the others register in it
   addSubsystem(new storage::StorageSubsystem);
   addSubsystem(new cache::CacheSubsystem);
   addSubsystem(new security::SecuritySubsystem);

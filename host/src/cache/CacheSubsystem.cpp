@@ -2,6 +2,7 @@
 #include "cache/CacheSubsystem.hpp"
 
 #include "log/Log.hpp"
+#include "metrics/MetricsSubsystem.hpp"
 
 #include <Poco/Util/Application.h>
 
@@ -42,6 +43,20 @@ void CacheSubsystem::initialize(Poco::Util::Application& app) {
   if (!redis_->ping())
     log::warn("cache", "redis does not answer at start; the host runs without it until it does",
               {{"redis", rc.host + ":" + std::to_string(rc.port)}});
+  register_metrics(app.getSubsystem<metrics::MetricsSubsystem>().registry());
+}
+
+void CacheSubsystem::register_metrics(metrics::Registry& metrics) {
+  metrics.add_gauge_callback("crm_cache_requests", "Cache reads by plugin and result (hit, miss, unavailable).",
+                              [&cache = *plugin_cache_] {
+                                std::vector<std::pair<metrics::Labels, double>> out;
+                                for (const auto& [plugin, s] : cache.stats()) {
+                                  out.push_back({{{"plugin", plugin}, {"result", "hit"}}, double(s.hits)});
+                                  out.push_back({{{"plugin", plugin}, {"result", "miss"}}, double(s.misses)});
+                                  out.push_back({{{"plugin", plugin}, {"result", "unavailable"}}, double(s.unavailable)});
+                                }
+                                return out;
+                              });
 }
 
 void CacheSubsystem::uninitialize() {

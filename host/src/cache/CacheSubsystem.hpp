@@ -6,6 +6,7 @@
 #include "cache/PluginCache.hpp"
 #include "cache/RedisPool.hpp"
 #include "cache/SharedCounters.hpp"
+#include "metrics/Metrics.hpp"
 
 #include <Poco/Util/Subsystem.h>
 
@@ -25,6 +26,8 @@ protected:
   void uninitialize() override;
 
 private:
+  void register_metrics(metrics::Registry& metrics);
+
   std::unique_ptr<RedisPool> redis_;
   std::unique_ptr<SharedCounters> counters_;
   std::unique_ptr<PluginCache> plugin_cache_;

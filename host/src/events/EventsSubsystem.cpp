@@ -2,6 +2,7 @@
 #include "events/EventsSubsystem.hpp"
 
 #include "log/Log.hpp"
+#include "metrics/MetricsSubsystem.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "plugins/SchemaProvisioner.hpp"
 #include "storage/StorageSubsystem.hpp"
@@ -54,6 +55,60 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       consumers_->sync_with_plugins();
     }
+  });
+  register_metrics(app.getSubsystem<metrics::MetricsSubsystem>().registry());
+}
+
+void EventsSubsystem::register_metrics(metrics::Registry& metrics) {
+  using Samples = std::vector<std::pair<metrics::Labels, double>>;
+  metrics.add_gauge_callback("crm_outbox_pending", "Events committed but not yet published, per plugin.",
+                              [this] {
+                                Samples out;
+                                for (const auto& [plugin, n] : outbox_pending())
+                                  out.push_back({{{"plugin", plugin}}, static_cast<double>(n)});
+                                return out;
+                              });
+  metrics.add_gauge_callback("crm_outbox_published_events", "Events this host published, per plugin.", [this] {
+    Samples out;
+    for (const auto& [plugin, n] : relay().published())
+      out.push_back({{{"plugin", plugin}}, static_cast<double>(n)});
+    return out;
+  });
+  metrics.add_gauge_callback("crm_outbox_publish_seconds",
+                              "Time the last batch took from publish to JetStream's acks, per plugin.", [this] {
+                                Samples out;
+                                for (const auto& [plugin, s] : relay().publish_seconds())
+                                  out.push_back({{{"plugin", plugin}}, s});
+                                return out;
+                              });
+  metrics.add_gauge_callback("crm_consumer_pending", "Events not yet delivered, per consumer.", [this] {
+    Samples out;
+    for (const auto& s : consumers().stats())
+      if (s.pending >= 0) out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.pending)});
+    return out;
+  });
+  metrics.add_gauge_callback("crm_consumer_redelivered", "Events delivered more than once and not yet acknowledged, per consumer.", [this] {
+    Samples out;
+    for (const auto& s : consumers().stats())
+      if (s.redelivered >= 0) out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.redelivered)});
+    return out;
+  });
+  metrics.add_gauge_callback("crm_consumer_duplicates",
+                              "Deliveries this host skipped because the event was handled before, per consumer.",
+                              [this] {
+                                Samples out;
+                                for (const auto& s : consumers().stats())
+                                  out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.duplicates)});
+                                return out;
+                              });
+  metrics.add_gauge_callback("crm_consumer_deliveries", "Deliveries this host received, per consumer.", [this] {
+    Samples out;
+    for (const auto& s : consumers().stats())
+      out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.deliveries)});
+    return out;
+  });
+  metrics.add_gauge_callback("crm_dlq_depth", "Dead letters not replayed yet.", [this] {
+    return Samples{{{}, static_cast<double>(dead_letters().open_count())}};
   });
 }
 

@@ -9,6 +9,7 @@
 #include "events/NatsClient.hpp"
 #include "events/OutboxRelay.hpp"
 #include "events/ReadModelRebuilds.hpp"
+#include "metrics/Metrics.hpp"
 #include "storage/ConnectionPool.hpp"
 
 #include <Poco/Util/Subsystem.h>
@@ -37,6 +38,8 @@ protected:
   void uninitialize() override;
 
 private:
+  void register_metrics(metrics::Registry& metrics);
+
   plugins::PluginRegistry* registry_ = nullptr;
   storage::ConnectionPool* pool_ = nullptr; // the storage subsystem's platform pool
   std::unique_ptr<NatsClient> nats_;

@@ -13,7 +13,7 @@ namespace crm::events {
 
 namespace {
 
-// The event envelope of DESIGN.md, built by PostgreSQL from the outbox row.
+// The event envelope (docs/architecture.md, Events), built by PostgreSQL from the outbox row.
 const char* kBatchSql =
     "select id::text, type, json_build_object('id', id, 'type', type, 'source', source, 'time', "
     "to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'subject', subject, "

@@ -148,9 +148,7 @@ void ApiRequestHandler::finish(const Poco::Net::HTTPServerRequest& request, std:
 void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                                  std::string_view path, std::string_view query, const std::string& request_id,
                                  Reply& reply) {
-  const std::string& method = request.getMethod();
-  auto snapshot = s_.registry->snapshot();
-
+  auto snapshot = s_.registry->snapshot(); // the matched operation lives as long as this
   if (s_.policy->is_preflight(request)) {
     auto m = snapshot->routes.match("OPTIONS", path);
     reply.operation = "cors.preflight";
@@ -162,79 +160,22 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
     open_stream(request, response, path, query, reply);
     return;
   }
-
-  auto match = snapshot->routes.match(method, path);
-  using Kind = decltype(match.kind);
-  if (method == "HEAD" && match.kind != Kind::Found) {
-    // HEAD is GET without the body (handleRequest sends none).
-    auto as_get = snapshot->routes.match("GET", path);
-    if (as_get.kind == Kind::Found) match = std::move(as_get);
-  }
-  if (match.kind == Kind::NotFound) {
-    problem(reply, Problem{404, "", "no route for " + method + " " + std::string(path), "", {}}, path);
-    return;
-  }
-  if (match.kind == Kind::MethodNotAllowed) {
-    reply.headers.emplace_back("Allow", match.allow);
-    problem(reply, Problem{405, "", method + " is not allowed here; allowed: " + match.allow, "", {}}, path);
-    return;
-  }
-  const plugins::Operation& op = **match.target;
+  auto match = route(*snapshot, request.getMethod(), path, reply);
+  if (!match) return;
+  const plugins::Operation& op = **match->target;
   reply.operation = op.name;
 
-  const security::Principal* principal = &security::Principal::anonymous_caller();
   std::optional<security::Principal> authenticated;
-  if (!op.roles.is_public() || request.has("Authorization")) {
-    // A public operation sees a caller that identifies itself; a stale or bad
-    // token there is ignored (a login must not fail for an expired token).
-    authenticated = authenticate(request);
-    if (authenticated) {
-      auto verdict = complete_principal(*authenticated);
-      if (verdict == PrincipalVerdict::Unavailable) {
-        problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
-        return;
-      }
-      if (verdict == PrincipalVerdict::Unknown) authenticated.reset();
-    }
-    if (authenticated) {
-      principal = &*authenticated;
-    } else if (!op.roles.is_public()) {
-      reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-      problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
-      return;
-    }
-  }
-
+  const security::Principal* principal = caller_of(request, op, path, authenticated, reply);
+  if (!principal) return;
   const std::string client_ip = request.clientAddress().host().toString();
-  if (s_.rate_limiter) {
-    if (int wait = s_.rate_limiter->check(op.rate_class, client_ip, principal->anonymous() ? std::string() : principal->id)) {
-      reply.headers.emplace_back("Retry-After", std::to_string(wait));
-      problem(reply, Problem{429, "", "too many requests; retry after " + std::to_string(wait) + " s", "", {}}, path);
-      return;
-    }
-  }
-
+  if (!within_rate(op, client_ip, *principal, path, reply)) return;
   std::string body;
-  if (has_body_method(method)) {
-    // A declared length over the limit is refused unread; a longer body than
-    // declared (or a chunked one) is read up to the limit, and the rest left.
-    const bool declared_too_large =
-        request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(s_.max_body_bytes);
-    if (!declared_too_large) reply.body_read = true;
-    if (declared_too_large || !read_body(request.stream(), s_.max_body_bytes, body)) {
-      if (reply.body_read) response.setKeepAlive(false); // the rest of the body stays unread
-      problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}}, path);
-      return;
-    }
-    if (!body.empty() && !op.raw_body && !is_json_type(request.getContentType())) {
-      problem(reply, Problem{415, "", "send the body as application/json", "", {}}, path);
-      return;
-    }
-  }
+  if (!read_request_body(request, response, op, path, body, reply)) return;
 
   Params path_params;
-  path_params.reserve(match.params.size());
-  for (const auto& [name, value] : match.params) path_params.emplace_back(std::string(name), std::string(value));
+  path_params.reserve(match->params.size());
+  for (const auto& [name, value] : match->params) path_params.emplace_back(std::string(name), std::string(value));
   // A raw body (a workflow's Lua source) goes to the handler as it came.
   InputResult input = build_input(op.raw_body ? std::string_view() : std::string_view(body), parse_query(query),
                                   path_params);
@@ -256,7 +197,88 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
     inv.body = body;
     inv.content_type = request.getContentType();
   }
-  plugins::Outcome outcome = s_.invoker->invoke(inv);
+  answer(request, s_.invoker->invoke(inv), path, reply);
+}
+
+std::optional<ApiRequestHandler::RouteMatch> ApiRequestHandler::route(const plugins::PluginRegistry::Snapshot& snapshot,
+                                                                      const std::string& method, std::string_view path,
+                                                                      Reply& reply) {
+  auto match = snapshot.routes.match(method, path);
+  using Kind = decltype(match.kind);
+  if (method == "HEAD" && match.kind != Kind::Found) {
+    // HEAD is GET without the body (handleRequest sends none).
+    auto as_get = snapshot.routes.match("GET", path);
+    if (as_get.kind == Kind::Found) match = std::move(as_get);
+  }
+  if (match.kind == Kind::NotFound) {
+    problem(reply, Problem{404, "", "no route for " + method + " " + std::string(path), "", {}}, path);
+    return std::nullopt;
+  }
+  if (match.kind == Kind::MethodNotAllowed) {
+    reply.headers.emplace_back("Allow", match.allow);
+    problem(reply, Problem{405, "", method + " is not allowed here; allowed: " + match.allow, "", {}}, path);
+    return std::nullopt;
+  }
+  return match;
+}
+
+const security::Principal* ApiRequestHandler::caller_of(const Poco::Net::HTTPServerRequest& request,
+                                                        const plugins::Operation& op, std::string_view path,
+                                                        std::optional<security::Principal>& authenticated,
+                                                        Reply& reply) const {
+  if (op.roles.is_public() && !request.has("Authorization")) return &security::Principal::anonymous_caller();
+  // A public operation sees a caller that identifies itself; a stale or bad
+  // token there is ignored (a login must not fail for an expired token).
+  authenticated = authenticate(request);
+  if (authenticated) {
+    auto verdict = complete_principal(*authenticated);
+    if (verdict == PrincipalVerdict::Unavailable) {
+      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
+      return nullptr;
+    }
+    if (verdict == PrincipalVerdict::Unknown) authenticated.reset();
+  }
+  if (authenticated) return &*authenticated;
+  if (op.roles.is_public()) return &security::Principal::anonymous_caller();
+  reply.headers.emplace_back("WWW-Authenticate", "Bearer");
+  problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+  return nullptr;
+}
+
+bool ApiRequestHandler::within_rate(const plugins::Operation& op, const std::string& client_ip,
+                                    const security::Principal& principal, std::string_view path, Reply& reply) const {
+  if (!s_.rate_limiter) return true;
+  const int wait = s_.rate_limiter->check(op.rate_class, client_ip, principal.anonymous() ? std::string() : principal.id);
+  if (wait == 0) return true;
+  reply.headers.emplace_back("Retry-After", std::to_string(wait));
+  problem(reply, Problem{429, "", "too many requests; retry after " + std::to_string(wait) + " s", "", {}}, path);
+  return false;
+}
+
+bool ApiRequestHandler::read_request_body(Poco::Net::HTTPServerRequest& request,
+                                          Poco::Net::HTTPServerResponse& response, const plugins::Operation& op,
+                                          std::string_view path, std::string& body, Reply& reply) const {
+  if (!has_body_method(request.getMethod())) return true;
+  // A declared length over the limit is refused unread; a longer body than
+  // declared (or a chunked one) is read up to the limit, and the rest left.
+  const bool declared_too_large =
+      request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(s_.max_body_bytes);
+  if (!declared_too_large) reply.body_read = true;
+  if (declared_too_large || !read_body(request.stream(), s_.max_body_bytes, body)) {
+    if (reply.body_read) response.setKeepAlive(false); // the rest of the body stays unread
+    problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
+            path);
+    return false;
+  }
+  if (!body.empty() && !op.raw_body && !is_json_type(request.getContentType())) {
+    problem(reply, Problem{415, "", "send the body as application/json", "", {}}, path);
+    return false;
+  }
+  return true;
+}
+
+void ApiRequestHandler::answer(const Poco::Net::HTTPServerRequest& request, plugins::Outcome outcome,
+                               std::string_view path, Reply& reply) {
   for (auto& header : outcome.headers) reply.headers.push_back(std::move(header));
   if (outcome.status != CRM_OK && outcome.preformatted_problem) {
     reply.status = outcome.http_status;

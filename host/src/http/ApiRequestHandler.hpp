@@ -38,6 +38,27 @@ public:
 private:
   void dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response, std::string_view path,
                 std::string_view query, const std::string& request_id, Reply& reply);
+  // The phases of dispatch, each setting the reply (a problem) and answering
+  // false or empty when the request ends there.
+  using RouteMatch = decltype(std::declval<const plugins::PluginRegistry::Snapshot&>().routes.match("", ""));
+  // The operation for method and path: 404, or 405 with Allow.
+  static std::optional<RouteMatch> route(const plugins::PluginRegistry::Snapshot& snapshot, const std::string& method,
+                                         std::string_view path, Reply& reply);
+  // Who calls: anonymous for a public operation without a token, else the
+  // token's principal, completed (kept in `authenticated`); 401 or 503.
+  const security::Principal* caller_of(const Poco::Net::HTTPServerRequest& request, const plugins::Operation& op,
+                                       std::string_view path, std::optional<security::Principal>& authenticated,
+                                       Reply& reply) const;
+  // The operation's rate class admits the caller: 429 with Retry-After.
+  bool within_rate(const plugins::Operation& op, const std::string& client_ip, const security::Principal& principal,
+                   std::string_view path, Reply& reply) const;
+  // The body of a POST, PUT, PATCH or DELETE, up to the cap: 413 or 415.
+  bool read_request_body(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                         const plugins::Operation& op, std::string_view path, std::string& body, Reply& reply) const;
+  // The operation's outcome as the reply: its problem, or its body (as CSV
+  // when the client prefers it and the body is a list of items).
+  static void answer(const Poco::Net::HTTPServerRequest& request, plugins::Outcome outcome, std::string_view path,
+                     Reply& reply);
   // GET /api/notifications/stream: the WebSocket upgrade (NotificationStreams).
   void open_stream(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                    std::string_view path, std::string_view query, Reply& reply);

@@ -5,6 +5,7 @@
 #include "events/EventsSubsystem.hpp"
 #include "http/PlatformOperations.hpp"
 #include "log/Log.hpp"
+#include "metrics/MetricsSubsystem.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "security/SecuritySubsystem.hpp"
 #include "workflows/WorkflowsSubsystem.hpp"
@@ -20,6 +21,7 @@ namespace crm::http {
 
 void HttpSubsystem::initialize(Poco::Util::Application& app) {
   auto& config = app.config();
+  metrics_ = &app.getSubsystem<metrics::MetricsSubsystem>().registry();
 
   ResponsePolicyConfig rp;
   Poco::StringTokenizer origins(config.getString("http.cors.allowed_origins", ""), ",",
@@ -50,7 +52,7 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   services_.principals = &security.principals();
   services_.rate_limiter = rate_limiter_.get();
   services_.policy = policy_.get();
-  services_.metrics = &metrics_;
+  services_.metrics = metrics_;
   auto& events = app.getSubsystem<events::EventsSubsystem>();
   services_.readiness = [&storage, &cache, &events] {
     // NATS and Redis down degrade the host (events wait, the cache misses);
@@ -69,12 +71,12 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   streams_->feed_from(events.nats());
   streams_->watch(security.revocations(), security.principals());
   services_.streams = streams_.get();
-  metrics_.add_gauge_callback("crm_notification_streams", "Open notification streams (WebSockets) on this host.",
+  metrics_->add_gauge_callback("crm_notification_streams", "Open notification streams (WebSockets) on this host.",
                               [streams = streams_.get()] {
                                 return std::vector<std::pair<metrics::Labels, double>>{
                                     {{}, static_cast<double>(streams->open_streams())}};
                               });
-  metrics_.add_gauge_callback("crm_notifications_pushed", "Notifications this host pushed to open streams.",
+  metrics_->add_gauge_callback("crm_notifications_pushed", "Notifications this host pushed to open streams.",
                               [streams = streams_.get()] {
                                 return std::vector<std::pair<metrics::Labels, double>>{
                                     {{}, static_cast<double>(streams->pushed())}};
@@ -82,9 +84,6 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   auto& workflows = app.getSubsystem<workflows::WorkflowsSubsystem>();
   services_.workflows = &workflows.catalog();
   services_.engine = &workflows.engine();
-  register_workflow_metrics(workflows.engine());
-  register_cache_metrics(app.getSubsystem<cache::CacheSubsystem>().plugin_cache());
-  register_event_metrics(events);
   services_.metrics_public = config.getBool("http.metrics_public", true);
   services_.log_requests = config.getBool("log.requests", false);
 
@@ -122,10 +121,10 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
 
 void HttpSubsystem::register_server_metrics(HttpServer& server) {
   using Samples = std::vector<std::pair<metrics::Labels, double>>;
-  metrics_.add_gauge_callback("crm_http_connections_open", "Client connections open on this host.", [&server] {
+  metrics_->add_gauge_callback("crm_http_connections_open", "Client connections open on this host.", [&server] {
     return Samples{{{}, static_cast<double>(server.stats().open)}};
   });
-  metrics_.add_gauge_callback("crm_http_connections_refused",
+  metrics_->add_gauge_callback("crm_http_connections_refused",
                               "Connections closed at accept, by cause (max_connections, max_per_address, fd_limit).",
                               [&server] {
                                 Samples out;
@@ -133,7 +132,7 @@ void HttpSubsystem::register_server_metrics(HttpServer& server) {
                                   out.push_back({{{"cause", cause}}, static_cast<double>(n)});
                                 return out;
                               });
-  metrics_.add_gauge_callback("crm_http_requests_rejected",
+  metrics_->add_gauge_callback("crm_http_requests_rejected",
                               "Requests the front door refused itself, by status (400, 408, 413, 414, 431, 503...).",
                               [&server] {
                                 Samples out;
@@ -141,91 +140,14 @@ void HttpSubsystem::register_server_metrics(HttpServer& server) {
                                   out.push_back({{{"status", std::to_string(status)}}, static_cast<double>(n)});
                                 return out;
                               });
-  metrics_.add_gauge_callback("crm_http_queue_depth", "Complete requests waiting for a worker.", [&server] {
+  metrics_->add_gauge_callback("crm_http_queue_depth", "Complete requests waiting for a worker.", [&server] {
     return Samples{{{}, static_cast<double>(server.stats().queued)}};
   });
-  metrics_.add_gauge_callback("crm_http_workers_busy", "Workers serving a request now.", [&server] {
+  metrics_->add_gauge_callback("crm_http_workers_busy", "Workers serving a request now.", [&server] {
     return Samples{{{}, static_cast<double>(server.stats().workers_busy)}};
   });
-  metrics_.add_gauge_callback("crm_http_workers", "Worker threads.", [&server] {
+  metrics_->add_gauge_callback("crm_http_workers", "Worker threads.", [&server] {
     return Samples{{{}, static_cast<double>(server.stats().workers)}};
-  });
-}
-
-void HttpSubsystem::register_cache_metrics(cache::PluginCache& cache) {
-  metrics_.add_gauge_callback("crm_cache_requests", "Cache reads by plugin and result (hit, miss, unavailable).",
-                              [&cache] {
-                                std::vector<std::pair<metrics::Labels, double>> out;
-                                for (const auto& [plugin, s] : cache.stats()) {
-                                  out.push_back({{{"plugin", plugin}, {"result", "hit"}}, double(s.hits)});
-                                  out.push_back({{{"plugin", plugin}, {"result", "miss"}}, double(s.misses)});
-                                  out.push_back({{{"plugin", plugin}, {"result", "unavailable"}}, double(s.unavailable)});
-                                }
-                                return out;
-                              });
-}
-
-void HttpSubsystem::register_workflow_metrics(workflows::WorkflowEngine& engine) {
-  metrics_.add_gauge_callback("crm_workflow_instances", "Workflow instances, by workflow and status.",
-                              [&engine] { return engine.instance_counts(); });
-  metrics_.add_gauge_callback("crm_workflow_step_seconds",
-                              "Step (or state) latency on this host, by workflow: upper bound of the bucket "
-                              "holding the quantile.",
-                              [&engine] { return engine.step_latency(); });
-  metrics_.add_gauge_callback("crm_workflow_steps", "Steps (and states) this host ran, by workflow.",
-                              [&engine] { return engine.steps_run(); });
-}
-
-void HttpSubsystem::register_event_metrics(events::EventsSubsystem& events) {
-  using Samples = std::vector<std::pair<metrics::Labels, double>>;
-  metrics_.add_gauge_callback("crm_outbox_pending", "Events committed but not yet published, per plugin.",
-                              [&events] {
-                                Samples out;
-                                for (const auto& [plugin, n] : events.outbox_pending())
-                                  out.push_back({{{"plugin", plugin}}, static_cast<double>(n)});
-                                return out;
-                              });
-  metrics_.add_gauge_callback("crm_outbox_published_events", "Events this host published, per plugin.", [&events] {
-    Samples out;
-    for (const auto& [plugin, n] : events.relay().published())
-      out.push_back({{{"plugin", plugin}}, static_cast<double>(n)});
-    return out;
-  });
-  metrics_.add_gauge_callback("crm_outbox_publish_seconds",
-                              "Time the last batch took from publish to JetStream's acks, per plugin.", [&events] {
-                                Samples out;
-                                for (const auto& [plugin, s] : events.relay().publish_seconds())
-                                  out.push_back({{{"plugin", plugin}}, s});
-                                return out;
-                              });
-  metrics_.add_gauge_callback("crm_consumer_pending", "Events not yet delivered, per consumer.", [&events] {
-    Samples out;
-    for (const auto& s : events.consumers().stats())
-      if (s.pending >= 0) out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.pending)});
-    return out;
-  });
-  metrics_.add_gauge_callback("crm_consumer_redelivered", "Events delivered more than once and not yet acknowledged, per consumer.", [&events] {
-    Samples out;
-    for (const auto& s : events.consumers().stats())
-      if (s.redelivered >= 0) out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.redelivered)});
-    return out;
-  });
-  metrics_.add_gauge_callback("crm_consumer_duplicates",
-                              "Deliveries this host skipped because the event was handled before, per consumer.",
-                              [&events] {
-                                Samples out;
-                                for (const auto& s : events.consumers().stats())
-                                  out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.duplicates)});
-                                return out;
-                              });
-  metrics_.add_gauge_callback("crm_consumer_deliveries", "Deliveries this host received, per consumer.", [&events] {
-    Samples out;
-    for (const auto& s : events.consumers().stats())
-      out.push_back({{{"consumer", s.consumer}}, static_cast<double>(s.deliveries)});
-    return out;
-  });
-  metrics_.add_gauge_callback("crm_dlq_depth", "Dead letters not replayed yet.", [&events] {
-    return Samples{{{}, static_cast<double>(events.dead_letters().open_count())}};
   });
 }
 

@@ -1,5 +1,5 @@
 // HttpSubsystem: the REST gateway: response policy (security headers, CORS),
-// token verification, metrics, and the server itself. Started last and
+// token verification, /metrics, and the server itself. Started last and
 // stopped first, so no request arrives before the plugins are ready or after
 // they shut down.
 #pragma once
@@ -14,19 +14,12 @@
 
 #include <memory>
 
-namespace crm::cache {
-class PluginCache;
-}
-namespace crm::events {
-class EventsSubsystem;
-}
-
 namespace crm::http {
 
 class HttpSubsystem : public Poco::Util::Subsystem {
 public:
   const char* name() const override { return "http"; }
-  metrics::Registry& metrics() { return metrics_; }
+  metrics::Registry& metrics() { return *metrics_; }
   unsigned short port() const { return server_ ? server_->port() : 0; }
 
 protected:
@@ -34,12 +27,9 @@ protected:
   void uninitialize() override;
 
 private:
-  void register_workflow_metrics(workflows::WorkflowEngine& engine);
-  void register_cache_metrics(cache::PluginCache& cache);
   void register_server_metrics(HttpServer& server);
-  void register_event_metrics(events::EventsSubsystem& events);
 
-  metrics::Registry metrics_;
+  metrics::Registry* metrics_ = nullptr; // the metrics subsystem's
   std::unique_ptr<ResponsePolicy> policy_;
   std::unique_ptr<RateLimiter> rate_limiter_;
   HttpServices services_;

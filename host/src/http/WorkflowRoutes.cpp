@@ -29,15 +29,31 @@ namespace crm::http {
 
 namespace {
 
+int http_status(workflows::EngineResult result) {
+  using R = workflows::EngineResult;
+  switch (result) {
+  case R::Done: return 200;
+  case R::Created: return 201;
+  case R::Accepted: return 202;
+  case R::Invalid: return 422;
+  case R::Forbidden: return 403;
+  case R::NotFound: return 404;
+  case R::Conflict: return 409;
+  case R::Unavailable: return 503;
+  }
+  return 500;
+}
+
 // An engine's answer as the call's.
 void answer_with(workflows::EngineReply answer, plugins::HostCall& call) {
-  if (answer.status >= 400) {
+  const int status = http_status(answer.result);
+  if (status >= 400) {
     std::vector<FieldError> errors;
     for (auto& [field, message] : answer.errors) errors.push_back({field, message});
-    call.fail(answer.status, std::move(answer.message), std::move(errors));
+    call.fail(status, std::move(answer.message), std::move(errors));
     return;
   }
-  call.status = answer.status;
+  call.status = status;
   call.reply = std::move(answer.body);
 }
 

@@ -56,7 +56,7 @@ const char* kSummary =
 
 EngineReply missing(const std::string& id) {
   EngineReply reply;
-  reply.status = 404;
+  reply.result = EngineResult::NotFound;
   reply.message = "no workflow instance " + id;
   return reply;
 }
@@ -68,7 +68,7 @@ EngineReply refused(storage::PgConnection& conn, const std::string& id, const ch
   auto exists = conn.query("select status from platform.workflow_instances where id = $1::uuid", p, 1);
   if (exists.rows() == 0) return missing(id);
   EngineReply reply;
-  reply.status = 409;
+  reply.result = EngineResult::Conflict;
   reply.message = std::string("the instance is ") + exists.value(0, 0) + why;
   return reply;
 }
@@ -80,7 +80,7 @@ EngineReply WorkflowEngine::list(const std::string& name, const std::string& sta
   EngineReply reply;
   if (!status.empty() && std::find_if(std::begin(kStatuses), std::end(kStatuses),
                                       [&](const char* s) { return status == s; }) == std::end(kStatuses)) {
-    reply.status = 422;
+    reply.result = EngineResult::Invalid;
     reply.message = "status must be one of RUNNING, WAITING, COMPLETED, FAILED, COMPENSATED, CANCELLED";
     reply.errors.emplace_back("status", "unknown status");
     return reply;
@@ -92,7 +92,7 @@ EngineReply WorkflowEngine::list(const std::string& name, const std::string& sta
       limit = std::stoi(limit_text, &used);
       if (used != limit_text.size() || limit < 1 || limit > 500) throw std::invalid_argument("range");
     } catch (const std::exception&) {
-      reply.status = 422;
+      reply.result = EngineResult::Invalid;
       reply.message = "limit must be a number from 1 to 500";
       reply.errors.emplace_back("limit", "must be from 1 to 500");
       return reply;
@@ -104,7 +104,7 @@ EngineReply WorkflowEngine::list(const std::string& name, const std::string& sta
     const size_t sep = cursor.find('_');
     if (sep == std::string::npos || !valid_uuid(cursor.substr(sep + 1)) ||
         cursor.find_first_not_of("0123456789") != sep) {
-      reply.status = 422;
+      reply.result = EngineResult::Invalid;
       reply.message = "the cursor is not one this endpoint gave";
       reply.errors.emplace_back("cursor", "unknown cursor");
       return reply;
@@ -195,7 +195,7 @@ EngineReply WorkflowEngine::cancel(const std::string& id) {
   if (r.rows() == 0) return refused(*conn, id, " already");
   conn->exec("notify crm_workflow");
   wake_workers();
-  reply.status = 202;
+  reply.result = EngineResult::Accepted;
   reply.body = "{\"id\":\"" + id + "\",\"cancelRequested\":true}";
   return reply;
 }

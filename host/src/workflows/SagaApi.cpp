@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 namespace crm::workflows {
@@ -23,9 +24,9 @@ using namespace engine;
 
 namespace {
 
-EngineReply refusal(int status, std::string message, std::string field = {}, std::string field_message = {}) {
+EngineReply refusal(EngineResult result, std::string message, std::string field = {}, std::string field_message = {}) {
   EngineReply r;
-  r.status = status;
+  r.result = result;
   r.message = std::move(message);
   if (!field.empty()) r.errors.emplace_back(std::move(field), std::move(field_message));
   return r;
@@ -66,6 +67,117 @@ void collect_errors(lua_State* L, EngineReply& reply) {
   }
 }
 
+// The request's body as an object, with its dryRun flag taken out.
+std::optional<EngineReply> read_request(const std::string& body, Poco::JSON::Object::Ptr& input, bool& dry_run) {
+  try {
+    Poco::JSON::Parser parser;
+    auto v = parser.parse(body.empty() ? "{}" : body);
+    if (v.type() == typeid(Poco::JSON::Object::Ptr)) input = v.extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception&) {
+  }
+  if (!input) return refusal(EngineResult::Invalid, "the body must be a JSON object", "body", "must be a JSON object");
+  dry_run = false;
+  if (input->has("dryRun")) {
+    if (!input->get("dryRun").isBoolean())
+      return refusal(EngineResult::Invalid, "dryRun must be true or false", "dryRun", "must be true or false");
+    dry_run = input->getValue<bool>("dryRun");
+    input->remove("dryRun");
+  }
+  return std::nullopt;
+}
+
+// The api block's roles admit the caller; a MANAGER names only users of its
+// own team in the fields the block lists as `team`.
+std::optional<EngineReply> admit(const std::string& name, const SagaApi& api, const security::Principal& caller,
+                                 const Poco::JSON::Object::Ptr& input) {
+  auto roles = plugins::Roles::parse(api.roles, nullptr);
+  if (!roles || !roles->admits(caller)) return refusal(EngineResult::Forbidden, "only " + api.roles + " may start " + name);
+  if (caller.role != "MANAGER") return std::nullopt;
+  const auto team = team_of(caller);
+  for (const auto& field : api.team) {
+    if (!input->has(field) || !input->get(field).isString()) continue; // check() reports a missing field
+    const std::string user = input->getValue<std::string>(field);
+    if (user != caller.id && std::find(team.begin(), team.end(), user) == team.end())
+      return refusal(EngineResult::Forbidden, field + " names a user outside your team", field, "is not in your team");
+  }
+  return std::nullopt;
+}
+
+// Runs the api block's functions (check, dry_run) for one request: each gets
+// (input, caller) inside one protected call under the script's limits, as
+// the input may be more than the state can hold; its crm.* calls are reads.
+class ApiRun {
+public:
+  ApiRun(WorkflowEngine& engine, WorkflowEngine::Compiled& c, const std::string& name, std::string input_json,
+         const security::Principal& caller)
+      : c_(c), input_json_(std::move(input_json)), caller_(caller) {
+    request_.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    request_.name = name;
+    run_.engine = &engine;
+    run_.instance = &request_;
+    run_.key_base = "api:" + request_.id;
+    run_.read_only = true;
+  }
+
+  // api.<fn>(input, caller), then `read` on its result; nullopt when it ran,
+  // else the refusal: a limit reached is the input's doing (too large, or too
+  // costly to check), 422; any other failure is the script's, 503.
+  std::optional<EngineReply> call(const char* fn, const std::function<void(lua_State*)>& read) {
+    c_.run = &run_;
+    auto o = c_.box.protect([&](lua_State* L) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c_.def_ref);
+      lua_getfield(L, -1, "api");
+      lua_getfield(L, -1, fn);
+      push_json(L, input_json_);
+      push_json(L, caller_.json);
+      lua_call(L, 2, 1);
+      read(L);
+      return 0;
+    });
+    c_.run = nullptr;
+    c_.note(o);
+    if (o.ok) return std::nullopt;
+    if (o.limit_reached())
+      return refusal(EngineResult::Invalid, std::string("the saga's api.") + fn + " could not finish with this input: " + o.error, "body",
+                     o.error);
+    return refusal(EngineResult::Unavailable, std::string("the saga's api.") + fn + " failed: " + o.error);
+  }
+
+private:
+  WorkflowEngine::Compiled& c_;
+  std::string input_json_;
+  const security::Principal& caller_;
+  WorkflowEngine::Instance request_;
+  WorkflowEngine::Run run_;
+};
+
+// api.check's verdict (422 with its field errors), then api.dry_run's counts
+// when the request asks for a dry run. nullopt: go on and start the saga.
+std::optional<EngineReply> check_and_dry_run(ApiRun& api_run, const SagaApi& api, const std::string& name,
+                                             bool dry_run) {
+  if (api.check) {
+    EngineReply reply;
+    if (auto refused = api_run.call("check", [&](lua_State* L) { collect_errors(L, reply); })) return refused;
+    if (!reply.errors.empty()) {
+      reply.result = EngineResult::Invalid;
+      reply.message = "the input is not valid for " + name;
+      return reply;
+    }
+  }
+  if (!dry_run) return std::nullopt;
+  if (!api.dry_run) return refusal(EngineResult::Invalid, name + " offers no dry run", "dryRun", "is not offered by this saga");
+  std::string counts;
+  if (auto refused =
+          api_run.call("dry_run", [&](lua_State* L) { counts = lua_istable(L, -1) ? to_json(L, -1) : "{}"; }))
+    return refused;
+  EngineReply reply;
+  reply.result = EngineResult::Done;
+  reply.body = "{\"dryRun\":true,\"saga\":";
+  http::append_json_string(reply.body, name);
+  reply.body += ",\"counts\":" + counts + "}";
+  return reply;
+}
+
 } // namespace
 
 EngineReply WorkflowEngine::start_saga(const std::string& name, const std::string& body,
@@ -78,103 +190,24 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
     auto rows = conn->query("select version from platform.workflow_live where name = $1 and kind = 'saga'", p, 1);
     if (rows.rows() == 1) version = rows.value(0, 0);
   }
-  if (catalog_.is_retired(name)) return refusal(409, retired_message(name));
-  if (version.empty() || !catalog_.is_live(name)) return refusal(404, "no saga " + name + " is live");
-
+  if (catalog_.is_retired(name)) return refusal(EngineResult::Conflict, retired_message(name));
+  if (version.empty() || !catalog_.is_live(name)) return refusal(EngineResult::NotFound, "no saga " + name + " is live");
   Poco::JSON::Object::Ptr input;
-  try {
-    Poco::JSON::Parser parser;
-    auto v = parser.parse(body.empty() ? "{}" : body);
-    if (v.type() == typeid(Poco::JSON::Object::Ptr)) input = v.extract<Poco::JSON::Object::Ptr>();
-  } catch (const std::exception&) {
-  }
-  if (!input) return refusal(422, "the body must be a JSON object", "body", "must be a JSON object");
   bool dry_run = false;
-  if (input->has("dryRun")) {
-    if (!input->get("dryRun").isBoolean()) return refusal(422, "dryRun must be true or false", "dryRun", "must be true or false");
-    dry_run = input->getValue<bool>("dryRun");
-    input->remove("dryRun");
-  }
+  if (auto refused = read_request(body, input, dry_run)) return *refused;
 
-  std::lock_guard lock(api_mutex_);
-  if (!api_worker_) api_worker_ = std::make_unique<Worker>();
-  Compiled* c = compiled(*api_worker_, name, version);
-  const SagaApi& api = c->def.api;
-  if (!api.exposed) return refusal(404, "the saga " + name + " is not started through the API (it declares no api block)");
-
-  auto roles = plugins::Roles::parse(api.roles, nullptr);
-  if (!roles || !roles->admits(caller))
-    return refusal(403, "only " + api.roles + " may start " + name);
-  if (caller.role == "MANAGER") {
-    const auto team = team_of(caller);
-    for (const auto& field : api.team) {
-      if (!input->has(field) || !input->get(field).isString()) continue; // check() reports a missing field
-      const std::string user = input->getValue<std::string>(field);
-      if (user != caller.id && std::find(team.begin(), team.end(), user) == team.end())
-        return refusal(403, field + " names a user outside your team", field, "is not in your team");
-    }
-  }
-
-  std::ostringstream text;
-  input->stringify(text);
-  const std::string input_json = text.str();
-  Instance request;
-  request.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-  request.name = name;
-  Run run;
-  run.engine = this;
-  run.instance = &request;
-  run.key_base = "api:" + request.id;
-  run.read_only = true;
-
-  // Runs api.<fn>(input, caller) and `read` on its result, all inside one
-  // protected call under the script's limits: the input is pushed there too,
-  // and may be more than the state can hold.
-  auto call_api = [&](const char* fn, const std::function<void(lua_State*)>& read) {
-    c->run = &run;
-    auto o = c->box.protect([&](lua_State* L) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, c->def_ref);
-      lua_getfield(L, -1, "api");
-      lua_getfield(L, -1, fn);
-      push_json(L, input_json);
-      push_json(L, caller.json);
-      lua_call(L, 2, 1);
-      read(L);
-      return 0;
-    });
-    c->run = nullptr;
-    c->note(o);
-    return o;
-  };
-  // A limit reached is the input's doing (too large, or too costly to
-  // check): 422. Any other failure is the script's: 503.
-  auto failed = [&](const char* fn, const LuaSandbox::Outcome& o) {
-    if (o.limit_reached())
-      return refusal(422, std::string("the saga's api.") + fn + " could not finish with this input: " + o.error, "body",
-                     o.error);
-    return refusal(503, std::string("the saga's api.") + fn + " failed: " + o.error);
-  };
-
-  EngineReply reply;
-  if (api.check) {
-    auto o = call_api("check", [&](lua_State* L) { collect_errors(L, reply); });
-    if (!o.ok) return failed("check", o);
-    if (!reply.errors.empty()) {
-      reply.status = 422;
-      reply.message = "the input is not valid for " + name;
-      return reply;
-    }
-  }
-  if (dry_run) {
-    if (!api.dry_run) return refusal(422, name + " offers no dry run", "dryRun", "is not offered by this saga");
-    std::string counts;
-    auto o = call_api("dry_run", [&](lua_State* L) { counts = lua_istable(L, -1) ? to_json(L, -1) : "{}"; });
-    if (!o.ok) return failed("dry_run", o);
-    reply.status = 200;
-    reply.body = "{\"dryRun\":true,\"saga\":";
-    http::append_json_string(reply.body, name);
-    reply.body += ",\"counts\":" + counts + "}";
-    return reply;
+  {
+    std::lock_guard lock(api_mutex_);
+    if (!api_worker_) api_worker_ = std::make_unique<Worker>();
+    Compiled* c = compiled(*api_worker_, name, version);
+    const SagaApi& api = c->def.api;
+    if (!api.exposed)
+      return refusal(EngineResult::NotFound, "the saga " + name + " is not started through the API (it declares no api block)");
+    if (auto refused = admit(name, api, caller, input)) return *refused;
+    std::ostringstream text;
+    input->stringify(text);
+    ApiRun api_run(*this, *c, name, text.str(), caller);
+    if (auto answered = check_and_dry_run(api_run, api, name, dry_run)) return *answered;
   }
 
   input->set("requestedBy", caller.id);
@@ -182,10 +215,11 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   input->stringify(with_caller);
   auto conn = pool_.acquire();
   const std::string started = insert_instance(*conn, name, with_caller.str(), nullptr, nullptr, nullptr, caller.id);
-  if (started.empty()) return refusal(503, "the saga " + name + " is not stored yet; try again");
+  if (started.empty()) return refusal(EngineResult::Unavailable, "the saga " + name + " is not stored yet; try again");
   wake_workers();
   const std::string id = started.substr(0, started.find(' '));
-  reply.status = 202;
+  EngineReply reply;
+  reply.result = EngineResult::Accepted;
   reply.body = "{\"workflowInstanceId\":\"" + id + "\",\"saga\":";
   http::append_json_string(reply.body, name);
   reply.body += ",\"version\":";

@@ -72,193 +72,233 @@ std::string result_of(const std::string& vars, const std::string& step) {
 
 } // namespace
 
+namespace {
+
+// Undo from the last step done; a batched step stopped part way has done
+// something too, so it is undone first.
+void start_compensation(const std::vector<SagaStep>& steps, WorkflowEngine::Instance& inst) {
+  const bool partial = inst.step < static_cast<int>(steps.size()) &&
+                       steps[static_cast<size_t>(inst.step)].batched && inst.batch > 0;
+  inst.phase = "compensating";
+  if (!partial) inst.step -= 1;
+  inst.batch = 0;
+  inst.attempt = 0;
+}
+
+// The input of the current step (or of its compensation), from the saga's
+// data: its input function's answer, its input table, the saga's input going
+// forward, or what the step answered when undoing it. Sets *failure instead
+// when the script fails.
+std::string step_input(WorkflowEngine::Compiled& c, const WorkflowEngine::Instance& inst, const SagaStep& step,
+                       bool forward, std::string& failure) {
+  std::string input;
+  auto prepared = c.box.protect([&](lua_State* L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
+    lua_getfield(L, -1, "steps");
+    lua_geti(L, -1, inst.step + 1);
+    lua_getfield(L, -1, forward ? "input" : "compensate_input");
+    if (lua_isfunction(L, -1)) {
+      push_context(L, inst, inst.input, "results", "");
+      // ctx.results from the saga's vars
+      push_json(L, inst.vars.empty() ? "{}" : inst.vars);
+      lua_getfield(L, -1, "results");
+      lua_setfield(L, -3, "results");
+      lua_pop(L, 1);
+      lua_call(L, 1, 1);
+      input = lua_isnil(L, -1) ? "{}" : to_json(L, -1);
+    } else if (lua_istable(L, -1)) {
+      input = to_json(L, -1);
+    } else if (forward) {
+      input = inst.input;
+    } else {
+      push_json(L, inst.vars.empty() ? "{}" : inst.vars);
+      lua_getfield(L, -1, "results");
+      if (lua_istable(L, -1)) lua_getfield(L, -1, step.name.c_str());
+      else lua_pushnil(L);
+      input = lua_istable(L, -1) ? to_json(L, -1) : "{}";
+    }
+    return 0;
+  });
+  if (!prepared.ok) {
+    failure = prepared.error;
+    c.note(prepared);
+  }
+  return input;
+}
+
+// A retry policy's delay in milliseconds ("500ms", "2s", "1m"), at least 1:
+// the lease is released, then taken up again.
+long long retry_delay_ms(const std::string& delay) {
+  long long ms = delay.size() > 2 && delay.compare(delay.size() - 2, 2, "ms") == 0
+                     ? std::stoll(delay.substr(0, delay.size() - 2))
+                     : std::max(0LL, parse_duration(delay)) * 1000;
+  return ms == 0 ? 1 : ms;
+}
+
+} // namespace
+
 bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
-  const auto& steps = c.def.steps;
-  // Undo from the last step done; a batched step stopped part way has done
-  // something too, so it is undone first.
-  auto start_compensation = [&steps](Instance& i) {
-    const bool partial = i.step < static_cast<int>(steps.size()) && steps[static_cast<size_t>(i.step)].batched && i.batch > 0;
-    i.phase = "compensating";
-    if (!partial) i.step -= 1;
-    i.batch = 0;
-    i.attempt = 0;
-  };
   while (!stop_) {
-    if (inst.cancel_requested && inst.phase == "forward") {
-      start_compensation(inst);
+    if (auto end = saga_end(c, inst)) {
+      if (*end == Flow::Continue) continue;
+      return *end == Flow::Stop;
     }
-    if (inst.phase == "forward" && inst.step >= static_cast<int>(steps.size())) {
-      inst.status = "COMPLETED";
-      inst.error.clear();
-      inst.wake_in_ms = -1;
-      save(pool_, config_, inst, nullptr, nullptr);
-      return true;
-    }
-    if (inst.phase == "compensating" && inst.step < 0) {
-      inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
-      inst.wake_in_ms = -1;
-      save(pool_, config_, inst, nullptr, nullptr);
-      return true;
-    }
-    const bool forward = inst.phase == "forward";
-    const SagaStep& step = steps[static_cast<size_t>(inst.step)];
-    if (!forward && step.compensate.empty()) {
-      inst.step -= 1;
-      continue;
-    }
-    // The step's input, from the saga's data.
-    Run run;
-    run.engine = this;
-    run.instance = &inst;
-    run.key_base = "wf:" + inst.id + ":" + std::to_string(inst.run) + (forward ? ":f:" : ":c:") +
-                   std::to_string(inst.step) + (inst.batch > 0 ? ":b" + std::to_string(inst.batch) : std::string());
-    StepRecord rec;
-    rec.name = step.batched ? step.name + " #" + std::to_string(inst.batch + 1) : step.name;
-    rec.phase = forward ? "forward" : "compensate";
-    rec.attempt = inst.attempt + 1;
-    rec.started_at = now_rfc3339();
-    const auto started = Clock::now();
-    std::string input, failure;
-    c.run = &run;
-    auto prepared = c.box.protect([&](lua_State* L) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
-      lua_getfield(L, -1, "steps");
-      lua_geti(L, -1, inst.step + 1);
-      lua_getfield(L, -1, forward ? "input" : "compensate_input");
-      if (lua_isfunction(L, -1)) {
-        push_context(L, inst, inst.input, "results", "");
-        // ctx.results from the saga's vars
-        push_json(L, inst.vars.empty() ? "{}" : inst.vars);
-        lua_getfield(L, -1, "results");
-        lua_setfield(L, -3, "results");
-        lua_pop(L, 1);
-        lua_call(L, 1, 1);
-        input = lua_isnil(L, -1) ? "{}" : to_json(L, -1);
-      } else if (lua_istable(L, -1)) {
-        input = to_json(L, -1);
-      } else if (forward) {
-        input = inst.input;
-      } else {
-        // Undo with what the step answered.
-        push_json(L, inst.vars.empty() ? "{}" : inst.vars);
-        lua_getfield(L, -1, "results");
-        if (lua_istable(L, -1)) lua_getfield(L, -1, step.name.c_str());
-        else lua_pushnil(L);
-        input = lua_istable(L, -1) ? to_json(L, -1) : "{}";
-      }
-      return 0;
-    });
-    c.run = nullptr;
-    if (!prepared.ok) {
-      failure = prepared.error;
-      c.note(prepared);
-    }
-    plugins::Outcome outcome;
-    if (failure.empty()) {
-      const std::string& op_name = forward ? step.call : step.compensate;
-      outcome = call_operation(run, op_name, input);
-      run.calls = 0;
-      if (outcome.status != CRM_OK) {
-        failure = op_name + ": " + outcome.message;
-        for (const auto& e : outcome.errors) failure += "; " + e.field + ": " + e.message;
-      }
-    }
-    // The reply joins the saga's data as results[step] (a batched step's sums
-    // the batches' numbers).
-    std::string vars_after = inst.vars;
-    if (failure.empty() && forward) {
-      const std::string result = step.batched && inst.batch > 0
-                                     ? merge_batch(result_of(inst.vars, step.name), outcome.body)
-                                     : outcome.body;
-      try {
-        vars_after = with_result(c.box, inst.vars, step.name, result);
-      } catch (const std::exception& e) {
-        failure = e.what();
-        c.broken = true;
-      }
-    }
-    rec.ms = ms_since(started);
-    record_latency(inst.name, rec.ms / 1000.0);
-    if (failure.empty() && step.batched && wants_more(outcome.body)) {
-      // One batch done, more to do: the same step again, with the next key.
-      rec.status = "COMPLETED";
-      rec.result = outcome.body;
-      inst.vars = vars_after;
-      inst.batch += 1;
-      inst.attempt = 0;
-      inst.seq += 1;
-      inst.wake_in_ms = 0;
-      auto saved = save(pool_, config_, inst, &rec, nullptr);
-      if (!saved.held) return false;
-      inst.cancel_requested = inst.cancel_requested || saved.cancel_requested;
-      continue;
-    }
-    if (failure.empty()) {
-      rec.status = "COMPLETED";
-      rec.result = outcome.body;
-      inst.batch = 0;
-      if (forward) {
-        inst.vars = vars_after;
-        inst.step += 1;
-      } else {
-        inst.step -= 1;
-      }
-      inst.attempt = 0;
-      inst.seq += 1;
-      inst.wake_in_ms = 0;
-      // The last step done: the end is saved with it.
-      if (forward && inst.step >= static_cast<int>(steps.size()) && !inst.cancel_requested) {
-        inst.status = "COMPLETED";
-        inst.error.clear();
-        inst.wake_in_ms = -1;
-      } else if (!forward && inst.step < 0) {
-        inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
-        inst.wake_in_ms = -1;
-      }
-      auto saved = save(pool_, config_, inst, &rec, nullptr);
-      if (!saved.held || inst.status != "RUNNING") return saved.held;
-      inst.cancel_requested = inst.cancel_requested || saved.cancel_requested;
-      continue;
-    }
-    rec.status = "FAILED";
-    rec.error = failure;
-    inst.attempt += 1;
-    inst.error = error_json("step", step.name, failure);
-    log::info("workflows", "step failed: " + failure,
-              {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name},
-               {"attempt", std::to_string(inst.attempt)}});
-    if (inst.attempt < step.attempts) {
-      // Again after the policy's delay; the lease goes back meanwhile.
-      const long long delay_s = parse_duration(step.delay);
-      inst.wake_in_ms = step.delay.size() > 2 && step.delay.compare(step.delay.size() - 2, 2, "ms") == 0
-                            ? std::stoll(step.delay.substr(0, step.delay.size() - 2))
-                            : std::max(0LL, delay_s) * 1000;
-      if (inst.wake_in_ms == 0) inst.wake_in_ms = 1; // released, then taken up again at once
-      auto saved = save(pool_, config_, inst, &rec, nullptr);
-      if (saved.held) wake_workers();
-      return saved.held;
-    }
-    inst.attempt = 0;
-    if (forward) {
-      // Finally failed: undo what was done, last first.
-      start_compensation(inst);
-      inst.wake_in_ms = 0;
-      auto saved = save(pool_, config_, inst, &rec, nullptr);
-      if (!saved.held) return false;
-      continue;
-    }
-    // A compensation failed: a person must look (retry resumes here).
-    inst.status = "FAILED";
-    inst.wake_in_ms = -1;
-    save(pool_, config_, inst, &rec, nullptr);
-    log::error("workflows", "compensation failed; the instance is FAILED: " + failure,
-               {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name}});
-    return true;
+    const Flow flow = saga_attempt(c, inst);
+    if (flow != Flow::Continue) return flow == Flow::Stop;
   }
   inst.release = true;
   inst.wake_in_ms = 0;
   save(pool_, config_, inst, nullptr, nullptr);
   return true;
+}
+
+// Before a step: a cancellation turns the saga back; past the last step
+// forward, or before the first when undoing, it ends; a step with nothing to
+// undo is passed. Empty when the current step is to run.
+std::optional<WorkflowEngine::Flow> WorkflowEngine::saga_end(Compiled& c, Instance& inst) {
+  const auto& steps = c.def.steps;
+  if (inst.cancel_requested && inst.phase == "forward") start_compensation(steps, inst);
+  if (inst.phase == "forward" && inst.step >= static_cast<int>(steps.size())) {
+    inst.status = "COMPLETED";
+    inst.error.clear();
+    inst.wake_in_ms = -1;
+    save(pool_, config_, inst, nullptr, nullptr);
+    return Flow::Stop;
+  }
+  if (inst.phase == "compensating" && inst.step < 0) {
+    inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
+    inst.wake_in_ms = -1;
+    save(pool_, config_, inst, nullptr, nullptr);
+    return Flow::Stop;
+  }
+  if (inst.phase != "forward" && steps[static_cast<size_t>(inst.step)].compensate.empty()) {
+    inst.step -= 1;
+    return Flow::Continue;
+  }
+  return std::nullopt;
+}
+
+// One attempt of the current step (or its compensation): its input, its
+// call, and its reply joined to the saga's data as results[step] (a batched
+// step's sums the batches' numbers).
+WorkflowEngine::Flow WorkflowEngine::saga_attempt(Compiled& c, Instance& inst) {
+  const bool forward = inst.phase == "forward";
+  const SagaStep& step = c.def.steps[static_cast<size_t>(inst.step)];
+  Run run;
+  run.engine = this;
+  run.instance = &inst;
+  run.key_base = "wf:" + inst.id + ":" + std::to_string(inst.run) + (forward ? ":f:" : ":c:") +
+                 std::to_string(inst.step) + (inst.batch > 0 ? ":b" + std::to_string(inst.batch) : std::string());
+  StepRecord rec;
+  rec.name = step.batched ? step.name + " #" + std::to_string(inst.batch + 1) : step.name;
+  rec.phase = forward ? "forward" : "compensate";
+  rec.attempt = inst.attempt + 1;
+  rec.started_at = now_rfc3339();
+  const auto started = Clock::now();
+  std::string failure;
+  c.run = &run;
+  const std::string input = step_input(c, inst, step, forward, failure);
+  c.run = nullptr;
+  plugins::Outcome outcome;
+  if (failure.empty()) {
+    const std::string& op_name = forward ? step.call : step.compensate;
+    outcome = call_operation(run, op_name, input);
+    run.calls = 0;
+    if (outcome.status != CRM_OK) {
+      failure = op_name + ": " + outcome.message;
+      for (const auto& e : outcome.errors) failure += "; " + e.field + ": " + e.message;
+    }
+  }
+  std::string vars_after = inst.vars;
+  if (failure.empty() && forward) {
+    const std::string result = step.batched && inst.batch > 0
+                                   ? merge_batch(result_of(inst.vars, step.name), outcome.body)
+                                   : outcome.body;
+    try {
+      vars_after = with_result(c.box, inst.vars, step.name, result);
+    } catch (const std::exception& e) {
+      failure = e.what();
+      c.broken = true;
+    }
+  }
+  rec.ms = ms_since(started);
+  record_latency(inst.name, rec.ms / 1000.0);
+  if (!failure.empty()) return saga_step_failed(c, inst, rec, failure);
+  return saga_step_done(c, inst, rec, outcome.body, std::move(vars_after));
+}
+
+// A step (or one batch of it) succeeded: on to the next batch, or the next
+// step in the saga's direction; the saga's end is saved with its last step.
+WorkflowEngine::Flow WorkflowEngine::saga_step_done(Compiled& c, Instance& inst, StepRecord& rec,
+                                                    const std::string& reply, std::string vars) {
+  const bool forward = inst.phase == "forward";
+  const SagaStep& step = c.def.steps[static_cast<size_t>(inst.step)];
+  rec.status = "COMPLETED";
+  rec.result = reply;
+  inst.attempt = 0;
+  inst.seq += 1;
+  inst.wake_in_ms = 0;
+  if (step.batched && wants_more(reply)) {
+    // One batch done, more to do: the same step again, with the next key.
+    inst.vars = std::move(vars);
+    inst.batch += 1;
+    return save_step(inst, &rec, nullptr);
+  }
+  inst.batch = 0;
+  if (forward) {
+    inst.vars = std::move(vars);
+    inst.step += 1;
+  } else {
+    inst.step -= 1;
+  }
+  if (forward && inst.step >= static_cast<int>(c.def.steps.size()) && !inst.cancel_requested) {
+    inst.status = "COMPLETED";
+    inst.error.clear();
+    inst.wake_in_ms = -1;
+  } else if (!forward && inst.step < 0) {
+    inst.status = inst.cancel_requested ? "CANCELLED" : "COMPENSATED";
+    inst.wake_in_ms = -1;
+  }
+  auto saved = save(pool_, config_, inst, &rec, nullptr);
+  if (!saved.held) return Flow::LeaseLost;
+  if (inst.status != "RUNNING") return Flow::Stop;
+  inst.cancel_requested = inst.cancel_requested || saved.cancel_requested;
+  return Flow::Continue;
+}
+
+// A step failed: again after its policy's delay while attempts are left;
+// then, going forward, undo what was done, last first; a compensation that
+// keeps failing leaves the saga FAILED for a person to look at (a retry
+// resumes there).
+WorkflowEngine::Flow WorkflowEngine::saga_step_failed(Compiled& c, Instance& inst, StepRecord& rec,
+                                                      const std::string& failure) {
+  const SagaStep& step = c.def.steps[static_cast<size_t>(inst.step)];
+  rec.status = "FAILED";
+  rec.error = failure;
+  inst.attempt += 1;
+  inst.error = error_json("step", step.name, failure);
+  log::info("workflows", "step failed: " + failure,
+            {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name},
+             {"attempt", std::to_string(inst.attempt)}});
+  if (inst.attempt < step.attempts) {
+    inst.wake_in_ms = retry_delay_ms(step.delay); // the lease goes back meanwhile
+    auto saved = save(pool_, config_, inst, &rec, nullptr);
+    if (!saved.held) return Flow::LeaseLost;
+    wake_workers();
+    return Flow::Stop;
+  }
+  inst.attempt = 0;
+  if (inst.phase == "forward") {
+    start_compensation(c.def.steps, inst);
+    inst.wake_in_ms = 0;
+    return save(pool_, config_, inst, &rec, nullptr).held ? Flow::Continue : Flow::LeaseLost;
+  }
+  inst.status = "FAILED";
+  inst.wake_in_ms = -1;
+  save(pool_, config_, inst, &rec, nullptr);
+  log::error("workflows", "compensation failed; the instance is FAILED: " + failure,
+             {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name}});
+  return Flow::Stop;
 }
 
 } // namespace crm::workflows

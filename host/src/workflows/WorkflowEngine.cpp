@@ -233,12 +233,12 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
                                          const std::string& started_by) {
   EngineReply reply;
   if (catalog_.is_retired(name)) {
-    reply.status = 409;
+    reply.result = EngineResult::Conflict;
     reply.message = retired_message(name);
     return reply;
   }
   if (!catalog_.is_live(name)) {
-    reply.status = 404;
+    reply.result = EngineResult::NotFound;
     reply.message = "no live workflow " + name;
     return reply;
   }
@@ -251,7 +251,7 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
     if (o->has("input")) {
       auto in = o->getObject("input");
       if (!in) {
-        reply.status = 422;
+        reply.result = EngineResult::Invalid;
         reply.message = "the input is not valid";
         reply.errors.emplace_back("input", "must be an object");
         return reply;
@@ -261,7 +261,7 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
       input = s.str();
     }
   } catch (const std::exception&) {
-    reply.status = 422;
+    reply.result = EngineResult::Invalid;
     reply.message = "the body must be a JSON object {\"input\": {...}}";
     reply.errors.emplace_back("body", "must be a JSON object");
     return reply;
@@ -269,13 +269,13 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
   auto conn = pool_.acquire();
   const std::string started = insert_instance(*conn, name, input, nullptr, nullptr, nullptr, started_by);
   if (started.empty()) {
-    reply.status = 503;
+    reply.result = EngineResult::Unavailable;
     reply.message = "the workflow " + name + " is not stored yet; try again";
     return reply;
   }
   wake_workers();
   const size_t space = started.find(' ');
-  reply.status = 201;
+  reply.result = EngineResult::Created;
   reply.body = "{\"id\":\"" + started.substr(0, space) + "\",\"name\":";
   http::append_json_string(reply.body, name);
   reply.body += ",\"version\":";

@@ -58,13 +58,28 @@ struct EngineConfig {
   std::string conninfo, password; // for LISTEN crm_workflow
 };
 
+// What a request to the engine came to, in the engine's words; the HTTP
+// layer maps each to its status (see WorkflowRoutes).
+enum class EngineResult {
+  Done,        // answered; body holds the answer
+  Created,     // something new exists; body describes it
+  Accepted,    // the work is under way (an instance started or told to stop)
+  Invalid,     // the input breaks a rule; errors name the fields
+  Forbidden,   // the caller may not do this
+  NotFound,    // no such workflow or instance, or it is not offered
+  Conflict,    // it exists but is in the wrong state (retired, finished)
+  Unavailable, // a dependency is down, or the script failed; try again
+};
+
 // What an endpoint answers.
 struct EngineReply {
-  int status = 200;
+  EngineResult result = EngineResult::Done;
   std::string body;    // JSON on success
   std::string message; // problem detail otherwise
   std::vector<std::pair<std::string, std::string>> errors; // field, message
 };
+
+struct StepRecord;
 
 class WorkflowEngine {
 public:
@@ -111,6 +126,24 @@ private:
   void advance(Worker& w, Instance& inst);
   bool advance_saga(Worker& w, Compiled& c, Instance& inst);
   bool advance_state_machine(Worker& w, Compiled& c, Instance& inst);
+
+  // What is left after one phase of advancing an instance: go on with it,
+  // stop (it is saved: finished, parked or waiting for a retry), or stop
+  // because another host holds its lease now.
+  enum class Flow { Continue, Stop, LeaseLost };
+  // The phases of a saga (SagaRun.cpp): its end when it has one, one attempt
+  // of the current step, and what follows a step that succeeded or failed.
+  std::optional<Flow> saga_end(Compiled& c, Instance& inst);
+  Flow saga_attempt(Compiled& c, Instance& inst);
+  Flow saga_step_done(Compiled& c, Instance& inst, StepRecord& rec, const std::string& reply, std::string vars);
+  Flow saga_step_failed(Compiled& c, Instance& inst, StepRecord& rec, const std::string& failure);
+  // The phases of a state machine (StateMachineRun.cpp): an action state's
+  // run, a wait's end, the move into the next state, parking in a wait.
+  Flow run_action_state(Compiled& c, Instance& inst);
+  Flow end_wait(Compiled& c, Instance& inst);
+  Flow enter_state(Compiled& c, Instance& inst, const std::string& next, const StepRecord& rec, const Run* run);
+  Flow park_in_wait(Compiled& c, Instance& inst, const StepRecord* rec, const Run* run);
+  Flow save_step(Instance& inst, const StepRecord* rec, const Run* run);
   Compiled* compiled(Worker& w, const std::string& name, const std::string& version);
   std::string insert_instance(storage::PgConnection& conn, const std::string& name, const std::string& input,
                               const std::string* parent_id, const std::string* trigger_event_id,

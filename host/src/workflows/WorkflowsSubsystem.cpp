@@ -2,6 +2,7 @@
 #include "workflows/WorkflowsSubsystem.hpp"
 
 #include "events/EventsSubsystem.hpp"
+#include "metrics/MetricsSubsystem.hpp"
 #include "plugins/PluginSubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
 
@@ -43,6 +44,18 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
                                              storage.platform_pool());
   auto& events = app.getSubsystem<events::EventsSubsystem>();
   engine_->start(&events.consumers(), events.nats().config().subject_prefix);
+  register_metrics(app.getSubsystem<metrics::MetricsSubsystem>().registry());
+}
+
+void WorkflowsSubsystem::register_metrics(metrics::Registry& metrics) {
+  metrics.add_gauge_callback("crm_workflow_instances", "Workflow instances, by workflow and status.",
+                              [&engine = *engine_] { return engine.instance_counts(); });
+  metrics.add_gauge_callback("crm_workflow_step_seconds",
+                              "Step (or state) latency on this host, by workflow: upper bound of the bucket "
+                              "holding the quantile.",
+                              [&engine = *engine_] { return engine.step_latency(); });
+  metrics.add_gauge_callback("crm_workflow_steps", "Steps (and states) this host ran, by workflow.",
+                              [&engine = *engine_] { return engine.steps_run(); });
 }
 
 void WorkflowsSubsystem::uninitialize() {

@@ -2,6 +2,7 @@
 // (checked, versioned, hot reloaded) and the engine running their instances.
 #pragma once
 
+#include "metrics/Metrics.hpp"
 #include "workflows/WorkflowCatalog.hpp"
 #include "workflows/WorkflowEngine.hpp"
 
@@ -22,6 +23,8 @@ protected:
   void uninitialize() override;
 
 private:
+  void register_metrics(metrics::Registry& metrics);
+
   std::unique_ptr<WorkflowCatalog> catalog_;
   std::unique_ptr<WorkflowEngine> engine_;
 };
