@@ -7,6 +7,8 @@
 # - into build/plugins, or build/fixtures with FIXTURE (test plugins);
 # - the integration tests load the .so at run time, so building them builds
 #   it too (NO_ENTRY: a fixture that deliberately exports something else).
+# A plugin folder with an exports.map of its own (the docs' examples, which
+# show a standalone build) links with that one instead: ld takes only one.
 set(CRM_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/plugin_exports.map)
 
 function(crm_add_plugin target)
@@ -20,7 +22,7 @@ function(crm_add_plugin target)
   set_target_properties(${target} PROPERTIES
     PREFIX "" C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON LIBRARY_OUTPUT_DIRECTORY ${out})
-  if(NOT P_NO_ENTRY)
+  if(NOT P_NO_ENTRY AND NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/exports.map)
     target_link_options(${target} PRIVATE "LINKER:--version-script=${CRM_PLUGIN_EXPORTS_MAP}")
     set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${CRM_PLUGIN_EXPORTS_MAP})
   endif()
