@@ -6,14 +6,14 @@
 // function report_dashboard (ReportFunctions.hpp).
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/text_rules.hpp>
 
 namespace analytics {
 
 void dashboard(crm::Call& call) {
   const auto who = call.principal();
-  if (!is_uuid(who.id)) throw crm::forbidden("the dashboard is a user's");
-  auto rows = call.sql("select report_dashboard($1::uuid)", {lower_ascii(who.id)});
+  if (!crm::is_uuid(who.id)) throw crm::forbidden("the dashboard is a user's");
+  auto rows = call.sql("select report_dashboard($1::uuid)", {crm::lower_ascii(who.id)});
   call.reply(*rows.at(0, 0));
 }
 

@@ -1,13 +1,13 @@
 // EventEnvelope: see the header.
 #include "EventEnvelope.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/input_rules.hpp>
 
 #include <Poco/JSON/Array.h>
 
 namespace analytics {
 
-EventEnvelope::EventEnvelope(const crm::Input& input) : id_(required_uuid(input, "id")) {
+EventEnvelope::EventEnvelope(const crm::Input& input) : id_(crm::required_uuid(input, "id")) {
   data_ = input.object().getObject("data");
   if (!data_) throw crm::invalid("data", "must be an object");
 }
@@ -20,8 +20,8 @@ std::optional<std::string> EventEnvelope::text(const std::string& key) const {
 std::optional<std::string> EventEnvelope::uuid(const std::string& key) const {
   auto v = text(key);
   if (!v) return std::nullopt;
-  if (!is_uuid(*v)) throw crm::invalid("data." + key, "must be a UUID");
-  return lower_ascii(*v);
+  if (!crm::is_uuid(*v)) throw crm::invalid("data." + key, "must be a UUID");
+  return crm::lower_ascii(*v);
 }
 
 bool EventEnvelope::flag(const std::string& key) const {
@@ -37,8 +37,9 @@ std::vector<std::string> EventEnvelope::uuids(const std::string& key) const {
   if (!array) throw crm::invalid("data." + key, "must be an array of UUIDs");
   for (size_t i = 0; i < array->size(); ++i) {
     const auto v = array->get(static_cast<unsigned>(i));
-    if (!v.isString() || !is_uuid(v.toString())) throw crm::invalid("data." + key, "must be an array of UUIDs");
-    out.push_back(lower_ascii(v.toString()));
+    if (!v.isString() || !crm::is_uuid(v.toString()))
+      throw crm::invalid("data." + key + "[" + std::to_string(i) + "]", "must be a UUID");
+    out.push_back(crm::lower_ascii(v.toString()));
   }
   return out;
 }

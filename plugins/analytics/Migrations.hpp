@@ -26,6 +26,7 @@
 #include "RollupSchema.hpp"
 
 #include <crm/plugin_abi.h>
+#include <crm/sdk/schema_sql.hpp>
 
 namespace analytics {
 
@@ -39,11 +40,6 @@ $$;
 -- The API's timestamps: RFC 3339 UTC with milliseconds.
 create function api_time(t timestamptz) returns text language sql immutable as $$
   select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-$$;
-
--- A list position: microseconds, so the next page starts exactly after the last row.
-create function cursor_time(t timestamptz) returns text language sql immutable as $$
-  select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
 -- ---------------------------------------------------------------- notifications
@@ -171,6 +167,9 @@ create table dropped_customers (
     {2, kRollupSchema},
     {3, kReportFunctions},
     {4, kActivityVersionsSchema},
+    // cursor_time() for the notification list's cursors (crm/keyset_page.hpp);
+    // version 1 had its own copy, which this replaces in place.
+    {5, crm::sql::kCursorTime},
 };
 
 } // namespace analytics

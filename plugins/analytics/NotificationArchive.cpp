@@ -8,41 +8,32 @@
 // Both are idempotent: a repeat finds nothing left to change.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/id_lists.hpp>
 
 namespace analytics {
 
-namespace {
-
-std::string ids_json(const crm::Rows& rows) {
-  std::string out = "[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) out.push_back(',');
-    crm::append_json_string(out, *rows.at(i, 0));
-  }
-  return out + "]";
-}
-
-} // namespace
-
 void archive_for_customer(crm::Call& call) {
-  const std::string customer = required_uuid(call.input(), "customerId");
+  const std::string customer = crm::required_uuid(call.input(), "customerId");
   auto rows = call.sql(R"sql(
     update notifications set archived_at = now()
     where customer_ids @> array[$1::uuid] and cardinality(customer_ids) = 1 and archived_at is null
     returning id)sql",
                        {customer});
-  call.reply(crm::JsonObject().field("customerId", customer).raw("ids", ids_json(rows)).str());
+  call.reply(crm::JsonObject()
+                 .field("customerId", customer)
+                 .raw("ids", crm::json_string_array(crm::column_texts(rows)))
+                 .str());
 }
 
 void restore_archived(crm::Call& call) {
-  const auto ids = uuid_list(call.input(), "ids");
+  const auto ids = crm::uuid_list(call.input(), "ids");
   auto rows = call.sql(R"sql(
     update notifications set archived_at = null
     where id = any ($1::uuid[]) and archived_at is not null
     returning id)sql",
-                       {uuid_array(ids)});
-  call.reply(crm::JsonObject().raw("ids", ids_json(rows)).str());
+                       {crm::uuid_array(ids)});
+  call.reply(crm::JsonObject().raw("ids", crm::json_string_array(crm::column_texts(rows))).str());
 }
 
 } // namespace analytics

@@ -6,8 +6,9 @@
 // Archived notifications (customer deletion) are in none of them.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include <crm/keyset_page.hpp>
+#include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 #include <optional>
 #include <string>
@@ -18,9 +19,9 @@ namespace {
 
 // The caller's user id: notifications belong to users, never to the system.
 std::string caller_id(const crm::Call& call) {
-  const auto who = call.principal();
-  if (!is_uuid(who.id)) throw crm::forbidden("notifications belong to users");
-  return lower_ascii(who.id);
+  const auto user = crm::OwnerScope::of(call).viewer();
+  if (!user) throw crm::forbidden("notifications belong to users");
+  return *user;
 }
 
 // Two statements rather than one with "($n or read_at is null)", so that
@@ -44,24 +45,24 @@ constexpr const char* kListUnread = R"sql(
 void list(crm::Call& call, bool unread) {
   const std::string user = caller_id(call);
   const auto& in = call.input();
-  const std::int64_t limit = page_limit(in);
-  const auto after = cursor_of(in);
+  const std::int64_t limit = crm::page_limit(in);
+  const auto after = crm::cursor_of(in);
   auto rows =
       call.sql(unread ? kListUnread : kListAll, {user, after ? std::optional<std::string>(after->at) : std::nullopt,
                                                  after ? std::optional<std::string>(after->id) : std::nullopt, limit});
-  reply_page(call, rows, limit);
+  crm::reply_page(call, rows, limit);
 }
 
 } // namespace
 
-void list_notifications(crm::Call& call) { list(call, flag(call.input(), "unread")); }
+void list_notifications(crm::Call& call) { list(call, crm::optional_flag(call.input(), "unread").value_or(false)); }
 
 void list_unread_notifications(crm::Call& call) { list(call, true); }
 
 // Marking a read notification again changes nothing and answers the same.
 void mark_notification_read(crm::Call& call) {
   const std::string user = caller_id(call);
-  const std::string id = required_uuid(call.input(), "id");
+  const std::string id = crm::required_uuid(call.input(), "id");
   auto rows = call.sql(R"sql(
     update notifications n set read_at = coalesce(n.read_at, now())
     where n.id = $1::uuid and n.user_id = $2::uuid and n.archived_at is null

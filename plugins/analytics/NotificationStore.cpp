@@ -1,7 +1,8 @@
 // NotificationStore: see the header.
 #include "NotificationStore.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/text_rules.hpp>
+#include <crm/sdk/id_lists.hpp>
 
 namespace analytics {
 
@@ -12,7 +13,8 @@ bool create_notification(crm::Call& call, const NewNotification& n) {
     values ($1::uuid, $2, $3, $4, $5, $6, $7::uuid[], $8::uuid)
     on conflict (event_id, user_id) do nothing
     returning n.id, notification_json(n))sql",
-      {n.user_id, n.kind, n.title, n.body, n.resource_type, n.resource_id, uuid_array(n.customer_ids), n.event_id});
+      {n.user_id, n.kind, n.title, n.body, n.resource_type, n.resource_id, crm::uuid_array(n.customer_ids),
+       n.event_id});
   if (rows.empty()) return false;
   const std::string id(*rows.at(0, 0));
   const std::string json(*rows.at(0, 1));

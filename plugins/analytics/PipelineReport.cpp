@@ -5,12 +5,12 @@
 // The query is the function report_pipeline (ReportFunctions.hpp).
 #include "Handlers.hpp"
 
-#include "ReportScope.hpp"
+#include <crm/sdk/owner_scope.hpp>
 
 namespace analytics {
 
 void pipeline_report(crm::Call& call) {
-  auto rows = call.sql("select report_pipeline($1::uuid[])", {report_scope(call.principal())});
+  auto rows = call.sql("select report_pipeline($1::uuid[])", {crm::OwnerScope::of(call).owners_array()});
   call.reply(crm::JsonObject().raw("items", *rows.at(0, 0)).str());
 }
 

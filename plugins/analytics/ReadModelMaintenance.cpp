@@ -9,7 +9,7 @@
 //     remembered so a rebuild does not bring them back.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/input_rules.hpp>
 
 namespace analytics {
 
@@ -24,7 +24,7 @@ void reset_read_models(crm::Call& call) {
 // -> {customerId, customer: removed?, meetings: n, tasks: n}; a repeat
 // removes nothing more.
 void drop_customer(crm::Call& call) {
-  const std::string customer = required_uuid(call.input(), "customerId");
+  const std::string customer = crm::required_uuid(call.input(), "customerId");
   call.sql("insert into dropped_customers (id) values ($1::uuid) on conflict do nothing", {customer});
   const bool removed = !call.sql("delete from customers where id = $1::uuid returning id", {customer}).empty();
   const auto meetings = call.sql(R"sql(

@@ -29,7 +29,8 @@
 #include "Handlers.hpp"
 
 #include "ReportPeriod.hpp"
-#include "ReportScope.hpp"
+
+#include <crm/sdk/owner_scope.hpp>
 
 #include <string>
 
@@ -51,8 +52,8 @@ void sales_summary(crm::Call& call) {
   const ReportSpans spans = report_spans(period, today);
   const std::string group_by = report_grouping(in);
   auto rows = call.sql(group_by == "month" ? kByMonth : kByUser,
-                       {report_scope(call.principal()), period.from, period.to, spans.months_from, spans.months_to,
-                        spans.head_end, spans.tail_start, spans.to_month_end, spans.next_month});
+                       {crm::OwnerScope::of(call).owners_array(), period.from, period.to, spans.months_from,
+                        spans.months_to, spans.head_end, spans.tail_start, spans.to_month_end, spans.next_month});
   call.reply(crm::JsonObject()
                  .field("from", period.from)
                  .field("to", period.to)

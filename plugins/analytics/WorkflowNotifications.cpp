@@ -10,8 +10,9 @@
 // notification per key, however often the step runs.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "NotificationStore.hpp"
+
+#include <crm/sdk/input_rules.hpp>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -47,7 +48,7 @@ std::string required_text_of(const Poco::JSON::Object& o, const std::string& key
 
 void notify_users(crm::Call& call) {
   const auto& in = call.input();
-  const std::string key = required_uuid(in, "key");
+  const std::string key = crm::required_uuid(in, "key");
   const auto list = in.object().getArray("notifications");
   if (!list) throw crm::invalid("notifications", "must be a list of {userId, kind, title}");
   if (list->size() > kMaxNotifications)
@@ -60,8 +61,8 @@ void notify_users(crm::Call& call) {
     const auto item = list->getObject(i);
     if (!item) throw crm::invalid(field, "must be an object");
     NewNotification n;
-    n.user_id = lower_ascii(required_text_of(*item, "userId", field, 36));
-    if (!is_uuid(n.user_id)) throw crm::invalid(field + ".userId", "must be a UUID");
+    n.user_id = crm::lower_ascii(required_text_of(*item, "userId", field, 36));
+    if (!crm::is_uuid(n.user_id)) throw crm::invalid(field + ".userId", "must be a UUID");
     n.kind = required_text_of(*item, "kind", field, 64);
     n.title = required_text_of(*item, "title", field, 200);
     n.body = text_of(*item, "body", field, 2000).value_or("");

@@ -2,7 +2,7 @@
 // host's (platform.audit_log); this only passes the filter through.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/input_rules.hpp>
 
 namespace auth {
 
@@ -12,11 +12,11 @@ void audit_logs(crm::Call& call) {
   crm::JsonObject filter;
   for (const char* key : {"actorId", "resource", "action", "outcome", "from", "to", "cursor"})
     if (auto value = in.text(key); value && !value->empty()) filter.field(key, std::string_view(*value));
-  if (auto limit = optional_integer(in, "limit")) {
+  if (auto limit = crm::optional_integer(in, "limit")) {
     if (*limit < 1 || *limit > 200) throw crm::invalid("limit", "must be from 1 to 200");
     filter.field("limit", *limit);
   }
-  if (auto actor = in.text("actorId"); actor && !actor->empty() && !is_uuid(*actor))
+  if (auto actor = in.text("actorId"); actor && !actor->empty() && !crm::is_uuid(*actor))
     throw crm::invalid("actorId", "must be a UUID");
   call.reply(call.audit_query(filter.str()));
 }

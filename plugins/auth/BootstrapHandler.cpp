@@ -6,8 +6,9 @@
 // one of them creates it.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "UserCreation.hpp"
+
+#include <crm/sdk/text_rules.hpp>
 
 #include <Poco/JSON/Object.h>
 
@@ -26,7 +27,7 @@ void bootstrap(crm::Call& call) {
   if (in.has("admin")) {
     const auto admin = in.object().getObject("admin");
     if (admin) {
-      email = lower_ascii(admin->optValue<std::string>("email", ""));
+      email = crm::lower_ascii(admin->optValue<std::string>("email", ""));
       password = admin->optValue<std::string>("password", "");
     }
   }

@@ -7,12 +7,13 @@
 // entries survive the failed call.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "LoginThrottle.hpp"
 #include "Passwords.hpp"
 #include "Settings.hpp"
 #include "Sessions.hpp"
 #include "UserRecords.hpp"
+
+#include <crm/sdk/text_rules.hpp>
 
 namespace auth {
 
@@ -30,7 +31,7 @@ std::string record_login(crm::Call& call, const std::string& id) {
 
 void login(crm::Call& call) {
   const auto& in = call.input();
-  const std::string email = lower_ascii(in.required_text("email"));
+  const std::string email = crm::lower_ascii(in.required_text("email"));
   const std::string password = in.text("password").value_or("");
 
   LoginThrottle throttle(call, email, settings().lockout);

@@ -1,10 +1,10 @@
 // Passwords: see the header.
 #include "Passwords.hpp"
 
-#include "InputRules.hpp"
 #include "SecureRandom.hpp"
 
 #include <crm/plugin.hpp>
+#include <crm/sdk/text_rules.hpp>
 
 #include <argon2.h>
 
@@ -71,8 +71,8 @@ void check_password_policy(std::string_view password, std::string_view email) {
   }
   if (!letter || !other) throw crm::invalid("password", "must contain a letter and a digit, space or symbol");
 
-  const std::string local = lower_ascii(email.substr(0, email.find('@')));
-  if (local.size() >= kMinCheckedLocalPart && lower_ascii(password).find(local) != std::string::npos)
+  const std::string local = crm::lower_ascii(email.substr(0, email.find('@')));
+  if (local.size() >= kMinCheckedLocalPart && crm::lower_ascii(password).find(local) != std::string::npos)
     throw crm::invalid("password", "must not contain the email address");
 }
 

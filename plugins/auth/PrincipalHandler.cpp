@@ -9,14 +9,14 @@
 // the old role act until the token expires; a refresh issues the new role.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
+#include <crm/sdk/text_rules.hpp>
 
 namespace auth {
 
 void principal(crm::Call& call) {
   const auto& in = call.input();
   const auto id = in.text("id");
-  if (!id || !is_uuid(*id)) throw crm::not_found("user");
+  if (!id || !crm::is_uuid(*id)) throw crm::not_found("user");
   const auto role = in.text("role");
 
   // The recursive part runs only for a MANAGER (the CASE reaches it lazily).

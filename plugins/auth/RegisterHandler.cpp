@@ -4,9 +4,10 @@
 // "true", and then only as SALES with no manager.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "Settings.hpp"
 #include "UserCreation.hpp"
+
+#include <crm/sdk/input_rules.hpp>
 
 namespace auth {
 
@@ -17,7 +18,7 @@ void register_user(crm::Call& call) {
   NewUser user;
   if (caller.is("ADMIN")) {
     user.role = in.text("role").value_or("SALES");
-    user.manager_id = optional_uuid(in, "managerId");
+    user.manager_id = crm::optional_uuid(in, "managerId");
   } else if (settings().self_register) {
     user.role = "SALES"; // whatever was asked for
     if (in.has("managerId")) throw crm::invalid("managerId", "only an ADMIN may choose a manager");
@@ -26,7 +27,7 @@ void register_user(crm::Call& call) {
   } else {
     throw crm::forbidden("only an ADMIN may register users");
   }
-  user.email = lower_ascii(in.required_text("email"));
+  user.email = crm::lower_ascii(in.required_text("email"));
   user.name = in.required_text("name");
   user.password = in.required_text("password");
 

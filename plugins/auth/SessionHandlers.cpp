@@ -2,10 +2,11 @@
 // refresh token), logout (revoke both tokens) and me (who am I).
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "RefreshTokens.hpp"
 #include "Sessions.hpp"
 #include "UserRecords.hpp"
+
+#include <crm/sdk/text_rules.hpp>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -62,7 +63,7 @@ void refresh(crm::Call& call) {
 // revoked on every host until it would have expired anyway.
 void logout(crm::Call& call) {
   const auto caller = call.principal();
-  if (auto token = call.input().text("refreshToken"); token && !token->empty() && is_uuid(caller.id))
+  if (auto token = call.input().text("refreshToken"); token && !token->empty() && crm::is_uuid(caller.id))
     refresh_tokens::revoke_if_owned(call, *token, caller.id);
 
   const auto claims = claims_of(call);
@@ -78,7 +79,7 @@ void logout(crm::Call& call) {
 // GET /api/auth/me: the caller's user.
 void me(crm::Call& call) {
   const auto caller = call.principal();
-  if (!is_uuid(caller.id)) throw crm::not_found("user");
+  if (!crm::is_uuid(caller.id)) throw crm::not_found("user");
   const auto user_json = users::json_of(call, caller.id);
   if (!user_json) throw crm::not_found("user");
   call.reply(*user_json);

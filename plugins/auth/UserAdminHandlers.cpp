@@ -7,10 +7,12 @@
 // only the user's own.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "Passwords.hpp"
 #include "RefreshTokens.hpp"
 #include "UserRecords.hpp"
+
+#include <crm/sdk/id_lists.hpp>
+#include <crm/sdk/input_rules.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -37,7 +39,7 @@ struct UserChanges {
     c.name = in.text("name");
     c.role = in.text("role");
     c.manager_given = in.object().has("managerId");
-    c.manager_id = optional_uuid(in, "managerId");
+    c.manager_id = crm::optional_uuid(in, "managerId");
     c.active = in.boolean("active");
     c.password = in.text("password");
     return c;
@@ -60,15 +62,6 @@ bool reshapes_teams(const std::vector<std::string>& changed) {
                      [](const std::string& f) { return f == "role" || f == "managerId" || f == "active"; });
 }
 
-std::string json_array(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (const auto& n : names) {
-    if (out.size() > 1) out.push_back(',');
-    crm::append_json_string(out, n);
-  }
-  return out + "]";
-}
-
 // The new manager must be an active user and not below `id` (or `id` itself).
 void check_new_manager(crm::Call& call, const std::string& id, const std::string& manager_id) {
   if (manager_id == id) throw crm::invalid("managerId", "a user cannot be its own manager");
@@ -84,7 +77,7 @@ void check_new_manager(crm::Call& call, const std::string& id, const std::string
 void patch_user(crm::Call& call) {
   const auto caller = call.principal();
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
+  const std::string id = crm::required_uuid(in, "id");
   const UserChanges changes = UserChanges::of(in);
   if (id == caller.id && changes.active == false) throw crm::invalid("active", "you cannot deactivate yourself");
 
@@ -123,7 +116,7 @@ void patch_user(crm::Call& call) {
   call.emit("user.updated", id,
             crm::JsonObject()
                 .field("id", std::string_view(id))
-                .raw("changed", json_array(changed))
+                .raw("changed", crm::json_string_array(changed))
                 .raw("user", user_json)
                 .str());
   if (reshapes_teams(changed))
@@ -140,8 +133,8 @@ void patch_user(crm::Call& call) {
 void delete_user(crm::Call& call) {
   const auto caller = call.principal();
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
-  const auto reassign_to = optional_uuid(in, "reassignTo");
+  const std::string id = crm::required_uuid(in, "id");
+  const auto reassign_to = crm::optional_uuid(in, "reassignTo");
   if (id == caller.id) throw crm::invalid("id", "you cannot delete yourself");
 
   const auto account = users::lock(call, id);
@@ -176,7 +169,7 @@ void delete_user(crm::Call& call) {
 // its works from here on. A user made active again since (an ADMIN changed
 // their mind) keeps its sessions: active = true, nothing revoked.
 void revoke_tokens(crm::Call& call) {
-  const std::string id = required_uuid(call.input(), "userId");
+  const std::string id = crm::required_uuid(call.input(), "userId");
   const auto account = users::lock(call, id);
   if (!account) throw crm::not_found("user");
   std::int64_t revoked = 0;

@@ -1,14 +1,15 @@
 // UserCreation: see the header.
 #include "UserCreation.hpp"
 
-#include "InputRules.hpp"
 #include "Passwords.hpp"
 #include "UserRecords.hpp"
+
+#include <crm/sdk/text_rules.hpp>
 
 namespace auth {
 
 std::string create_user(crm::Call& call, const NewUser& user) {
-  if (!looks_like_email(user.email)) throw crm::invalid("email", "must be an email address");
+  if (!crm::looks_like_email(user.email)) throw crm::invalid("email", "must be an email address");
   check_password_policy(user.password, user.email);
   // Hashed before the first statement: the ~50 ms of argon2id need no
   // database connection held open.

@@ -10,9 +10,12 @@
 #include "Handlers.hpp"
 
 #include "CacheKeys.hpp"
-#include "InputRules.hpp"
 #include "OwnerRules.hpp"
-#include "Scope.hpp"
+
+#include <crm/sdk/id_lists.hpp>
+#include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/json_members.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 #include <optional>
 #include <string>
@@ -21,6 +24,9 @@
 namespace customer {
 
 namespace {
+
+// customers.name is char_length 1..200.
+constexpr size_t kMaxName = 200;
 
 // The fields of a customer a caller may set, as stored.
 struct CustomerFields {
@@ -36,7 +42,7 @@ std::optional<std::string> text_of(const crm::Rows& rows, std::string_view colum
 }
 
 // The live customer `id`, locked for the change, if the caller may see it.
-std::optional<CustomerFields> lock_visible(crm::Call& call, const Scope& scope, const std::string& id) {
+std::optional<CustomerFields> lock_visible(crm::Call& call, const crm::OwnerScope& scope, const std::string& id) {
   auto rows = call.sql("select name, email, phone, company, status, owner_id from customers "
                        "where id = $1::uuid and deleted_at is null for update",
                        {id});
@@ -45,39 +51,19 @@ std::optional<CustomerFields> lock_visible(crm::Call& call, const Scope& scope, 
                         text_of(rows, "company"), *text_of(rows, "status"), *text_of(rows, "owner_id")};
 }
 
-std::string json_array(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (const auto& n : names) {
-    if (out.size() > 1) out.push_back(',');
-    crm::append_json_string(out, n);
-  }
-  return out + "]";
-}
-
-// `object` (a JSON object's text) with one more member.
-std::string with_member(std::string_view object, std::string_view key, std::string_view json) {
-  std::string out(object.substr(0, object.rfind('}')));
-  out.push_back(',');
-  crm::append_json_string(out, key);
-  out.push_back(':');
-  out += json;
-  out.push_back('}');
-  return out;
-}
-
 } // namespace
 
 // POST /api/customers {name, email?, phone?, company?, status?, ownerId?} -> 201.
 void create_customer(crm::Call& call) {
-  const Scope scope = Scope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
   CustomerFields c;
-  c.name = required_text(in, "name");
-  c.email = clearable_text(in, "email").value;
-  c.phone = clearable_text(in, "phone").value;
-  c.company = clearable_text(in, "company").value;
+  c.name = crm::required_text(in, "name", kMaxName);
+  c.email = crm::clearable_text(in, "email").value;
+  c.phone = crm::clearable_text(in, "phone").value;
+  c.company = crm::clearable_text(in, "company").value;
   c.status = in.text("status").value_or("LEAD");
-  if (auto owner = optional_uuid(in, "ownerId"))
+  if (auto owner = crm::optional_uuid(in, "ownerId"))
     c.owner_id = *owner;
   else if (!scope.user_id().empty())
     c.owner_id = std::string(scope.user_id());
@@ -99,16 +85,16 @@ void create_customer(crm::Call& call) {
 // PATCH /api/customers/{id} {name?, email?, phone?, company?, status?, ownerId?}:
 // absent fields stay; email, phone and company may be null to clear them.
 void update_customer(crm::Call& call) {
-  const Scope scope = Scope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
+  const std::string id = crm::required_uuid(in, "id");
   // Everything about the input is checked before the row is locked.
   const std::optional<std::string> name =
-      in.object().has("name") ? std::optional<std::string>(required_text(in, "name")) : std::nullopt;
-  const ClearableText email = clearable_text(in, "email"), phone = clearable_text(in, "phone"),
-                      company = clearable_text(in, "company");
+      in.object().has("name") ? std::optional<std::string>(crm::required_text(in, "name", kMaxName)) : std::nullopt;
+  const crm::ClearableText email = crm::clearable_text(in, "email"), phone = crm::clearable_text(in, "phone"),
+                           company = crm::clearable_text(in, "company");
   const std::optional<std::string> status = in.text("status");
-  const std::optional<std::string> owner = optional_uuid(in, "ownerId");
+  const std::optional<std::string> owner = crm::optional_uuid(in, "ownerId");
 
   const auto now = lock_visible(call, scope, id);
   if (!now) throw crm::not_found("customer");
@@ -141,7 +127,8 @@ void update_customer(crm::Call& call) {
     returning customer_json(c))sql",
                        {id, next.name, next.email, next.phone, next.company, next.status, next.owner_id});
   const std::string customer(*rows.at(0, 0));
-  call.emit("customer.updated", id, with_member(customer, "changed", json_array(changed)));
+  call.emit("customer.updated", id,
+            crm::with_members(customer, crm::JsonObject().raw("changed", crm::json_string_array(changed))));
   call.cache_del(customer_cache_key(id));
   call.reply(customer);
 }
@@ -150,8 +137,8 @@ void update_customer(crm::Call& call) {
 // soft delete: the row stays (deleted_at), nobody sees it any more, and
 // customer.deleted starts the clean-up in the other contexts.
 void delete_customer(crm::Call& call) {
-  const Scope scope = Scope::of(call);
-  const std::string id = required_uuid(call.input(), "id");
+  const auto scope = crm::OwnerScope::of(call);
+  const std::string id = crm::required_uuid(call.input(), "id");
   const auto now = lock_visible(call, scope, id);
   if (!now) throw crm::not_found("customer");
   call.sql("update customers set deleted_at = now(), updated_at = now() where id = $1::uuid", {id});

@@ -1,7 +1,7 @@
 // CustomerPlugin: the customer plugin as the host sees it: its operations with
 // roles, routes and input schemas, its schema migrations, and its start-up.
 // The handlers live in the *Handler(s).cpp files, one area each; the record
-// rules (who sees which customer) in Scope.
+// rules (who sees which customer) in crm::OwnerScope.
 //
 // Events: customer.created (data: the customer), customer.updated (the
 // customer and `changed`: the names of the fields that changed),

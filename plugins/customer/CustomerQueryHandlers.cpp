@@ -8,12 +8,12 @@
 // GET /api/customers/stats?ownerId= -> {total, byStatus, byOwner}.
 #include "Handlers.hpp"
 
-#include "Cursor.hpp"
-#include "InputRules.hpp"
-#include "Scope.hpp"
 #include "SqlStatement.hpp"
 
-#include <algorithm>
+#include <crm/keyset_page.hpp>
+#include <crm/sdk/owner_scope.hpp>
+#include <crm/sdk/query_schema.hpp>
+
 #include <optional>
 #include <string>
 
@@ -21,35 +21,10 @@ namespace customer {
 
 namespace {
 
-constexpr std::int64_t kDefaultLimit = 50;
-constexpr std::int64_t kMaxLimit = 200;
-constexpr size_t kMaxQueryChars = 200;
-
-size_t code_points(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
-
-// The filters both operations accept, checked.
-struct Filters {
-  std::optional<std::string> owner_id;
-  std::optional<std::string> status;
-  std::optional<std::string> q;
-
-  static Filters of(const crm::Input& in) {
-    Filters f;
-    f.owner_id = optional_uuid(in, "ownerId");
-    if (auto status = in.text("status"); status && !status->empty()) {
-      if (*status != "LEAD" && *status != "ACTIVE" && *status != "INACTIVE")
-        throw crm::invalid("status", "must be one of LEAD, ACTIVE, INACTIVE");
-      f.status = std::move(status);
-    }
-    if (auto q = in.text("q"); q && !is_blank(*q)) {
-      if (code_points(*q) > kMaxQueryChars) throw crm::invalid("q", "must be at most 200 characters long");
-      f.q = std::move(q);
-    }
-    return f;
-  }
-};
+// The filters both operations accept.
+const crm::QuerySchema kFilters =
+    crm::QuerySchema().text("q", 200).choice("status", {"LEAD", "ACTIVE", "INACTIVE"}).uuid("ownerId");
+const crm::QuerySchema kListQuery = crm::QuerySchema(kFilters).page_limit();
 
 // '%<q>%' with LIKE's own characters in q taken literally.
 std::string substring_pattern(std::string_view q) {
@@ -63,20 +38,20 @@ std::string substring_pattern(std::string_view q) {
 }
 
 // " where ..." for live customers of `scope` matching `f`, on alias c.
-void where_visible(SqlStatement& s, const Scope& scope, const Filters& f) {
+void where_visible(SqlStatement& s, const crm::OwnerScope& scope, const crm::Query& f) {
   s << " where c.deleted_at is null";
   if (!scope.sees_all()) {
     if (scope.is_manager())
       s << " and c.owner_id = any (" << s.bind(scope.owners_array()) << "::uuid[])";
     else if (!scope.user_id().empty())
-      s << " and c.owner_id = " << s.bind(std::string(scope.user_id())) << "::uuid";
+      s << " and c.owner_id = " << s.bind(scope.user_id()) << "::uuid";
     else
       s << " and false";
   }
-  if (f.owner_id) s << " and c.owner_id = " << s.bind(f.owner_id) << "::uuid";
-  if (f.status) s << " and c.status = " << s.bind(f.status);
-  if (f.q) {
-    const std::string p = s.bind(substring_pattern(*f.q));
+  if (auto owner = f.uuid("ownerId")) s << " and c.owner_id = " << s.bind(owner) << "::uuid";
+  if (auto status = f.text("status")) s << " and c.status = " << s.bind(status);
+  if (auto q = f.text("q")) {
+    const std::string p = s.bind(substring_pattern(*q));
     s << " and (lower(c.name) like lower(" << p << ") or lower(c.email) like lower(" << p
       << ") or lower(c.company) like lower(" << p << "))";
   }
@@ -85,42 +60,24 @@ void where_visible(SqlStatement& s, const Scope& scope, const Filters& f) {
 } // namespace
 
 void list_customers(crm::Call& call) {
-  const Scope scope = Scope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const Filters filters = Filters::of(in);
-  const std::int64_t limit = optional_integer(in, "limit").value_or(kDefaultLimit);
-  if (limit < 1 || limit > kMaxLimit) throw crm::invalid("limit", "must be from 1 to 200");
-  std::optional<Position> after;
-  if (auto cursor = in.text("cursor"); cursor && !cursor->empty()) after = decode_cursor(*cursor);
+  const crm::Query query = kListQuery.read(in);
+  const auto after = crm::cursor_of(in);
 
   // One row more than asked tells whether there is a next page.
   SqlStatement s;
-  s << "select customer_json(c) as customer, (extract(epoch from c.created_at) * 1000000)::bigint as position, "
-       "c.id from customers c";
-  where_visible(s, scope, filters);
+  s << "select customer_json(c) as customer, cursor_time(c.created_at), c.id from customers c";
+  where_visible(s, scope, query);
   if (after)
-    s << " and (c.created_at, c.id) < (timestamptz 'epoch' + " << s.bind(after->micros)
-      << "::bigint * interval '1 microsecond', " << s.bind(after->id) << "::uuid)";
-  s << " order by c.created_at desc, c.id desc limit " << s.bind(std::to_string(limit + 1)) << "::int";
-  const auto rows = s.run(call);
-
-  const size_t shown = std::min(rows.size(), static_cast<size_t>(limit));
-  std::string items = "[";
-  for (size_t i = 0; i < shown; ++i) {
-    if (i) items.push_back(',');
-    items += *rows.at(i, 0);
-  }
-  items.push_back(']');
-  std::optional<std::string> next;
-  if (rows.size() > shown)
-    next = encode_cursor(Position{std::string(*rows.at(shown - 1, 1)), std::string(*rows.at(shown - 1, 2))});
-  call.reply(crm::JsonObject().raw("items", items).field("nextCursor", next).str());
+    s << " and (c.created_at, c.id) < (" << s.bind(after->at) << "::timestamptz, " << s.bind(after->id) << "::uuid)";
+  s << " order by c.created_at desc, c.id desc limit " << s.bind(std::to_string(query.limit() + 1)) << "::int";
+  crm::reply_page(call, s.run(call), query.limit());
 }
 
 void customer_stats(crm::Call& call) {
-  const Scope scope = Scope::of(call);
-  Filters filters;
-  filters.owner_id = optional_uuid(call.input(), "ownerId");
+  const auto scope = crm::OwnerScope::of(call);
+  const crm::Query filters = crm::QuerySchema().uuid("ownerId").read(call.input());
 
   SqlStatement s;
   s << "with scoped as (select c.owner_id, c.status from customers c";

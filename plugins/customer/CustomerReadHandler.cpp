@@ -15,10 +15,10 @@
 #include "Handlers.hpp"
 
 #include "CacheKeys.hpp"
-#include "InputRules.hpp"
-#include "JsonScan.hpp"
-#include "Scope.hpp"
 #include "Settings.hpp"
+
+#include <crm/sdk/json_scan.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 #include <array>
 
@@ -44,10 +44,10 @@ private:
 };
 
 std::string_view input_id(crm::Call& call) {
-  const auto raw = json::member(call.input_json(), "id");
+  const auto raw = crm::json_scan::member(call.input_json(), "id");
   if (!raw) throw crm::invalid("id", "is required");
-  const auto id = json::plain_string(*raw);
-  if (!id || !is_uuid(*id)) throw crm::invalid("id", "must be a UUID");
+  const auto id = crm::json_scan::plain_string(*raw);
+  if (!id || !crm::is_uuid(*id)) throw crm::invalid("id", "must be a UUID");
   return *id;
 }
 
@@ -59,14 +59,14 @@ constexpr const char* kSelectLive =
 void get_customer(crm::Call& call) {
   const crm_host_api* host = crm::detail::host;
   const CustomerKey key(input_id(call));
-  const Scope scope = Scope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
 
   const char* cached = nullptr;
   size_t cached_len = 0;
   if (host->cache_get(call.raw(), key.key(), &cached, &cached_len) == CRM_OK && cached) {
     const std::string_view value(cached, cached_len);
-    const auto raw_owner = json::member(value, "ownerId");
-    const auto owner = raw_owner ? json::plain_string(*raw_owner) : std::nullopt;
+    const auto raw_owner = crm::json_scan::member(value, "ownerId");
+    const auto owner = raw_owner ? crm::json_scan::plain_string(*raw_owner) : std::nullopt;
     if (owner) {
       if (!scope.may_see(*owner)) throw crm::not_found("customer");
       call.reply(value);

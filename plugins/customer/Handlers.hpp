@@ -1,6 +1,6 @@
 // Handlers: every operation of the customer plugin, one function each,
 // declared for the operation table in CustomerPlugin.cpp. Each throws
-// crm::Error to fail; record rules come from Scope.
+// crm::Error to fail; record rules come from crm::OwnerScope.
 #pragma once
 
 #include <crm/plugin.hpp>

@@ -7,15 +7,15 @@
 // is written straight from the input JSON (numbers keep their exact digits).
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
-#include "Scope.hpp"
+#include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 namespace customer {
 
 // GET: the profile, or 404 when the customer has none yet.
 void get_investment_profile(crm::Call& call) {
-  const Scope scope = Scope::of(call);
-  const std::string id = required_uuid(call.input(), "id");
+  const auto scope = crm::OwnerScope::of(call);
+  const std::string id = crm::required_uuid(call.input(), "id");
   auto rows = call.sql(R"sql(
     select c.owner_id, case when p.customer_id is not null then investment_profile_json(p) end as profile
     from customers c left join investment_profiles p on p.customer_id = c.id
@@ -29,8 +29,8 @@ void get_investment_profile(crm::Call& call) {
 
 // PUT: creates or replaces the profile; replies with it.
 void put_investment_profile(crm::Call& call) {
-  const Scope scope = Scope::of(call);
-  const std::string id = required_uuid(call.input(), "id");
+  const auto scope = crm::OwnerScope::of(call);
+  const std::string id = crm::required_uuid(call.input(), "id");
   // Locked so a concurrent delete or reassignment cannot slip between the
   // check and the write.
   auto owner = call.sql("select owner_id from customers where id = $1::uuid and deleted_at is null for share", {id});

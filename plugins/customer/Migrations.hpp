@@ -9,6 +9,7 @@
 #pragma once
 
 #include <crm/plugin_abi.h>
+#include <crm/sdk/schema_sql.hpp>
 
 namespace customer {
 
@@ -73,18 +74,12 @@ create function investment_profile_json(p investment_profiles) returns json lang
     'updatedAt', to_char(p.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
 $$;
 )sql"},
-    // What each batched reassignment moved, so that its compensation moves
-    // back exactly those (where the new owner still has them).
-    {2, R"sql(
-create table transfers (
-  transfer text not null,
-  id uuid not null,
-  from_user uuid not null,
-  to_user uuid not null,
-  moved_at timestamptz not null default now(),
-  primary key (transfer, id)
-);
-)sql"},
+    // The SDK's tables and functions (crm/sdk/schema_sql.hpp): what batched
+    // reassignments moved, for their compensation; version 3 gives a table
+    // from before the SDK its `kind` column; cursor_time() for the list's cursors.
+    {2, crm::sql::kTransfersTable},
+    {3, crm::sql::kTransfersTable},
+    {4, crm::sql::kCursorTime},
 };
 
 } // namespace customer

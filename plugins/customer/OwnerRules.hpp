@@ -4,18 +4,17 @@
 // record rules forbid it, the input is not malformed.
 //
 // Another user than the caller must also exist and be active. Users belong to
-// the auth context, so this plugin asks it (auth.users_get, as the caller).
+// the auth context, so this plugin asks it (crm::require_active_user).
 #pragma once
 
-#include "Scope.hpp"
-
 #include <crm/plugin.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 #include <string>
 
 namespace customer {
 
-void require_assignable_owner(crm::Call& call, const Scope& scope, const std::string& owner_id,
+void require_assignable_owner(crm::Call& call, const crm::OwnerScope& scope, const std::string& owner_id,
                               const std::string& field);
 
 } // namespace customer

@@ -15,7 +15,8 @@
 #include "Handlers.hpp"
 
 #include "ApprovalRecords.hpp"
-#include "InputRules.hpp"
+
+#include <crm/sdk/input_rules.hpp>
 
 #include <string>
 
@@ -25,7 +26,7 @@ namespace {
 
 // The approval `id`, locked, if the caller may decide it now; throws 404
 // (not visible), 409 (not PENDING, or awaiting routing) or 403 (someone else).
-Approval lock_decidable(crm::Call& call, const ApprovalScope& scope, const std::string& id) {
+Approval lock_decidable(crm::Call& call, const crm::OwnerScope& scope, const std::string& id) {
   const auto approval = lock_approval(call, scope, id);
   if (!approval) throw crm::not_found("approval");
   if (!approval->pending()) throw crm::conflict("the approval is " + approval->status + ", not PENDING");
@@ -38,7 +39,7 @@ Approval lock_decidable(crm::Call& call, const ApprovalScope& scope, const std::
 
 // Writes the decision: the row (through `update`, one statement returning
 // approval_json), its history line, its event; replies the approval.
-void decide(crm::Call& call, const ApprovalScope& scope, const Approval& approval, const std::string& action,
+void decide(crm::Call& call, const crm::OwnerScope& scope, const Approval& approval, const std::string& action,
             const std::string& event, const std::optional<std::string>& comment, std::string_view update) {
   auto rows = call.sql(update, {approval.id});
   const std::string json(*rows.at(0, 0));
@@ -46,17 +47,17 @@ void decide(crm::Call& call, const ApprovalScope& scope, const Approval& approva
   record_history(call, approval.id,
                  HistoryEntry{action, approval.level, decided_by, comment, approval.current_approver_id, std::nullopt});
   call.emit(event, approval.id,
-            with_fields(json, crm::JsonObject().field("decidedBy", decided_by).field("comment", comment)));
+            crm::with_members(json, crm::JsonObject().field("decidedBy", decided_by).field("comment", comment)));
   call.reply(approval_with_history(call, approval.id));
 }
 
 } // namespace
 
 void approve_approval(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
-  const auto comment = optional_note(in, "comment", 2000);
+  const std::string id = crm::required_uuid(in, "id");
+  const auto comment = crm::optional_note(in, "comment", 2000);
   const Approval approval = lock_decidable(call, scope, id);
 
   if (approval.level >= approval.required_levels.value_or(approval.level)) {
@@ -73,10 +74,10 @@ void approve_approval(crm::Call& call) {
 }
 
 void reject_approval(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
-  const std::string comment = required_text(in, "comment", 2000);
+  const std::string id = crm::required_uuid(in, "id");
+  const std::string comment = crm::required_text(in, "comment", 2000);
   const Approval approval = lock_decidable(call, scope, id);
   decide(call, scope, approval, "REJECTED", "approval.rejected", comment, R"sql(
     update approvals a set status = 'REJECTED', decided_at = now(), current_approver_id = null, updated_at = now()

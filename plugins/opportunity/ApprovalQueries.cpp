@@ -1,5 +1,5 @@
 // ApprovalQueries: reading approvals, always in the caller's scope
-// (ApprovalScope; an approval the caller may not see is a 404).
+// (crm::OwnerScope and visible_to(); an approval the caller may not see is a 404).
 //
 //   GET /api/approvals ?status=&customerId=&requesterId=&currentApproverId=&limit=&cursor=
 //       -> {items, nextCursor}, newest first, items without history
@@ -9,7 +9,8 @@
 #include "Handlers.hpp"
 
 #include "ApprovalRecords.hpp"
-#include "InputRules.hpp"
+
+#include <crm/sdk/input_rules.hpp>
 #include <crm/keyset_page.hpp>
 
 #include <optional>
@@ -23,14 +24,14 @@ const std::vector<std::string> kStatuses{"PENDING", "APPROVED", "REJECTED", "CAN
 } // namespace
 
 void list_approvals(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const auto status = optional_choice(in, "status", kStatuses);
-  const auto customer = optional_uuid(in, "customerId");
-  const auto requester = optional_uuid(in, "requesterId");
-  const auto approver = optional_uuid(in, "currentApproverId");
-  const std::int64_t limit = page_limit(in);
-  const auto after = cursor_of(in);
+  const auto status = crm::optional_choice(in, "status", kStatuses);
+  const auto customer = crm::optional_uuid(in, "customerId");
+  const auto requester = crm::optional_uuid(in, "requesterId");
+  const auto approver = crm::optional_uuid(in, "currentApproverId");
+  const std::int64_t limit = crm::page_limit(in);
+  const auto after = crm::cursor_of(in);
 
   auto rows = call.sql(R"sql(
     select approval_json(a) as approval, cursor_time(a.created_at) as sort_at, a.id
@@ -43,25 +44,25 @@ void list_approvals(crm::Call& call) {
       and ($7::timestamptz is null or (a.created_at, a.id) < ($7::timestamptz, $8::uuid))
     order by a.created_at desc, a.id desc
     limit $9::int + 1)sql",
-                       {scope.requesters(), scope.viewer(), status, customer, requester, approver,
+                       {scope.owners_array(), scope.viewer(), status, customer, requester, approver,
                         after ? std::optional<std::string>(after->at) : std::nullopt,
                         after ? std::optional<std::string>(after->id) : std::nullopt, limit});
-  reply_page(call, rows, limit);
+  crm::reply_page(call, rows, limit);
 }
 
 void get_approval(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
-  const std::string id = required_uuid(call.input(), "id");
+  const auto scope = crm::OwnerScope::of(call);
+  const std::string id = crm::required_uuid(call.input(), "id");
   auto rows = call.sql(R"sql(
     select approval_json(a), approval_history_json(a.id) from approvals a
     where a.id = $1::uuid and visible_to(a, $2::uuid[], $3::uuid))sql",
-                       {id, scope.requesters(), scope.viewer()});
+                       {id, scope.owners_array(), scope.viewer()});
   if (rows.empty()) throw crm::not_found("approval");
-  call.reply(with_fields(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1))));
+  call.reply(crm::with_members(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1))));
 }
 
 void approval_stats(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   auto rows = call.sql(R"sql(
     with visible as (
       select a.status, a.currency, a.amount from approvals a where visible_to(a, $1::uuid[], $2::uuid)),
@@ -78,7 +79,7 @@ void approval_stats(crm::Call& call) {
       'total', coalesce(sum(n), 0)::bigint,
       'byStatus', json_object_agg(status, json_build_object('count', n, 'amounts', amounts) order by position))
     from per_status)sql",
-                       {scope.requesters(), scope.viewer()});
+                       {scope.owners_array(), scope.viewer()});
   call.reply(*rows.at(0, 0));
 }
 

@@ -29,8 +29,10 @@
 #include "Handlers.hpp"
 
 #include "ApprovalRecords.hpp"
-#include "InputRules.hpp"
-#include "TransferBatches.hpp"
+
+#include <crm/sdk/batched_transfers.hpp>
+#include <crm/sdk/id_lists.hpp>
+#include <crm/sdk/input_rules.hpp>
 
 #include <algorithm>
 #include <map>
@@ -44,35 +46,26 @@ namespace opportunity {
 
 namespace {
 
-struct Transfer {
-  std::string from, to;
-  static Transfer of(const crm::Input& in) {
-    Transfer t{required_uuid(in, "fromUserId"), required_uuid(in, "toUserId")};
-    if (t.from == t.to) throw crm::invalid("toUserId", "must differ from fromUserId");
-    return t;
-  }
-  std::string reply(const std::string& requested, const std::string& approving) const {
-    return crm::JsonObject()
-        .field("fromUserId", std::string_view(from))
-        .field("toUserId", std::string_view(to))
-        .raw("requested", requested)
-        .raw("approving", approving)
-        .str();
-  }
-};
-
-std::int64_t batch_limit(const crm::Input& in) { return in.integer("limit").value_or(kBatchRows); }
+std::string moved_reply(const crm::TransferRequest& t, const std::string& requested, const std::string& approving) {
+  return crm::JsonObject()
+      .field("fromUserId", t.from)
+      .field("toUserId", t.to)
+      .raw("requested", requested)
+      .raw("approving", approving)
+      .str();
+}
 
 void announce_new_approver(crm::Call& call, const std::string& id, const std::string& approval,
                            const std::string& previous) {
-  call.emit("approval.assigned", id,
-            with_fields(approval, crm::JsonObject().field("escalated", false).field("previousApproverId", previous)));
+  call.emit(
+      "approval.assigned", id,
+      crm::with_members(approval, crm::JsonObject().field("escalated", false).field("previousApproverId", previous)));
 }
 
 // Moves requests of `holder` to `next` (PENDING ones only when `pending_only`).
 std::string move_requester(crm::Call& call, const std::vector<std::optional<std::string>>& batches,
                            const std::string& holder, const std::string& next, bool pending_only) {
-  return run_in_batches(
+  return crm::run_in_batches(
       batches,
       [&](const std::optional<std::string>& ids) {
         return call.sql(R"sql(
@@ -85,15 +78,15 @@ std::string move_requester(crm::Call& call, const std::vector<std::optional<std:
           update approvals a set requester_id = $2::uuid, updated_at = now()
           from batch where a.id = batch.id
           returning a.id, approval_json(a))sql",
-                        {holder, next, ids, kBatchRows, pending_only});
+                        {holder, next, ids, crm::kTransferBatchRows, pending_only});
       },
-      [](const std::string&, const std::string&) {});
+      [](const crm::Rows&, size_t) {});
 }
 
 // Hands the PENDING approvals `holder` is to decide to `next`.
 std::string move_approver(crm::Call& call, const std::vector<std::optional<std::string>>& batches,
                           const std::string& holder, const std::string& next, const std::string& why) {
-  return run_in_batches(
+  return crm::run_in_batches(
       batches,
       [&](const std::optional<std::string>& ids) {
         return call.sql(R"sql(
@@ -111,9 +104,11 @@ std::string move_approver(crm::Call& call, const std::vector<std::optional<std::
             insert into approval_history (approval_id, action, level, comment, approver_id, previous_approver_id)
             select id, 'ASSIGNED', level, $5, $2::uuid, $1::uuid from moved)
           select id, approval from moved)sql",
-                        {holder, next, ids, kBatchRows, why});
+                        {holder, next, ids, crm::kTransferBatchRows, why});
       },
-      [&](const std::string& id, const std::string& approval) { announce_new_approver(call, id, approval, holder); });
+      [&](const crm::Rows& rows, size_t i) {
+        announce_new_approver(call, std::string(*rows.at(i, 0)), std::string(*rows.at(i, 1)), holder);
+      });
 }
 
 size_t count_ids(const std::string& json_array) {
@@ -122,8 +117,7 @@ size_t count_ids(const std::string& json_array) {
 
 // One batch of a recorded transfer: at most `limit` approvals, each moved in
 // both roles `from` holds in it by one UPDATE, and recorded per role.
-void reassign_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer) {
-  const std::int64_t limit = batch_limit(call.input());
+void reassign_one_batch(crm::Call& call, const crm::TransferRequest& t) {
   auto rows = call.sql(R"sql(
     with batch as (
       select id, requester_id = $1::uuid as as_requester,
@@ -139,26 +133,22 @@ void reassign_one_batch(crm::Call& call, const Transfer& t, const std::string& t
         updated_at = now()
       from batch b where a.id = b.id
       returning a.id, a.level, b.as_requester, b.as_approver, approval_json(a) as approval),
-    recorded as (
-      insert into transfers (transfer, kind, id, from_user, to_user)
-      select $4, k.kind, m.id, $1::uuid, $2::uuid
-      from moved m cross join lateral (values ('requested', m.as_requester), ('approving', m.as_approver)) k (kind, held)
-      where k.held
-      on conflict do nothing),
     logged as (
       insert into approval_history (approval_id, action, level, comment, approver_id, previous_approver_id)
       select id, 'ASSIGNED', level, 'reassigned', $2::uuid, $1::uuid from moved where as_approver)
     select id, approval, as_requester, as_approver from moved)sql",
-                       {t.from, t.to, limit, transfer});
-  std::int64_t requested = 0, approving = 0;
+                       {t.from, t.to, t.limit});
+  std::vector<std::string> requested, approving;
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (*rows.at(i, 2) == "t") ++requested;
+    if (*rows.at(i, 2) == "t") requested.emplace_back(*rows.at(i, 0));
     if (*rows.at(i, 3) == "t") {
-      ++approving;
+      approving.emplace_back(*rows.at(i, 0));
       announce_new_approver(call, std::string(*rows.at(i, 0)), std::string(*rows.at(i, 1)), t.from);
     }
   }
-  const auto count = static_cast<std::int64_t>(rows.size());
+  const auto count = static_cast<std::int64_t>(rows.size()); // rows are gone after the next sql()
+  crm::record_transfer(call, *t.transfer, "requested", t.from, t.to, requested);
+  crm::record_transfer(call, *t.transfer, "approving", t.from, t.to, approving);
   // Whether any are left: a short batch is no proof of the end (a decision
   // made meanwhile takes an approval out of it), and a full last one needs
   // no empty call after it.
@@ -168,11 +158,11 @@ void reassign_one_batch(crm::Call& call, const Transfer& t, const std::string& t
                          .empty();
   call.reply(crm::JsonObject()
                  .field("count", count)
-                 .field("requested", requested)
-                 .field("approving", approving)
+                 .field("requested", static_cast<std::int64_t>(requested.size()))
+                 .field("approving", static_cast<std::int64_t>(approving.size()))
                  .field("more", more)
-                 .field("fromUserId", std::string_view(t.from))
-                 .field("toUserId", std::string_view(t.to))
+                 .field("fromUserId", t.from)
+                 .field("toUserId", t.to)
                  .str());
 }
 
@@ -180,23 +170,23 @@ void reassign_one_batch(crm::Call& call, const Transfer& t, const std::string& t
 
 void reassign_approvals(crm::Call& call) {
   const auto& in = call.input();
-  const Transfer t = Transfer::of(in);
-  if (auto transfer = in.text("transfer")) return reassign_one_batch(call, t, *transfer);
-  const auto batches = id_batches(in, "ids", true);
+  const auto t = crm::TransferRequest::of(in);
+  if (t.transfer) return reassign_one_batch(call, t);
+  const auto batches = crm::id_batches(in, "ids", true);
   const std::string requested = move_requester(call, batches, t.from, t.to, true);
   const std::string approving = move_approver(call, batches, t.from, t.to, "reassigned");
-  call.reply(t.reply(requested, approving));
+  call.reply(moved_reply(t, requested, approving));
 }
 
 // The requester goes back whatever the approval's state since (who asked for
 // it does not change with a decision); the approver only while still PENDING.
 void undo_reassign_approvals(crm::Call& call) {
   const auto& in = call.input();
-  const Transfer t = Transfer::of(in);
-  const std::string requested = move_requester(call, id_batches(in, "requested", false), t.to, t.from, false);
+  const auto t = crm::TransferRequest::of(in);
+  const std::string requested = move_requester(call, crm::id_batches(in, "requested", false), t.to, t.from, false);
   const std::string approving =
-      move_approver(call, id_batches(in, "approving", false), t.to, t.from, "reassignment undone");
-  call.reply(t.reply(requested, approving));
+      move_approver(call, crm::id_batches(in, "approving", false), t.to, t.from, "reassignment undone");
+  call.reply(moved_reply(t, requested, approving));
 }
 
 // Every recorded row of the batch is settled (taken off the record) whether
@@ -205,33 +195,20 @@ void undo_reassign_approvals(crm::Call& call) {
 void reassign_back(crm::Call& call) {
   const auto& in = call.input();
   const std::string transfer = in.required_text("transfer");
-  const std::int64_t limit = batch_limit(in);
-  auto rows = call.sql(R"sql(
-    with batch as (select kind, id from transfers where transfer = $1 order by kind, id limit $2::int)
-    delete from transfers t using batch b
-    where t.transfer = $1 and t.kind = b.kind and t.id = b.id
-    returning t.kind, t.id, t.from_user, t.to_user)sql",
-                       {transfer, limit});
-  const auto settled = static_cast<std::int64_t>(rows.size());
-  // (kind, from, to) -> ids: one move per group.
-  std::map<std::tuple<std::string, std::string, std::string>, std::vector<std::string>> groups;
-  for (size_t i = 0; i < rows.size(); ++i)
-    groups[{std::string(*rows.at(i, 0)), std::string(*rows.at(i, 2)), std::string(*rows.at(i, 3))}].emplace_back(
-        *rows.at(i, 1));
+  const auto settled = crm::settle_transfer_batch(call, transfer, crm::TransferRequest::transfer_limit(in));
   size_t requested = 0, approving = 0;
-  for (const auto& [group, ids] : groups) {
-    const auto& [kind, from, to] = group;
-    const std::vector<std::optional<std::string>> batches{uuid_array(ids)};
-    if (kind == "requested")
-      requested += count_ids(move_requester(call, batches, to, from, false));
+  for (const auto& group : settled.groups) {
+    const std::vector<std::optional<std::string>> batches{crm::uuid_array(group.ids)};
+    if (group.kind == "requested")
+      requested += count_ids(move_requester(call, batches, group.to, group.from, false));
     else
-      approving += count_ids(move_approver(call, batches, to, from, "reassignment undone"));
+      approving += count_ids(move_approver(call, batches, group.to, group.from, "reassignment undone"));
   }
   call.reply(crm::JsonObject()
                  .field("count", static_cast<std::int64_t>(requested + approving))
                  .field("requested", static_cast<std::int64_t>(requested))
                  .field("approving", static_cast<std::int64_t>(approving))
-                 .field("more", settled == limit)
+                 .field("more", settled.more)
                  .str());
 }
 
@@ -240,7 +217,7 @@ void count_owned(crm::Call& call) {
     select count(*) filter (where requester_id = $1::uuid), count(*) filter (where current_approver_id = $1::uuid)
     from approvals
     where status = 'PENDING' and (requester_id = $1::uuid or current_approver_id = $1::uuid))sql",
-                       {required_uuid(call.input(), "userId")});
+                       {crm::required_uuid(call.input(), "userId")});
   call.reply(crm::JsonObject()
                  .raw("requested", std::string(*rows.at(0, 0)))
                  .raw("approving", std::string(*rows.at(0, 1)))

@@ -12,13 +12,13 @@ std::optional<std::string> text_at(const crm::Rows& rows, size_t column) {
 
 } // namespace
 
-std::optional<Approval> lock_approval(crm::Call& call, const ApprovalScope& scope, const std::string& id) {
+std::optional<Approval> lock_approval(crm::Call& call, const crm::OwnerScope& scope, const std::string& id) {
   auto rows = call.sql(R"sql(
     select a.requester_id, a.status, a.level, a.required_levels, a.current_approver_id
     from approvals a
     where a.id = $1::uuid and visible_to(a, $2::uuid[], $3::uuid)
     for update)sql",
-                       {id, scope.requesters(), scope.viewer()});
+                       {id, scope.owners_array(), scope.viewer()});
   if (rows.empty()) return std::nullopt;
   Approval a;
   a.id = id;
@@ -48,18 +48,7 @@ std::string approval_with_history(crm::Call& call, const std::string& id) {
   auto rows =
       call.sql("select approval_json(a), approval_history_json(a.id) from approvals a where a.id = $1::uuid", {id});
   if (rows.empty()) throw crm::not_found("approval");
-  return with_fields(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1)));
-}
-
-std::string with_fields(std::string_view object, const crm::JsonObject& more) {
-  const std::string extra = more.str(); // "{...}"
-  std::string out(object.substr(0, object.rfind('}')));
-  if (extra.size() > 2) {
-    const size_t last = out.find_last_not_of(" \t\r\n");
-    if (last != std::string::npos && out[last] != '{') out.push_back(',');
-    out.append(extra, 1, extra.size() - 2);
-  }
-  return out + "}";
+  return crm::with_members(*rows.at(0, 0), crm::JsonObject().raw("history", *rows.at(0, 1)));
 }
 
 } // namespace opportunity

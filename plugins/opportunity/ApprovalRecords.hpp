@@ -1,11 +1,11 @@
 // ApprovalRecords: reading, locking and recording approvals, shared by every
 // handler: the row a change starts from, a history entry, the API object with
-// or without its history, and an object with extra fields (event data).
+// or without its history. Event data adds fields with crm::with_members.
 #pragma once
 
-#include "ApprovalScope.hpp"
-
 #include <crm/plugin.hpp>
+#include <crm/sdk/json_members.hpp>
+#include <crm/sdk/owner_scope.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -28,7 +28,7 @@ struct Approval {
 
 // The approval `id` locked for a change (FOR UPDATE), if it exists and the
 // caller may see it.
-std::optional<Approval> lock_approval(crm::Call& call, const ApprovalScope& scope, const std::string& id);
+std::optional<Approval> lock_approval(crm::Call& call, const crm::OwnerScope& scope, const std::string& id);
 
 // One line of an approval's history.
 struct HistoryEntry {
@@ -46,8 +46,5 @@ void record_history(crm::Call& call, const std::string& approval_id, const Histo
 // it (one approval). Throws not_found when there is no such approval.
 std::string approval_json(crm::Call& call, const std::string& id);
 std::string approval_with_history(crm::Call& call, const std::string& id);
-
-// `object` (a JSON object's text) with the fields of `more` added at its end.
-std::string with_fields(std::string_view object, const crm::JsonObject& more);
 
 } // namespace opportunity

@@ -14,27 +14,29 @@
 #include "Handlers.hpp"
 
 #include "ApprovalRecords.hpp"
-#include "InputRules.hpp"
-#include "PeerChecks.hpp"
+#include "AmountRules.hpp"
+
+#include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/peer_checks.hpp>
 
 #include <string>
 
 namespace opportunity {
 
 void create_approval(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
   const std::string requester = scope.user_id();
   if (requester.empty()) throw crm::forbidden("an approval is requested by a signed-in user");
-  const std::string customer = required_uuid(in, "customerId");
-  const std::string title = required_text(in, "title", 200);
+  const std::string customer = crm::required_uuid(in, "customerId");
+  const std::string title = crm::required_text(in, "title", 200);
   const std::string amount = required_amount(in, "amount");
   const std::string currency = currency_or(in, "currency", "EUR");
-  const auto description = optional_note(in, "description", 5000);
+  const auto description = crm::optional_note(in, "description", 5000);
 
   // Checked before this call's own transaction opens: nothing is written
   // unless the customer is there for the requester.
-  require_visible_customer(call, customer, "customerId");
+  crm::require_visible_customer(call, customer, "customerId");
   // Routing compares amounts in one currency: one it cannot convert is refused.
   require_exchange_rate(call, currency, "currency");
 
@@ -53,10 +55,10 @@ void create_approval(crm::Call& call) {
 // Only the requester cancels, whatever the state (so anyone else gets 403
 // before the state is looked at); then only a PENDING request (409).
 void cancel_approval(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
-  const auto comment = optional_note(in, "comment", 2000);
+  const std::string id = crm::required_uuid(in, "id");
+  const auto comment = crm::optional_note(in, "comment", 2000);
   const auto approval = lock_approval(call, scope, id);
   if (!approval) throw crm::not_found("approval");
   if (approval->requester_id != scope.user_id()) throw crm::forbidden("only the requester may cancel an approval");

@@ -20,8 +20,9 @@
 #include "Handlers.hpp"
 
 #include "ApprovalRecords.hpp"
-#include "InputRules.hpp"
-#include "PeerChecks.hpp"
+
+#include <crm/sdk/input_rules.hpp>
+#include <crm/sdk/peer_checks.hpp>
 
 #include <string>
 
@@ -33,23 +34,23 @@ namespace {
 constexpr std::int64_t kMaxLevels = 20;
 
 void reply_unchanged(crm::Call& call, const std::string& id) {
-  call.reply(with_fields(approval_json(call, id), crm::JsonObject().field("changed", false)));
+  call.reply(crm::with_members(approval_json(call, id), crm::JsonObject().field("changed", false)));
 }
 
 } // namespace
 
 void assign_approver(crm::Call& call) {
-  const auto scope = ApprovalScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   const auto& in = call.input();
-  const std::string id = required_uuid(in, "id");
-  const std::int64_t level = required_integer(in, "level", 1, kMaxLevels);
-  const std::int64_t required_levels = required_integer(in, "requiredLevels", 1, kMaxLevels);
-  const std::string approver = required_uuid(in, "approverId");
+  const std::string id = crm::required_uuid(in, "id");
+  const std::int64_t level = crm::required_integer(in, "level", 1, kMaxLevels);
+  const std::int64_t required_levels = crm::required_integer(in, "requiredLevels", 1, kMaxLevels);
+  const std::string approver = crm::required_uuid(in, "approverId");
   const bool escalated = in.boolean("escalated").value_or(false);
   if (level > required_levels) throw crm::invalid("level", "must not exceed requiredLevels");
 
   // Before this call's transaction opens (see PeerChecks.hpp).
-  require_active_user(call, approver, "approverId");
+  crm::require_active_user(call, approver, "approverId");
 
   const auto approval = lock_approval(call, scope, id);
   if (!approval) throw crm::not_found("approval");
@@ -76,11 +77,14 @@ void assign_approver(crm::Call& call) {
   record_history(
       call, id,
       HistoryEntry{escalated ? "ESCALATED" : "ASSIGNED", level, std::nullopt, std::nullopt, approver, previous});
-  call.emit("approval.assigned", id,
-            with_fields(json, crm::JsonObject().field("escalated", escalated).field("previousApproverId", previous)));
-  call.reply(with_fields(json, crm::JsonObject().field("changed", true)));
+  call.emit(
+      "approval.assigned", id,
+      crm::with_members(json, crm::JsonObject().field("escalated", escalated).field("previousApproverId", previous)));
+  call.reply(crm::with_members(json, crm::JsonObject().field("changed", true)));
 }
 
-void get_for_workflow(crm::Call& call) { call.reply(approval_with_history(call, required_uuid(call.input(), "id"))); }
+void get_for_workflow(crm::Call& call) {
+  call.reply(approval_with_history(call, crm::required_uuid(call.input(), "id")));
+}
 
 } // namespace opportunity

@@ -12,12 +12,13 @@
 //
 // Each is idempotent: a repeat finds nothing left to change and reports an
 // empty list. A customer's approvals are worked through in batches of at most
-// kBatch rows per statement, all in the call's one transaction.
+// crm::kTransferBatch rows per statement, all in the call's one transaction.
 #include "Handlers.hpp"
 
 #include "ApprovalRecords.hpp"
-#include "InputRules.hpp"
-#include "TransferBatches.hpp"
+
+#include <crm/sdk/batched_transfers.hpp>
+#include <crm/sdk/input_rules.hpp>
 
 #include <optional>
 #include <string>
@@ -26,9 +27,9 @@
 namespace opportunity {
 
 void cancel_for_customer(crm::Call& call) {
-  const std::string customer = required_uuid(call.input(), "customerId");
+  const std::string customer = crm::required_uuid(call.input(), "customerId");
   const std::vector<std::optional<std::string>> one_pass{std::nullopt};
-  const std::string cancelled = run_in_batches(
+  const std::string cancelled = crm::run_in_batches(
       one_pass,
       [&](const std::optional<std::string>&) {
         // The approver at the time goes into the history line: a restore
@@ -48,19 +49,19 @@ void cancel_for_customer(crm::Call& call) {
             insert into approval_history (approval_id, action, level, comment, approver_id)
             select id, 'CANCELLED', level, 'the customer was deleted', approver from cancelled)
           select id, approval from cancelled)sql",
-                        {customer, kBatchRows});
+                        {customer, crm::kTransferBatchRows});
       },
-      [&](const std::string& id, const std::string& approval) { call.emit("approval.cancelled", id, approval); });
+      [&](const crm::Rows& rows, size_t i) { call.emit("approval.cancelled", *rows.at(i, 0), *rows.at(i, 1)); });
   call.reply(crm::JsonObject().field("customerId", std::string_view(customer)).raw("cancelled", cancelled).str());
 }
 
 void restore_for_customer(crm::Call& call) {
   const auto& in = call.input();
-  const std::string customer = required_uuid(in, "customerId");
+  const std::string customer = crm::required_uuid(in, "customerId");
   // Only the ids given: a restore without them could bring back approvals
   // their requesters cancelled.
-  const std::string restored = run_in_batches(
-      id_batches(in, "cancelled", false),
+  const std::string restored = crm::run_in_batches(
+      crm::id_batches(in, "cancelled", false),
       [&](const std::optional<std::string>& ids) {
         return call.sql(R"sql(
           with batch as (
@@ -81,8 +82,9 @@ void restore_for_customer(crm::Call& call) {
           select id, approval from restored)sql",
                         {customer, ids});
       },
-      [&](const std::string& id, const std::string& approval) {
-        call.emit("approval.requested", id, with_fields(approval, crm::JsonObject().field("restored", true)));
+      [&](const crm::Rows& rows, size_t i) {
+        call.emit("approval.requested", *rows.at(i, 0),
+                  crm::with_members(*rows.at(i, 1), crm::JsonObject().field("restored", true)));
       });
   call.reply(crm::JsonObject().field("customerId", std::string_view(customer)).raw("cancelled", restored).str());
 }

@@ -11,7 +11,7 @@
 // does not move a request already routed.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
+#include "AmountRules.hpp"
 
 #include <string>
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <crm/plugin_abi.h>
+#include <crm/sdk/schema_sql.hpp>
 
 namespace opportunity {
 
@@ -67,11 +68,6 @@ create function api_time(t timestamptz) returns text language sql stable as $$
   select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
--- A list position: microseconds, so that the next page starts exactly after the last row.
-create function cursor_time(t timestamptz) returns text language sql stable as $$
-  select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-$$;
-
 -- {id, customerId, requesterId, title, amount, currency, description, status,
 --  level, requiredLevels, currentApproverId, createdAt, decidedAt}
 create function approval_json(a approvals) returns json language sql stable as $$
@@ -114,20 +110,9 @@ create function visible_to(a approvals, requesters uuid[], viewer uuid) returns 
       or exists (select 1 from approval_history h where h.approval_id = a.id and h.approver_id = viewer)
 $$;
 )sql"},
-    // What each batched reassignment moved (as requester or as approver), so
-    // that its compensation moves back exactly those, where the new holder
-    // still has them.
-    {2, R"sql(
-create table transfers (
-  transfer text not null,
-  kind text not null check (kind in ('requested', 'approving')),
-  id uuid not null,
-  from_user uuid not null,
-  to_user uuid not null,
-  moved_at timestamptz not null default now(),
-  primary key (transfer, kind, id)
-);
-)sql"},
+    // What each batched reassignment moved (kind `requested` or `approving`),
+    // for its compensation: the SDK's table (crm/sdk/schema_sql.hpp).
+    {2, crm::sql::kTransfersTable},
     // What one unit of a currency is worth in EUR, the currency the
     // deal_approval routes are written in (ExchangeRates.cpp). Only EUR at
     // first: a request in another currency waits for an ADMIN to set its rate.
@@ -139,6 +124,9 @@ create table exchange_rates (
 );
 insert into exchange_rates (currency, rate) values ('EUR', 1);
 )sql"},
+    // cursor_time() for the list's cursors (crm/keyset_page.hpp); version 1
+    // had its own copy, which this replaces in place.
+    {4, crm::sql::kCursorTime},
 };
 
 } // namespace opportunity

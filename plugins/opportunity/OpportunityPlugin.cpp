@@ -4,7 +4,7 @@
 // handlers live in the Approval*.cpp files.
 //
 // Every route is open to any signed-in user ("*"); what each caller may see
-// and decide is decided per approval (ApprovalScope, ApprovalDecisions). The
+// and decide is decided per approval (crm::OwnerScope, ApprovalDecisions). The
 // schemas refuse fields they do not list, so a typo is a 422 rather than a
 // silently ignored value.
 #include "Handlers.hpp"
@@ -53,7 +53,7 @@ constexpr const char* kAssignSchema = R"({"type":"object","additionalProperties"
   "approverId":{"type":"string","format":"uuid"},
   "escalated":{"type":"boolean"}}})";
 
-// Lists of ids may also be an empty object: see id_batches() in TransferBatches.hpp.
+// Lists of ids may also be an empty object: see crm::id_batches() in TransferBatches.hpp.
 constexpr const char* kReassignSchema = R"({"type":"object","required":["fromUserId","toUserId"],"properties":{
   "fromUserId":{"type":"string","format":"uuid"},
   "toUserId":{"type":"string","format":"uuid"},

@@ -1,15 +1,15 @@
 // ActivityStats: GET /api/meetings/stats and /api/tasks/stats, counts over the
-// records the caller may see (RecordScope), built by PostgreSQL in one query.
+// records the caller may see (crm::OwnerScope), built by PostgreSQL in one query.
 //   meetings: {total, upcoming, past}             (upcoming: scheduledAt > now)
 //   tasks:    {total, byStatus: {OPEN, DONE}, overdue}  (overdue: OPEN, dueAt < now)
 #include "Handlers.hpp"
 
-#include "RecordScope.hpp"
+#include <crm/sdk/owner_scope.hpp>
 
 namespace sales {
 
 void meeting_stats(crm::Call& call) {
-  const auto scope = RecordScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   auto rows = call.sql(R"sql(
     select json_build_object(
       'total', count(*),
@@ -17,12 +17,12 @@ void meeting_stats(crm::Call& call) {
       'past', count(*) filter (where scheduled_at <= now()))
     from meetings
     where deleted_at is null and ($1::uuid[] is null or owner_id = any ($1::uuid[])))sql",
-                       {scope.visible_users()});
+                       {scope.owners_array()});
   call.reply(*rows.at(0, 0));
 }
 
 void task_stats(crm::Call& call) {
-  const auto scope = RecordScope::of(call);
+  const auto scope = crm::OwnerScope::of(call);
   auto rows = call.sql(R"sql(
     select json_build_object(
       'total', count(*),
@@ -32,7 +32,7 @@ void task_stats(crm::Call& call) {
       'overdue', count(*) filter (where status = 'OPEN' and due_at < now()))
     from tasks
     where deleted_at is null and ($1::uuid[] is null or assignee_id = any ($1::uuid[])))sql",
-                       {scope.visible_users()});
+                       {scope.owners_array()});
   call.reply(*rows.at(0, 0));
 }
 

@@ -28,81 +28,34 @@
 //
 // Each is idempotent: a repeat finds nothing left to change and reports an
 // empty list (a saga retrying with its idempotency key gets the first reply).
-// Large owners are worked through in batches of at most kBatch rows per
-// statement, all in the call's one transaction; a batch that comes back empty
+// Large owners are worked through in batches of at most crm::kTransferBatch
+// rows per statement (crm/sdk/batched_transfers.hpp), all in the call's one transaction; a batch that comes back empty
 // ends the loop, so rows a concurrent change took out of a batch are not
 // mistaken for the end.
 #include "Handlers.hpp"
 
-#include "InputRules.hpp"
 #include "ReassignedEvents.hpp"
+
+#include <crm/sdk/batched_transfers.hpp>
+#include <crm/sdk/input_rules.hpp>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
 #include <optional>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 namespace sales {
 
 namespace {
 
-constexpr size_t kBatch = 1000;
-
-// The ids of `key` (an array of UUIDs) in array literals of at most kBatch;
-// {nullopt} (one pass, no id filter) when the key is absent, {} when the list
-// is empty. An empty object counts as an empty list: a Lua workflow cannot
-// tell the two apart, and its compensation of a step that moved nothing
-// hands back {}.
-std::vector<std::optional<std::string>> id_batches(const crm::Input& in, const std::string& key) {
-  if (!in.has(key)) return {std::nullopt};
-  const auto value = in.object().get(key);
-  if (value.type() == typeid(Poco::JSON::Object::Ptr)) {
-    auto object = value.extract<Poco::JSON::Object::Ptr>();
-    if (object && object->size() == 0) return {};
-  }
-  auto array = in.object().getArray(key);
-  if (!array) throw crm::invalid(key, "must be an array of UUIDs");
-  std::vector<std::optional<std::string>> out;
-  std::vector<std::string> batch;
-  for (size_t i = 0; i < array->size(); ++i) {
-    auto v = array->get(static_cast<unsigned>(i));
-    if (!v.isString() || !is_uuid(v.toString())) throw crm::invalid(key, "must be an array of UUIDs");
-    batch.push_back(lower_ascii(v.toString()));
-    if (batch.size() == kBatch) out.emplace_back(uuid_array(batch)), batch.clear();
-  }
-  if (!batch.empty()) out.emplace_back(uuid_array(batch));
-  return out;
-}
-
-// Calls `run(batch)` (one statement changing at most kBatch rows and
-// returning their ids) until it changes nothing, for each id batch. Returns
-// the changed ids as a JSON array.
-template <class Statement>
-std::string run_in_batches(const std::vector<std::optional<std::string>>& batches, Statement run) {
-  std::string ids = "[";
-  for (const auto& batch : batches) {
-    for (;;) {
-      const crm::Rows rows = run(batch);
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (ids.size() > 1) ids.push_back(',');
-        crm::append_json_string(ids, *rows.at(i, 0));
-      }
-      if (rows.empty()) break;
-    }
-  }
-  return ids + "]";
-}
-
-constexpr std::int64_t kBatchRows = static_cast<std::int64_t>(kBatch);
-
 struct Transfer {
   std::string from, to;
   std::vector<std::optional<std::string>> batches;
   static Transfer of(const crm::Input& in) {
-    Transfer t{required_uuid(in, "fromUserId"), required_uuid(in, "toUserId"), id_batches(in, "ids")};
+    Transfer t{crm::required_uuid(in, "fromUserId"), crm::required_uuid(in, "toUserId"),
+               crm::id_batches(in, "ids", true)};
     if (t.from == t.to) throw crm::invalid("toUserId", "must differ from fromUserId");
     return t;
   }
@@ -143,7 +96,7 @@ namespace {
 // last one needs no empty call after it.
 void transfer_one_batch(crm::Call& call, const Transfer& t, const std::string& transfer, const char* kind,
                         const std::string& move, const char* left) {
-  const std::int64_t limit = call.input().integer("limit").value_or(kBatchRows);
+  const std::int64_t limit = crm::TransferRequest::transfer_limit(call.input());
   auto rows = call.sql("with moved as (" + move + "), recorded as (insert into transfers (transfer, kind, id, "
                        "from_user, to_user) select $4, $5, id, $1::uuid, $2::uuid from moved on conflict do nothing "
                        "returning id) select id, version, (select count(*) from recorded) from moved",
@@ -194,7 +147,7 @@ const char* const kTasksLeft = R"sql(
 void reassign_back(crm::Call& call) {
   const auto& in = call.input();
   const std::string transfer = in.required_text("transfer");
-  const std::int64_t limit = in.integer("limit").value_or(kBatchRows);
+  const std::int64_t limit = crm::TransferRequest::transfer_limit(in);
   // Every recorded row is settled (taken off the record) whether or not it can
   // go back: its new owner may have passed it on since. What went back is
   // announced per kind and pair of users (the third column).
@@ -230,7 +183,7 @@ void count_owned(crm::Call& call) {
   auto rows = call.sql(R"sql(
     select (select count(*) from meetings where owner_id = $1::uuid and scheduled_at > now() and deleted_at is null),
            (select count(*) from tasks where assignee_id = $1::uuid and status = 'OPEN' and deleted_at is null))sql",
-                       {required_uuid(call.input(), "userId")});
+                       {crm::required_uuid(call.input(), "userId")});
   call.reply(crm::JsonObject()
                  .raw("meetings", std::string(*rows.at(0, 0)))
                  .raw("tasks", std::string(*rows.at(0, 1)))
@@ -252,7 +205,7 @@ void reassign_meetings(crm::Call& call) {
       update meetings m set owner_id = $2::uuid, updated_at = now()
       from batch where m.id = batch.id
       returning m.id, m.version)sql",
-                    {t.from, t.to, ids, kBatchRows});
+                    {t.from, t.to, ids, crm::kTransferBatchRows});
   });
   call.reply(t.reply(moved));
 }
@@ -272,15 +225,15 @@ void reassign_tasks(crm::Call& call) {
       update tasks t set assignee_id = $2::uuid, updated_at = now()
       from batch where t.id = batch.id
       returning t.id, t.version)sql",
-                    {t.from, t.to, ids, kBatchRows});
+                    {t.from, t.to, ids, crm::kTransferBatchRows});
   });
   call.reply(t.reply(moved));
 }
 
 void delete_customer_activity(crm::Call& call) {
-  const std::string customer = required_uuid(call.input(), "customerId");
+  const std::string customer = crm::required_uuid(call.input(), "customerId");
   const std::vector<std::optional<std::string>> one_pass{std::nullopt};
-  const std::string meetings = run_in_batches(one_pass, [&](const std::optional<std::string>&) {
+  const std::string meetings = crm::run_in_batches(one_pass, [&](const std::optional<std::string>&) {
     return call.sql(R"sql(
       with batch as (
         select id from meetings
@@ -290,9 +243,9 @@ void delete_customer_activity(crm::Call& call) {
       update meetings m set deleted_at = now(), updated_at = now()
       from batch where m.id = batch.id
       returning m.id)sql",
-                    {customer, kBatchRows});
+                    {customer, crm::kTransferBatchRows});
   });
-  const std::string tasks = run_in_batches(one_pass, [&](const std::optional<std::string>&) {
+  const std::string tasks = crm::run_in_batches(one_pass, [&](const std::optional<std::string>&) {
     return call.sql(R"sql(
       with batch as (
         select id from tasks
@@ -302,7 +255,7 @@ void delete_customer_activity(crm::Call& call) {
       update tasks t set deleted_at = now(), updated_at = now()
       from batch where t.id = batch.id
       returning t.id)sql",
-                    {customer, kBatchRows});
+                    {customer, crm::kTransferBatchRows});
   });
   call.reply(crm::JsonObject()
                  .field("customerId", std::string_view(customer))
@@ -313,19 +266,19 @@ void delete_customer_activity(crm::Call& call) {
 
 void restore_customer_activity(crm::Call& call) {
   const auto& in = call.input();
-  const std::string customer = required_uuid(in, "customerId");
+  const std::string customer = crm::required_uuid(in, "customerId");
   // Only the ids given: a restore without them could bring back rows the
   // saga never hid (deleted by their owners).
   if (!in.has("meetings")) throw crm::invalid("meetings", "is required");
   if (!in.has("tasks")) throw crm::invalid("tasks", "is required");
-  const std::string meetings = run_in_batches(id_batches(in, "meetings"), [&](const std::optional<std::string>& ids) {
+  const std::string meetings = crm::run_in_batches(crm::id_batches(in, "meetings", false), [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       update meetings set deleted_at = null, updated_at = now()
       where customer_id = $1::uuid and deleted_at is not null and id = any ($2::uuid[])
       returning id)sql",
                     {customer, ids});
   });
-  const std::string tasks = run_in_batches(id_batches(in, "tasks"), [&](const std::optional<std::string>& ids) {
+  const std::string tasks = crm::run_in_batches(crm::id_batches(in, "tasks", false), [&](const std::optional<std::string>& ids) {
     return call.sql(R"sql(
       update tasks set deleted_at = null, updated_at = now()
       where customer_id = $1::uuid and deleted_at is not null and id = any ($2::uuid[])

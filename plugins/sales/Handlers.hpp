@@ -6,6 +6,9 @@
 
 namespace sales {
 
+// meetings.title and tasks.title: char_length 1..200.
+inline constexpr size_t kMaxTitle = 200;
+
 // MeetingHandlers.cpp: /api/meetings
 void list_meetings(crm::Call& call);
 void create_meeting(crm::Call& call);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <crm/plugin_abi.h>
+#include <crm/sdk/schema_sql.hpp>
 
 namespace sales {
 
@@ -61,11 +62,6 @@ create function api_time(t timestamptz) returns text language sql stable as $$
   select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
--- A list position: microseconds, so that the next page starts exactly after the last row.
-create function cursor_time(t timestamptz) returns text language sql stable as $$
-  select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-$$;
-
 -- {id, customerId, ownerId, title, scheduledAt, durationMinutes, location, notes, createdAt, updatedAt}
 create function meeting_json(m meetings) returns json language sql stable as $$
   select json_build_object(
@@ -98,19 +94,9 @@ create function task_json(t tasks) returns json language sql stable as $$
     'updatedAt', api_time(t.updated_at))
 $$;
 )sql"},
-    // What each batched reassignment moved (kind meeting or task), so that its
-    // compensation moves back exactly those, where the new owner still has them.
-    {2, R"sql(
-create table transfers (
-  transfer text not null,
-  kind text not null check (kind in ('meeting', 'task')),
-  id uuid not null,
-  from_user uuid not null,
-  to_user uuid not null,
-  moved_at timestamptz not null default now(),
-  primary key (transfer, kind, id)
-);
-)sql"},
+    // What each batched reassignment moved (kind `meeting` or `task`), for
+    // its compensation: the SDK's table (crm/sdk/schema_sql.hpp).
+    {2, crm::sql::kTransfersTable},
     // A version per row, one more at every change (whatever statement makes
     // it), carried by every event about the row but *.created (version 1):
     // a consumer that sees a row's events in any order keeps the state of
@@ -136,6 +122,9 @@ create function task_event_json(t tasks) returns json language sql stable as $$
   select (task_json(t)::jsonb || jsonb_build_object('version', t.version, 'deleted', t.deleted_at is not null))::json
 $$;
 )sql"},
+    // cursor_time() for the lists' cursors (crm/keyset_page.hpp); version 1
+    // had its own copy, which this replaces in place.
+    {4, crm::sql::kCursorTime},
 };
 
 } // namespace sales

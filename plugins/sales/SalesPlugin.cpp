@@ -4,7 +4,7 @@
 // ActivityStats.cpp, DueSoonScan.cpp and ActivityTransfers.cpp files.
 //
 // Every route is open to any signed-in user ("*"); what each caller may see
-// and change is decided per record (RecordScope). The schemas refuse fields
+// and change is decided per record (crm::OwnerScope). The schemas refuse fields
 // they do not list, so a typo is a 422 rather than a silently ignored change.
 #include "Handlers.hpp"
 #include "Migrations.hpp"

@@ -25,12 +25,13 @@ using namespace itest;
 
 namespace {
 
-// AuthHost's options with a plugin folder holding auth, customer and sales,
-// so that all three load at start (AuthHost itself copies only auth.so, into
-// the folder this override replaces).
-AuthHostOptions with_sales_plugins(AuthHostOptions options) {
+// AuthHost's options with a plugin folder holding auth and `plugins` (by
+// default customer and sales), so that all load at start (AuthHost itself
+// copies only auth.so, into the folder this override replaces).
+AuthHostOptions with_sales_plugins(AuthHostOptions options, const std::vector<std::string>& plugins) {
   const fs::path dir = make_temp_dir("crm-sales-plugins-");
-  for (const char* name : {"auth", "customer", "sales"}) copy_shipped_plugin(name, dir);
+  copy_shipped_plugin("auth", dir);
+  for (const auto& name : plugins) copy_shipped_plugin(name, dir);
   options.env["CRM_PLUGINS_DIR"] = dir.string();
   return options;
 }
@@ -70,7 +71,8 @@ const Poco::Dynamic::Var kNull = Poco::Dynamic::Var();
 // A host with the three plugins, and the calls these tests make.
 class SalesHost {
 public:
-  explicit SalesHost(AuthHostOptions options = {}) : auth_(with_sales_plugins(std::move(options))) {
+  explicit SalesHost(AuthHostOptions options = {}, std::vector<std::string> plugins = {"customer", "sales"})
+      : plugins_(std::move(plugins)), auth_(with_sales_plugins(std::move(options), plugins_)) {
     wait_for_plugins();
   }
 
@@ -166,16 +168,17 @@ private:
           for (size_t i = 0; items && i < items->size(); ++i) {
             auto entry = items->getObject(static_cast<unsigned>(i));
             const std::string file = entry->optValue<std::string>("file", "");
-            if ((file == "customer.so" || file == "sales.so") && entry->optValue<std::string>("status", "") == "LOADED")
-              ++found;
+            for (const auto& name : plugins_)
+              if (file == name + ".so" && entry->optValue<std::string>("status", "") == "LOADED") ++found;
           }
-          return found == 2;
+          return found == static_cast<int>(plugins_.size());
         },
         std::chrono::seconds(15), std::chrono::milliseconds(100));
     INFO("GET /api/plugins: " << last);
     REQUIRE(loaded);
   }
 
+  std::vector<std::string> plugins_; // besides auth
   AuthHost auth_;
 };
 
@@ -392,6 +395,25 @@ TEST_CASE("a meeting or task for a missing customer, or one the caller cannot se
   auto r = s.as(org.sales, "PATCH", "/api/meetings/" + id, body_of({{"customerId", someone_elses}}));
   CHECK(error_fields(require_problem(r, 422)) == std::vector<std::string>{"customerId"});
   CHECK(text_of(s.as(org.sales, "GET", "/api/meetings/" + id).json(), "customerId") == own);
+}
+
+TEST_CASE("without the customer plugin a meeting or task for a customer cannot be checked and is answered 503, "
+          "as an approval is",
+          "[sales]") {
+  SalesHost s({}, {"sales"});
+  Org org = make_org(s.auth());
+  const std::string when = time_from_now(std::chrono::hours(24));
+  require_problem(s.as(org.sales, "POST", "/api/meetings",
+                       body_of({{"customerId", random_uuid()}, {"title", "Intro"}, {"scheduledAt", when}})),
+                  503);
+  require_problem(
+      s.as(org.sales, "POST", "/api/tasks", body_of({{"customerId", random_uuid()}, {"title", "Call"}, {"dueAt", when}})),
+      503);
+  auto sql = s.sql();
+  CHECK(sql.count("select count(*) from sales.meetings") == 0);
+  CHECK(sql.count("select count(*) from sales.tasks") == 0);
+  // A task for no customer needs no check.
+  s.create_task(org.sales);
 }
 
 // ---------------------------------------------------------------------------

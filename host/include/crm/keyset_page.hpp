@@ -1,13 +1,12 @@
 // keyset_page.hpp: keyset paging for a plugin's lists, header-only, over the
-// SDK. A list is ordered by a timestamp and then by id; a page ends at a
+// SDK. A list is ordered by a timestamp (or another text key) and then by id; a page ends at a
 // position (the last row's time, to the microsecond, and id) that callers get
 // back as an opaque ?cursor=, so the next page starts exactly after it, also
 // while rows are being added.
 //
-// The SQL side prints the time with a function of the plugin's schema:
-//   create function cursor_time(t timestamptz) returns text language sql immutable as $$
-//     select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
-// and fetches `limit + 1` rows of (item JSON, cursor_time(sort time), id).
+// The SQL side prints the time with cursor_time(), which the plugin lists
+// among its migrations (crm::sql::kCursorTime, sdk/schema_sql.hpp), and
+// fetches `limit + 1` rows of (item JSON, cursor_time(sort time), id).
 #pragma once
 
 #include <crm/plugin.hpp>
@@ -26,7 +25,7 @@
 namespace crm {
 
 struct PagePosition {
-  std::string at; // "2026-01-31T09:30:00.123456Z", as cursor_time() printed it
+  std::string at; // the sort key: "2026-01-31T09:30:00.123456Z", as cursor_time() printed it
   std::string id; // UUID
 };
 
@@ -55,25 +54,41 @@ inline std::string encode_cursor(const PagePosition& p) {
   return out.str();
 }
 
-// ?cursor= of the input: nullopt when absent or empty; throws
-// crm::invalid("cursor") for a text the list did not hand out.
-inline std::optional<PagePosition> cursor_of(const Input& in) {
-  const auto text = in.text("cursor");
-  if (!text || text->empty()) return std::nullopt;
+// The position in a cursor text; nullopt for a text no list handed out.
+// `key_is_valid` checks the sort key's shape (a cursor_time() text unless
+// the list sorts by something else, such as an e-mail address).
+inline std::optional<PagePosition> decode_cursor(std::string_view text,
+                                                 bool (*key_is_valid)(std::string_view) = nullptr) {
+  if (text.size() > 1024) return std::nullopt;
   std::string plain;
   try {
-    std::istringstream source(*text);
+    std::istringstream source{std::string(text)};
     Poco::Base64Decoder decoder(source, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
     plain.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
   } catch (const Poco::Exception&) {
-    plain.clear();
+    return std::nullopt;
   }
   const std::string_view view(plain);
-  if (plain.size() < 38 || plain[36] != '|' ||
-      !detail::shaped_like(view.substr(0, 36), "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh") ||
-      !detail::shaped_like(view.substr(37), "dddd-dd-ddTdd:dd:dd.ddddddZ"))
-    throw invalid("cursor", "is not a cursor from this list");
-  return PagePosition{plain.substr(37), plain.substr(0, 36)};
+  if (plain.size() < 37 || plain[36] != '|' ||
+      !detail::shaped_like(view.substr(0, 36), "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh"))
+    return std::nullopt;
+  const std::string_view key = view.substr(37);
+  if (key_is_valid ? !key_is_valid(key) : !detail::shaped_like(key, "dddd-dd-ddTdd:dd:dd.ddddddZ"))
+    return std::nullopt;
+  std::string id(view.substr(0, 36));
+  for (char& c : id)
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  return PagePosition{std::string(key), std::move(id)};
+}
+
+// ?cursor= of the input: nullopt when absent or empty; throws
+// crm::invalid("cursor") for a text the list did not hand out.
+inline std::optional<PagePosition> cursor_of(const Input& in, bool (*key_is_valid)(std::string_view) = nullptr) {
+  const auto text = in.text("cursor");
+  if (!text || text->empty()) return std::nullopt;
+  auto position = decode_cursor(*text, key_is_valid);
+  if (!position) throw invalid("cursor", "is not a cursor from this list");
+  return position;
 }
 
 // Replies {items, nextCursor} from rows of (item JSON, cursor time, id)

@@ -1,19 +1,26 @@
-// JsonScan: see the header.
-#include "JsonScan.hpp"
+// json_scan.hpp: reads a few members of a JSON object straight from its text,
+// with no tree and no copies. For hot paths (a cached record, the principal
+// every handler reads): parsing them into Poco objects can cost more than the
+// rest of a handler's work. It walks the full JSON syntax well enough to
+// skip any value; a malformed text reads as "absent", never as a wrong value.
+#pragma once
 
-namespace customer::json {
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace crm::json_scan {
 
 namespace detail {
+constexpr std::size_t npos = std::string_view::npos;
 
-std::size_t skip_ws(std::string_view s, std::size_t i) {
+inline std::size_t skip_ws(std::string_view s, std::size_t i) {
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
   return i;
 }
 
-namespace {
-
 // s[i] is the opening quote; returns the index after the closing one.
-std::size_t skip_string(std::string_view s, std::size_t i) {
+inline std::size_t skip_string(std::string_view s, std::size_t i) {
   for (++i; i < s.size(); ++i) {
     if (s[i] == '\\')
       ++i;
@@ -26,7 +33,7 @@ std::size_t skip_string(std::string_view s, std::size_t i) {
 // s[i] is '{' or '['; returns the index after its matching close. Brackets
 // inside strings do not count; the nesting itself is trusted (the host only
 // hands out well-formed JSON).
-std::size_t skip_nested(std::string_view s, std::size_t i) {
+inline std::size_t skip_nested(std::string_view s, std::size_t i) {
   int depth = 0;
   while (i < s.size()) {
     const char c = s[i];
@@ -45,9 +52,7 @@ std::size_t skip_nested(std::string_view s, std::size_t i) {
   return npos;
 }
 
-} // namespace
-
-std::size_t skip_value(std::string_view s, std::size_t i) {
+inline std::size_t skip_value(std::string_view s, std::size_t i) {
   if (i >= s.size()) return npos;
   if (s[i] == '"') return skip_string(s, i);
   if (s[i] == '{' || s[i] == '[') return skip_nested(s, i);
@@ -60,7 +65,9 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
 
 } // namespace detail
 
-std::optional<std::string_view> member(std::string_view object, std::string_view key) {
+// The raw text of member `key` of the top-level object (a string keeps its
+// quotes), the last one if the key repeats; nullopt when absent or malformed.
+inline std::optional<std::string_view> member(std::string_view object, std::string_view key) {
   using namespace detail;
   std::optional<std::string_view> found;
   std::size_t i = skip_ws(object, 0);
@@ -86,11 +93,33 @@ std::optional<std::string_view> member(std::string_view object, std::string_view
   return std::nullopt;
 }
 
-std::optional<std::string_view> plain_string(std::string_view raw) {
+// The characters of a JSON string that holds no escapes; nullopt for any other
+// value, and for a string with escapes (ids, roles and UUIDs never need them).
+inline std::optional<std::string_view> plain_string(std::string_view raw) {
   if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return std::nullopt;
   const std::string_view inner = raw.substr(1, raw.size() - 2);
   if (inner.find('\\') != std::string_view::npos) return std::nullopt;
   return inner;
 }
 
-} // namespace customer::json
+// Calls fn(std::string_view) for each element of `array` (raw text) that is a
+// plain string; other elements are skipped. Stops early when fn returns true,
+// and then returns true.
+template <class Fn> bool any_string(std::string_view array, Fn fn) {
+  using namespace detail;
+  std::size_t i = skip_ws(array, 0);
+  if (i >= array.size() || array[i] != '[') return false;
+  i = skip_ws(array, i + 1);
+  if (i < array.size() && array[i] == ']') return false;
+  while (i < array.size()) {
+    const std::size_t end = skip_value(array, i);
+    if (end == npos) return false;
+    if (auto s = plain_string(array.substr(i, end - i)); s && fn(*s)) return true;
+    i = skip_ws(array, end);
+    if (i >= array.size() || array[i] != ',') return false;
+    i = skip_ws(array, i + 1);
+  }
+  return false;
+}
+
+} // namespace crm::json_scan
