@@ -3,7 +3,7 @@
 // ever sees a pointer to it, through crm_host_api.
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 #include "plugins/Delegation.hpp"
 #include "plugins/Operation.hpp"
 #include "security/Principal.hpp"
@@ -57,7 +57,7 @@ struct crm_call {
   bool replied = false;
   crm_status failure = CRM_OK;
   std::string failure_message;
-  std::vector<crm::http::FieldError> errors;
+  std::vector<crm::core::FieldError> errors;
   std::string invoke_reply; // what the last invoke() returned, borrowed by the plugin
   std::string service_reply; // what the last token/audit function returned, borrowed likewise
   bool commit_on_failure = false;

@@ -4,7 +4,7 @@
 
 #include "cache/PluginCache.hpp"
 #include "cache/SharedCounters.hpp"
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "plugins/Call.hpp"
 #include "plugins/Invoker.hpp"
@@ -12,7 +12,7 @@
 #include "security/RevocationList.hpp"
 #include "security/TokenVerifier.hpp"
 #include "storage/PgError.hpp"
-#include "workflows/WorkflowIds.hpp"
+#include "core/DerivedIds.hpp"
 
 #include <Poco/UUIDGenerator.h>
 
@@ -33,7 +33,7 @@ constexpr unsigned kOidBool = 16, kOidInt8 = 20, kOidInt2 = 21, kOidInt4 = 23, k
 // speaks RFC 3339: "2026-11-23T09:45:20.779829Z".
 void append_timestamp(std::string& out, std::string_view v, bool with_zone) {
   if (v.size() < 19 || v[10] != ' ') {
-    http::append_json_string(out, v); // infinity and friends
+    core::append_json_string(out, v); // infinity and friends
     return;
   }
   out.push_back('"');
@@ -173,12 +173,12 @@ void append_row(std::string& out, const storage::PgResult& res, int row, const s
       if (std::isdigit(static_cast<unsigned char>(v[0])) || (v[0] == '-' && std::isdigit(static_cast<unsigned char>(v[1]))))
         out.append(v, n);
       else
-        http::append_json_string(out, std::string_view(v, n));
+        core::append_json_string(out, std::string_view(v, n));
       break;
     case kOidJson: case kOidJsonb: out.append(v, n); break;
     case kOidTimestamptz: append_timestamp(out, std::string_view(v, n), true); break;
     case kOidTimestamp: append_timestamp(out, std::string_view(v, n), false); break;
-    default: http::append_json_string(out, std::string_view(v, n));
+    default: core::append_json_string(out, std::string_view(v, n));
     }
   }
   out.push_back('}');
@@ -191,7 +191,7 @@ const char* rows_json(crm_rows* r, int shape, size_t* len) {
     std::vector<std::string> keys(res.columns());
     std::vector<unsigned> types(res.columns());
     for (int c = 0; c < res.columns(); ++c) {
-      http::append_json_string(keys[c], PQfname(res.get(), c));
+      core::append_json_string(keys[c], PQfname(res.get(), c));
       keys[c].push_back(':');
       types[c] = PQftype(res.get(), c);
     }
@@ -264,7 +264,7 @@ crm_status emit(crm_call* call, const char* type, const char* subject, const cha
 
 void trigger_instance_id(const char* workflow, const char* event_id, char id_out[37]) {
   if (!id_out) return;
-  const std::string id = workflows::trigger_instance_id(workflow ? workflow : "", event_id ? event_id : "");
+  const std::string id = core::trigger_instance_id(workflow ? workflow : "", event_id ? event_id : "");
   std::memcpy(id_out, id.c_str(), id.size() + 1);
 }
 
@@ -367,9 +367,9 @@ crm_status issue_access_token(crm_call* call, const char* subject, const char* r
   const std::string token = ps.tokens->sign(subject, role_text, ttl, jti);
   std::string& json = call->service_reply;
   json = "{\"accessToken\":";
-  http::append_json_string(json, token);
+  core::append_json_string(json, token);
   json += ",\"tokenType\":\"Bearer\",\"expiresIn\":" + std::to_string(ttl) + ",\"jti\":";
-  http::append_json_string(json, jti);
+  core::append_json_string(json, jti);
   json += ",\"expiresAt\":" + std::to_string(static_cast<long long>(std::time(nullptr)) + ttl) + "}";
   if (out) *out = json.c_str();
   if (out_len) *out_len = json.size();

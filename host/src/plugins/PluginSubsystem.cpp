@@ -2,7 +2,7 @@
 #include "plugins/PluginSubsystem.hpp"
 
 #include "cache/CacheSubsystem.hpp"
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
@@ -34,9 +34,9 @@ std::string plugin_config_json(const Poco::Util::AbstractConfiguration& config, 
     if (k == "db" || !config.has(prefix + "." + k)) continue;
     if (!first) out += ',';
     first = false;
-    http::append_json_string(out, k);
+    core::append_json_string(out, k);
     out += ':';
-    http::append_json_string(out, config.getString(prefix + "." + k, ""));
+    core::append_json_string(out, config.getString(prefix + "." + k, ""));
   }
   return out + "}";
 }
@@ -68,9 +68,9 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   invoker_.set_platform(ps);
 
   std::string admin = "{\"admin\":{\"email\":";
-  http::append_json_string(admin, config.getString("admin.email", ""));
+  core::append_json_string(admin, config.getString("admin.email", ""));
   admin += ",\"password\":";
-  http::append_json_string(admin, config.getString("admin.password", ""));
+  core::append_json_string(admin, config.getString("admin.password", ""));
   start_input_ = admin + "}}";
   auto& storage = app.getSubsystem<storage::StorageSubsystem>();
   LoaderConfig lc;
@@ -135,9 +135,9 @@ void PluginSubsystem::use_principal_provider(const Operation& op) {
   principals_->set_fetch([this, provider](const std::string& id, const std::string& role) {
     using security::PrincipalCache;
     std::string input = "{\"id\":";
-    http::append_json_string(input, id);
+    core::append_json_string(input, id);
     input += ",\"role\":";
-    http::append_json_string(input, role);
+    core::append_json_string(input, role);
     input += '}';
     Invocation inv;
     inv.op = provider;
