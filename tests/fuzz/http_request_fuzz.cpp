@@ -11,10 +11,10 @@
 // broken promises: a reader that takes more than it was given, a status it
 // should never answer, a body over the cap, or a different outcome when the
 // same bytes arrive whole instead of in pieces.
-#include "http/JsonSyntax.hpp"
+#include "core/JsonSyntax.hpp"
 #include "http/RequestInput.hpp"
 #include "http/RequestReader.hpp"
-#include "http/Router.hpp"
+#include "core/Router.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +26,7 @@ namespace {
 
 using crm::http::ReaderLimits;
 using crm::http::RequestReader;
-using crm::http::Router;
+using crm::core::Router;
 
 // Small limits, so inputs of a few KiB reach every one of them.
 ReaderLimits fuzz_limits() {
@@ -114,8 +114,8 @@ void route_and_parse(const Outcome& request) {
   crm::http::Params path_params;
   for (const auto& p : match.params) path_params.emplace_back(std::string(p.name), p.value);
   auto input = crm::http::build_input(request.body, crm::http::parse_query(query), path_params);
-  crm::http::JsonSyntaxError where;
-  const bool valid = crm::http::check_json_syntax(request.body, &where);
+  crm::core::JsonSyntaxError where;
+  const bool valid = crm::core::check_json_syntax(request.body, &where);
   (void)valid;
   (void)input;
 }

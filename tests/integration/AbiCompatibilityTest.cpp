@@ -4,7 +4,7 @@
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
 
-#include "workflows/WorkflowIds.hpp"
+#include "core/DerivedIds.hpp"
 
 #include <crm/plugin_abi.h>
 
@@ -55,7 +55,7 @@ TEST_CASE("a plugin built against the ABI 1.3 header loads and uses the entries 
   CHECK(text_of(note, "text") == "from 1.3");
   const std::string event_id = text_of(note, "eventId");
   REQUIRE(event_id.size() == 36);
-  CHECK(text_of(note, "instanceId") == crm::workflows::trigger_instance_id("note_flow", event_id));
+  CHECK(text_of(note, "instanceId") == crm::core::trigger_instance_id("note_flow", event_id));
   CHECK(text_of(note, "tokenType") == "Bearer");
   auto missing = note->getObject("missing");
   REQUIRE(missing);

@@ -1,10 +1,10 @@
 // JsonSyntax: telling where malformed JSON goes wrong.
-#include "http/JsonSyntax.hpp"
+#include "core/JsonSyntax.hpp"
 
 #include <catch2/catch.hpp>
 
-using crm::http::check_json_syntax;
-using crm::http::JsonSyntaxError;
+using crm::core::check_json_syntax;
+using crm::core::JsonSyntaxError;
 
 TEST_CASE("valid JSON passes") {
   for (const char* s : {R"({"a":1})", R"([1, 2.5e3, -0, "x\u00e9", true, false, null])", " {} ", R"({"a":{"b":[]}})"}) {

@@ -35,10 +35,10 @@ TEST_CASE("a host route is matched like a plugin's, and no plugin may take its r
 
   auto snapshot = registry.snapshot();
   auto m = snapshot->routes.match("PUT", "/api/workflows/escalate");
-  REQUIRE(m.kind == crm::http::RouteMatchKind::Found);
+  REQUIRE(m.kind == crm::core::RouteMatchKind::Found);
   CHECK((*m.target)->name == "platform.workflows_put");
   CHECK(m.param("name") == "escalate");
-  CHECK(snapshot->routes.match("DELETE", "/api/plugins").kind == crm::http::RouteMatchKind::MethodNotAllowed);
+  CHECK(snapshot->routes.match("DELETE", "/api/plugins").kind == crm::core::RouteMatchKind::MethodNotAllowed);
 
   auto same_route = registry.check(*part("x", {{"x.take", "PUT", "/api/workflows/{id}"}}));
   REQUIRE(same_route);

@@ -1,13 +1,13 @@
 // Tests of http/Problem: the problem+json document and the status mapping.
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
 #include <catch2/catch.hpp>
 
-using crm::http::FieldError;
-using crm::http::Problem;
+using crm::core::FieldError;
+using crm::core::Problem;
 
 namespace {
 
@@ -82,7 +82,7 @@ TEST_CASE("invalid UTF-8 in a message cannot break the document", "[problem]") {
 }
 
 TEST_CASE("plugin statuses map to HTTP statuses", "[problem]") {
-  using crm::http::http_status_for;
+  using crm::core::http_status_for;
   CHECK(http_status_for(CRM_OK) == 200);
   CHECK(http_status_for(CRM_E_INVALID) == 422);
   CHECK(http_status_for(CRM_E_NOT_FOUND) == 404);

@@ -1,13 +1,13 @@
-// Tests of http/Router.hpp: templates, clashes, literal-over-parameter
+// Tests of core/Router.hpp: templates, clashes, literal-over-parameter
 // precedence with backtracking, 405 Allow lists and percent-decoding.
-#include "http/Router.hpp"
+#include "core/Router.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <memory>
 #include <string>
 
-using crm::http::Router;
+using crm::core::Router;
 using Kind = Router<std::string>::Match::Kind;
 
 namespace {

@@ -1,13 +1,13 @@
 // Tests of http/SchemaValidator: compiling the schema subset and the field
 // errors it reports for bad input.
-#include "http/SchemaValidator.hpp"
+#include "core/SchemaValidator.hpp"
 
 #include <Poco/JSON/Parser.h>
 
 #include <catch2/catch.hpp>
 
-using crm::http::FieldError;
-using crm::http::SchemaValidator;
+using crm::core::FieldError;
+using crm::core::SchemaValidator;
 
 namespace {
 

@@ -1,7 +1,7 @@
 // ReadModelRebuilds: see the header.
 #include "events/ReadModelRebuilds.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 
 #include <Poco/DateTime.h>
@@ -232,7 +232,7 @@ std::optional<std::string> ReadModelRebuilds::status(const std::string& plugin) 
 // Called with mutex_ held.
 std::string ReadModelRebuilds::status_json(const Run& r) const {
   std::string out = "{\"plugin\":";
-  http::append_json_string(out, r.plugin);
+  core::append_json_string(out, r.plugin);
   out += ",\"status\":\"";
   out += kStates[r.state.load()];
   out += "\",\"upToSequence\":" + std::to_string(r.up_to.load());
@@ -240,17 +240,17 @@ std::string ReadModelRebuilds::status_json(const Run& r) const {
   out += ",\"applied\":" + std::to_string(r.applied.load());
   out += ",\"failed\":" + std::to_string(r.failed.load());
   out += ",\"startedAt\":";
-  http::append_json_string(out, r.started_at);
+  core::append_json_string(out, r.started_at);
   out += ",\"finishedAt\":";
   if (r.finished_at.empty()) out += "null";
-  else http::append_json_string(out, r.finished_at);
+  else core::append_json_string(out, r.finished_at);
   const double seconds = r.state == Run::Running
                              ? std::chrono::duration<double>(std::chrono::steady_clock::now() - r.began).count()
                              : r.seconds;
   out += ",\"seconds\":" + std::to_string(seconds);
   out += ",\"error\":";
   if (r.error.empty()) out += "null";
-  else http::append_json_string(out, r.error);
+  else core::append_json_string(out, r.error);
   return out + "}";
 }
 

@@ -48,7 +48,7 @@ bool request_has_body(const Poco::Net::HTTPServerRequest& request) {
 
 } // namespace
 
-void ApiRequestHandler::problem(Reply& reply, Problem p, std::string_view path) {
+void ApiRequestHandler::problem(Reply& reply, core::Problem p, std::string_view path) {
   reply.status = p.status;
   reply.content_type = "application/problem+json";
   p.instance = std::string(path);
@@ -67,14 +67,14 @@ std::optional<security::Principal> ApiRequestHandler::signed_in(std::optional<se
   if (verified) {
     auto verdict = complete_principal(*verified);
     if (verdict == PrincipalVerdict::Unavailable) {
-      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
+      problem(reply, core::Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
       return std::nullopt;
     }
     if (verdict == PrincipalVerdict::Unknown) verified.reset();
   }
   if (!verified) {
     reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    problem(reply, Problem{401, "", why, "", {}}, path);
+    problem(reply, core::Problem{401, "", why, "", {}}, path);
   }
   return verified;
 }
@@ -104,7 +104,7 @@ void ApiRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poc
   } catch (const std::exception& e) {
     log::error("http", std::string("request failed: ") + e.what(), {{"request_id", request_id}});
     reply = Reply{};
-    problem(reply, Problem{500, "", "internal error", "", {}}, path);
+    problem(reply, core::Problem{500, "", "internal error", "", {}}, path);
   }
 
   // A body left unread would be parsed as the next request on this
@@ -211,12 +211,12 @@ std::optional<ApiRequestHandler::RouteMatch> ApiRequestHandler::route(const plug
     if (as_get.kind == Kind::Found) match = std::move(as_get);
   }
   if (match.kind == Kind::NotFound) {
-    problem(reply, Problem{404, "", "no route for " + method + " " + std::string(path), "", {}}, path);
+    problem(reply, core::Problem{404, "", "no route for " + method + " " + std::string(path), "", {}}, path);
     return std::nullopt;
   }
   if (match.kind == Kind::MethodNotAllowed) {
     reply.headers.emplace_back("Allow", match.allow);
-    problem(reply, Problem{405, "", method + " is not allowed here; allowed: " + match.allow, "", {}}, path);
+    problem(reply, core::Problem{405, "", method + " is not allowed here; allowed: " + match.allow, "", {}}, path);
     return std::nullopt;
   }
   return match;
@@ -233,7 +233,7 @@ const security::Principal* ApiRequestHandler::caller_of(const Poco::Net::HTTPSer
   if (authenticated) {
     auto verdict = complete_principal(*authenticated);
     if (verdict == PrincipalVerdict::Unavailable) {
-      problem(reply, Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
+      problem(reply, core::Problem{503, "", "the user directory is unavailable; try again", "", {}}, path);
       return nullptr;
     }
     if (verdict == PrincipalVerdict::Unknown) authenticated.reset();
@@ -241,7 +241,7 @@ const security::Principal* ApiRequestHandler::caller_of(const Poco::Net::HTTPSer
   if (authenticated) return &*authenticated;
   if (op.roles.is_public()) return &security::Principal::anonymous_caller();
   reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-  problem(reply, Problem{401, "", "a valid access token is required", "", {}}, path);
+  problem(reply, core::Problem{401, "", "a valid access token is required", "", {}}, path);
   return nullptr;
 }
 
@@ -251,7 +251,7 @@ bool ApiRequestHandler::within_rate(const plugins::Operation& op, const std::str
   const int wait = s_.rate_limiter->check(op.rate_class, client_ip, principal.anonymous() ? std::string() : principal.id);
   if (wait == 0) return true;
   reply.headers.emplace_back("Retry-After", std::to_string(wait));
-  problem(reply, Problem{429, "", "too many requests; retry after " + std::to_string(wait) + " s", "", {}}, path);
+  problem(reply, core::Problem{429, "", "too many requests; retry after " + std::to_string(wait) + " s", "", {}}, path);
   return false;
 }
 
@@ -266,12 +266,12 @@ bool ApiRequestHandler::read_request_body(Poco::Net::HTTPServerRequest& request,
   if (!declared_too_large) reply.body_read = true;
   if (declared_too_large || !read_body(request.stream(), s_.max_body_bytes, body)) {
     if (reply.body_read) response.setKeepAlive(false); // the rest of the body stays unread
-    problem(reply, Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
+    problem(reply, core::Problem{413, "", "the body is larger than " + std::to_string(s_.max_body_bytes) + " bytes", "", {}},
             path);
     return false;
   }
   if (!body.empty() && !op.raw_body && !is_json_type(request.getContentType())) {
-    problem(reply, Problem{415, "", "send the body as application/json", "", {}}, path);
+    problem(reply, core::Problem{415, "", "send the body as application/json", "", {}}, path);
     return false;
   }
   return true;
@@ -287,7 +287,7 @@ void ApiRequestHandler::answer(const Poco::Net::HTTPServerRequest& request, plug
     return;
   }
   if (outcome.status != CRM_OK) {
-    problem(reply, Problem{outcome.http_status, "", std::move(outcome.message), "", std::move(outcome.errors)}, path);
+    problem(reply, core::Problem{outcome.http_status, "", std::move(outcome.message), "", std::move(outcome.errors)}, path);
     return;
   }
   reply.status = outcome.http_status;

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "http/HttpServices.hpp"
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
 
@@ -75,7 +75,7 @@ private:
   // Metrics, the request log and the in-flight count, once per request.
   void finish(const Poco::Net::HTTPServerRequest& request, std::string_view path, const Reply& reply,
               std::chrono::steady_clock::time_point started, const std::string& request_id);
-  static void problem(Reply& reply, Problem p, std::string_view path);
+  static void problem(Reply& reply, core::Problem p, std::string_view path);
 
   HttpServices& s_;
 };

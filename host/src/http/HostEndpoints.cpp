@@ -2,7 +2,7 @@
 #include "http/HostEndpoints.hpp"
 
 #include "http/HttpServices.hpp"
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "http/OpenApiDocument.hpp"
 #include "http/PlatformOperations.hpp"
 
@@ -13,7 +13,7 @@ std::string readiness_json(const std::vector<DependencyCheck>& checks, bool& ok)
   std::string checks_json = "{";
   for (size_t i = 0; i < checks.size(); ++i) {
     if (i) checks_json += ',';
-    append_json_string(checks_json, checks[i].name);
+    core::append_json_string(checks_json, checks[i].name);
     checks_json += checks[i].up ? ":\"ok\"" : ":\"down\"";
     if (!checks[i].up) (checks[i].required ? ok : degraded) = checks[i].required ? false : true;
   }
@@ -32,22 +32,22 @@ std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot) {
   for (const auto& p : snapshot.plugins) {
     if (!first) out += ',';
     first = false;
-    out += "{\"name\":" + json_string(p->name) + ",\"file\":" + json_string(p->file) +
-           ",\"version\":" + json_string(p->version) + ",\"abi\":" + json_string(abi_text(p->abi)) +
-           ",\"status\":\"LOADED\",\"description\":" + json_string(p->description) + ",\"operations\":[";
+    out += "{\"name\":" + core::json_string(p->name) + ",\"file\":" + core::json_string(p->file) +
+           ",\"version\":" + core::json_string(p->version) + ",\"abi\":" + core::json_string(abi_text(p->abi)) +
+           ",\"status\":\"LOADED\",\"description\":" + core::json_string(p->description) + ",\"operations\":[";
     for (size_t i = 0; i < p->operations.size(); ++i) {
       if (i) out += ',';
-      append_json_string(out, p->operations[i]->name);
+      core::append_json_string(out, p->operations[i]->name);
     }
     out += "],\"error\":null}";
   }
   for (const auto& r : snapshot.refused) {
     if (!first) out += ',';
     first = false;
-    out += "{\"name\":" + (r.name.empty() ? std::string("null") : json_string(r.name)) +
-           ",\"file\":" + json_string(r.file) + ",\"version\":" + (r.version.empty() ? "null" : json_string(r.version)) +
-           ",\"abi\":" + (r.abi ? json_string(abi_text(r.abi)) : "null") +
-           ",\"status\":\"REFUSED\",\"operations\":[],\"error\":" + json_string(r.error) + "}";
+    out += "{\"name\":" + (r.name.empty() ? std::string("null") : core::json_string(r.name)) +
+           ",\"file\":" + core::json_string(r.file) + ",\"version\":" + (r.version.empty() ? "null" : core::json_string(r.version)) +
+           ",\"abi\":" + (r.abi ? core::json_string(abi_text(r.abi)) : "null") +
+           ",\"status\":\"REFUSED\",\"operations\":[],\"error\":" + core::json_string(r.error) + "}";
   }
   out += "],\"nextCursor\":null}";
   return out;

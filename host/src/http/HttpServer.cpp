@@ -3,7 +3,7 @@
 
 #include "http/ApiRequestHandler.hpp"
 #include "http/BufferedExchange.hpp"
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 
 namespace crm::http {
 
@@ -40,13 +40,13 @@ std::string HttpServer::error_reply(int status, const std::string& detail, const
   const Poco::Net::HTTPRequest& request = head ? *head : no_request;
   BufferedResponse response;
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status),
-                              std::string(reason_phrase(status)));
+                              std::string(core::reason_phrase(status)));
   response.set("X-Request-Id", ResponsePolicy::request_id(request.get("X-Request-Id", "")));
   if (retry_after_s > 0) response.set("Retry-After", std::to_string(retry_after_s));
   if (services_.policy) services_.policy->apply(request, response, true);
-  response.setContentType(std::string(Problem::kContentType));
+  response.setContentType(std::string(core::Problem::kContentType));
   std::string path = request.getURI().substr(0, request.getURI().find('?'));
-  std::string body = Problem{status, "", detail, head ? path : std::string(), {}}.to_json();
+  std::string body = core::Problem{status, "", detail, head ? path : std::string(), {}}.to_json();
   response.sendBuffer(body.data(), body.size());
   // 503 for a full queue keeps the connection; every other refusal closes it.
   return response.serialize(false, status == 503, false);

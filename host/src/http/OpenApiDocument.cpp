@@ -1,7 +1,7 @@
 // OpenApiDocument: see the header.
 #include "http/OpenApiDocument.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 
 #include <algorithm>
 #include <map>
@@ -31,16 +31,16 @@ bool has_body(const std::string& method) { return method == "POST" || method == 
 
 void append_operation(std::string& out, const plugins::Operation& op) {
   out += "{\"operationId\":";
-  append_json_string(out, op.name);
+  core::append_json_string(out, op.name);
   out += ",\"tags\":[";
-  append_json_string(out, op.plugin ? op.plugin->name : std::string("host"));
+  core::append_json_string(out, op.plugin ? op.plugin->name : std::string("host"));
   out += ']';
   if (!op.summary.empty()) {
     out += ",\"summary\":";
-    append_json_string(out, op.summary);
+    core::append_json_string(out, op.summary);
   }
   out += ",\"x-crm-roles\":";
-  append_json_string(out, op.roles.text());
+  core::append_json_string(out, op.roles.text());
   if (!op.roles.is_public()) out += ",\"security\":[{\"bearer\":[]}]";
 
   const auto params = path_parameters(op.http_path);
@@ -49,7 +49,7 @@ void append_operation(std::string& out, const plugins::Operation& op) {
     for (size_t i = 0; i < params.size(); ++i) {
       if (i) out += ',';
       out += "{\"name\":";
-      append_json_string(out, params[i]);
+      core::append_json_string(out, params[i]);
       out += ",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}";
     }
     out += ']';
@@ -86,26 +86,26 @@ std::string openapi_json(const plugins::PluginRegistry::Snapshot& snapshot, cons
   std::string out;
   out.reserve(4096 + paths.size() * 512);
   out += R"({"openapi":"3.1.0","info":{"title":"CRM workflow platform","version":)";
-  append_json_string(out, version);
+  core::append_json_string(out, version);
   out += R"(},"paths":{)";
   bool first_path = true;
   for (const auto& [path, methods] : paths) {
     if (!first_path) out += ',';
     first_path = false;
-    append_json_string(out, path);
+    core::append_json_string(out, path);
     out += ":{";
     bool first_method = true;
     for (const auto& [method, op] : methods) {
       if (!first_method) out += ',';
       first_method = false;
-      append_json_string(out, method);
+      core::append_json_string(out, method);
       out += ':';
       append_operation(out, *op);
     }
     out += '}';
   }
   out += R"(},"components":{"securitySchemes":{"bearer":{"type":"http","scheme":"bearer","bearerFormat":"JWT"}},)"
-         R"("responses":{"Problem":{"description":"an error, as RFC 9457 problem details","content":{)"
+         R"("responses":{"core::Problem":{"description":"an error, as RFC 9457 problem details","content":{)"
          R"("application/problem+json":{"schema":{"type":"object","properties":{"type":{"type":"string"},)"
          R"("title":{"type":"string"},"status":{"type":"integer"},"detail":{"type":"string"},)"
          R"("instance":{"type":"string"},"errors":{"type":"array","items":{"type":"object",)"

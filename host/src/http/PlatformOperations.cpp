@@ -16,7 +16,7 @@ void declare(plugins::PluginInstance& part, const HostOperation& spec, plugins::
   op->http_path = spec.path;
   if (spec.input_schema) {
     op->input_schema_text = spec.input_schema;
-    op->input_schema = SchemaValidator::compile(op->input_schema_text, &error);
+    op->input_schema = core::SchemaValidator::compile(op->input_schema_text, &error);
     if (!op->input_schema) throw std::logic_error(op->name + ": input schema: " + error);
   }
   op->http_status = spec.status;

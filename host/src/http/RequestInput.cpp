@@ -1,8 +1,8 @@
 // RequestInput: see the header.
 #include "http/RequestInput.hpp"
 
-#include "http/JsonSyntax.hpp"
-#include "http/JsonText.hpp"
+#include "core/JsonSyntax.hpp"
+#include "core/JsonText.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -71,8 +71,8 @@ bool find_nul(const Poco::Dynamic::Var& value, std::string& path) {
   return value.isString() && value.extract<std::string>().find('\0') != std::string::npos;
 }
 
-std::optional<Problem> nul_problem(std::string field) {
-  return Problem{422, "", "text must not contain the NUL character", "",
+std::optional<core::Problem> nul_problem(std::string field) {
+  return core::Problem{422, "", "text must not contain the NUL character", "",
                  {{std::move(field), "must not contain the NUL character (\\u0000)"}}};
 }
 
@@ -94,9 +94,9 @@ InputResult build_input(std::string_view body, const Params& query, const Params
     auto add = [&](const std::string& k, const std::string& v) {
       if (!first) r.json.push_back(',');
       first = false;
-      append_json_string(r.json, k);
+      core::append_json_string(r.json, k);
       r.json.push_back(':');
-      append_json_string(r.json, v);
+      core::append_json_string(r.json, v);
     };
     for (const auto& [k, v] : query) {
       bool overridden = false;
@@ -113,7 +113,7 @@ InputResult build_input(std::string_view body, const Params& query, const Params
     Poco::JSON::Parser parser;
     Poco::Dynamic::Var v = parser.parse(std::string(body));
     if (v.type() != typeid(Poco::JSON::Object::Ptr)) {
-      r.problem = Problem{422, "", "the request body must be a JSON object", "", {{"body", "must be a JSON object"}}};
+      r.problem = core::Problem{422, "", "the request body must be a JSON object", "", {{"body", "must be a JSON object"}}};
       return r;
     }
     object = v.extract<Poco::JSON::Object::Ptr>();
@@ -123,12 +123,12 @@ InputResult build_input(std::string_view body, const Params& query, const Params
       return r;
     }
   } catch (const Poco::Exception& e) {
-    JsonSyntaxError where;
+    core::JsonSyntaxError where;
     std::string detail = "malformed JSON: " + e.message();
-    if (!check_json_syntax(body, &where))
+    if (!core::check_json_syntax(body, &where))
       detail = "malformed JSON at line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
                ": " + where.message;
-    r.problem = Problem{400, "", std::move(detail), "", {}};
+    r.problem = core::Problem{400, "", std::move(detail), "", {}};
     return r;
   }
   for (const auto& [k, v] : query)

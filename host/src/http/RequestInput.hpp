@@ -2,7 +2,7 @@
 // query parameters, then the body's fields, then path parameters (later wins).
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 
 #include <Poco/Dynamic/Var.h>
 
@@ -22,7 +22,7 @@ Params parse_query(std::string_view query);
 struct InputResult {
   std::string json;         // the merged object
   Poco::Dynamic::Var parsed; // the same, parsed (empty when there was no body)
-  std::optional<Problem> problem; // 400 malformed JSON, 422 not an object
+  std::optional<core::Problem> problem; // 400 malformed JSON, 422 not an object
 };
 
 // body may be empty. Only parses when there is a body.

@@ -68,11 +68,11 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
   reply.operation = "host.notification_stream";
   if (request.getMethod() != "GET") {
     reply.headers.emplace_back("Allow", "GET");
-    problem(reply, Problem{405, "", "open the stream with GET and Upgrade: websocket", "", {}}, path);
+    problem(reply, core::Problem{405, "", "open the stream with GET and Upgrade: websocket", "", {}}, path);
     return;
   }
   if (!s_.streams) {
-    problem(reply, Problem{503, "", "live notifications are not available on this host", "", {}}, path);
+    problem(reply, core::Problem{503, "", "live notifications are not available on this host", "", {}}, path);
     return;
   }
 
@@ -89,7 +89,7 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
                              "<token>)");
   if (!principal) return;
   if (Poco::icompare(request.get("Upgrade", ""), "websocket") != 0) {
-    problem(reply, Problem{400, "", "this path speaks WebSocket: send Connection: Upgrade and Upgrade: websocket", "", {}},
+    problem(reply, core::Problem{400, "", "this path speaks WebSocket: send Connection: Upgrade and Upgrade: websocket", "", {}},
             path);
     return;
   }
@@ -101,7 +101,7 @@ void ApiRequestHandler::open_stream(Poco::Net::HTTPServerRequest& request, Poco:
   if (!upgradable || !has_token(request.get("Connection", ""), "upgrade") ||
       request.get("Sec-WebSocket-Version", "") != "13" || key.empty()) {
     problem(reply,
-            Problem{400, "", "not a WebSocket handshake: send Connection: Upgrade, Sec-WebSocket-Key and "
+            core::Problem{400, "", "not a WebSocket handshake: send Connection: Upgrade, Sec-WebSocket-Key and "
                              "Sec-WebSocket-Version: 13", "", {}},
             path);
     return;

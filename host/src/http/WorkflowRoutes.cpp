@@ -18,7 +18,7 @@
 #include "http/HttpServices.hpp"
 #include "http/PlatformOperations.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "workflows/WorkflowValidation.hpp"
 
@@ -48,7 +48,7 @@ int http_status(workflows::EngineResult result) {
 void answer_with(workflows::EngineReply answer, plugins::HostCall& call) {
   const int status = http_status(answer.result);
   if (status >= 400) {
-    std::vector<FieldError> errors;
+    std::vector<core::FieldError> errors;
     for (auto& [field, message] : answer.errors) errors.push_back({field, message});
     call.fail(status, std::move(answer.message), std::move(errors));
     return;
@@ -134,7 +134,7 @@ void add_workflow_operations(plugins::PluginInstance& part, HttpServices& s) {
     call.status = created ? 201 : 200;
     call.reply = s.workflows->detail_json(name);
     call.resource_id = name;
-    call.audit_detail = "{\"version\":" + json_string(version) + ",\"created\":" + (created ? "true" : "false") + "}";
+    call.audit_detail = "{\"version\":" + core::json_string(version) + ",\"created\":" + (created ? "true" : "false") + "}";
   });
   HostOperation validate{"platform.workflows_validate", "POST", "/api/workflows/{name}/validate", "ADMIN",
                          "Checks a workflow's Lua source without storing it", kNameParam};
@@ -165,7 +165,7 @@ void add_workflow_operations(plugins::PluginInstance& part, HttpServices& s) {
     answer_with(s.engine->start_manual(name, std::string(call.input), call.principal->id), call);
     if (call.failure) return;
     call.resource_id = member_of(call.reply, "id");
-    call.audit_detail = "{\"workflow\":" + json_string(name) + "}";
+    call.audit_detail = "{\"workflow\":" + core::json_string(name) + "}";
   });
 
   declare(part,
@@ -214,7 +214,7 @@ void add_saga_operations(plugins::PluginInstance& part, HttpServices& s) {
     answer_with(s.engine->start_saga(name, std::string(call.body), *call.principal), call);
     if (call.failure) return;
     call.resource_id = member_of(call.reply, "workflowInstanceId");
-    call.audit_detail = "{\"saga\":" + json_string(name) + "}";
+    call.audit_detail = "{\"saga\":" + core::json_string(name) + "}";
   });
 }
 

@@ -3,7 +3,7 @@
 // ever sees a pointer to it, through crm_host_api.
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 #include "plugins/Delegation.hpp"
 #include "plugins/Operation.hpp"
 #include "security/Principal.hpp"
@@ -59,7 +59,7 @@ struct crm_call {
   bool replied = false;
   crm_status failure = CRM_OK;
   std::string failure_message;
-  std::vector<crm::http::FieldError> errors;
+  std::vector<crm::core::FieldError> errors;
   bool commit_on_failure = false;
   bool audited = false; // the plugin wrote its own audit entry: the host adds none
   std::vector<std::pair<std::string, std::string>> headers; // response headers for a REST call

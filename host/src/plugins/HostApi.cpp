@@ -4,7 +4,7 @@
 
 #include "cache/PluginCache.hpp"
 #include "cache/SharedCounters.hpp"
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "plugins/Call.hpp"
 #include "plugins/HostServices.hpp"
@@ -30,7 +30,7 @@ constexpr unsigned kOidBool = 16, kOidInt8 = 20, kOidInt2 = 21, kOidInt4 = 23, k
 // speaks RFC 3339: "2026-11-23T09:45:20.779829Z".
 void append_timestamp(std::string& out, std::string_view v, bool with_zone) {
   if (v.size() < 19 || v[10] != ' ') {
-    http::append_json_string(out, v); // infinity and friends
+    core::append_json_string(out, v); // infinity and friends
     return;
   }
   out.push_back('"');
@@ -178,12 +178,12 @@ void append_row(std::string& out, const storage::PgResult& res, int row, const s
       if (std::isdigit(static_cast<unsigned char>(v[0])) || (v[0] == '-' && std::isdigit(static_cast<unsigned char>(v[1]))))
         out.append(v, n);
       else
-        http::append_json_string(out, std::string_view(v, n));
+        core::append_json_string(out, std::string_view(v, n));
       break;
     case kOidJson: case kOidJsonb: out.append(v, n); break;
     case kOidTimestamptz: append_timestamp(out, std::string_view(v, n), true); break;
     case kOidTimestamp: append_timestamp(out, std::string_view(v, n), false); break;
-    default: http::append_json_string(out, std::string_view(v, n));
+    default: core::append_json_string(out, std::string_view(v, n));
     }
   }
   out.push_back('}');
@@ -196,7 +196,7 @@ const char* rows_json(crm_rows* r, int shape, size_t* len) {
     std::vector<std::string> keys(res.columns());
     std::vector<unsigned> types(res.columns());
     for (int c = 0; c < res.columns(); ++c) {
-      http::append_json_string(keys[c], PQfname(res.get(), c));
+      core::append_json_string(keys[c], PQfname(res.get(), c));
       keys[c].push_back(':');
       types[c] = PQftype(res.get(), c);
     }
@@ -327,7 +327,7 @@ crm_status invoke_call(crm_call* call, const char* operation, const char* input_
     hand_out(call, std::move(o.body), out, out_len);
     return o.status;
   }
-  http::Problem problem;
+  core::Problem problem;
   problem.status = o.http_status;
   problem.detail = std::move(o.message);
   problem.errors = std::move(o.errors);

@@ -5,7 +5,7 @@
 // input, does the work, and says what to answer and what to audit.
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 #include "security/Principal.hpp"
 
 #include <crm/plugin_abi.h>
@@ -43,7 +43,7 @@ struct HostCall {
   // unless `problem` holds a whole problem document already.
   int failure = 0;
   std::string message;
-  std::vector<http::FieldError> errors;
+  std::vector<core::FieldError> errors;
   std::string problem;
   std::vector<std::pair<std::string, std::string>> headers;
 
@@ -51,7 +51,7 @@ struct HostCall {
   std::string resource_id;
   std::string audit_detail; // a JSON object, or empty
 
-  void fail(int http_status, std::string why, std::vector<http::FieldError> field_errors = {}) {
+  void fail(int http_status, std::string why, std::vector<core::FieldError> field_errors = {}) {
     failure = http_status;
     message = std::move(why);
     errors = std::move(field_errors);

@@ -2,14 +2,14 @@
 // plugin_services.h; this file only keeps it.
 #include "plugins/HostServices.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "plugins/Call.hpp"
 #include "plugins/HostApi.hpp"
 #include "plugins/Invoker.hpp"
 #include "security/AuditLog.hpp"
 #include "security/RevocationList.hpp"
 #include "security/TokenVerifier.hpp"
-#include "workflows/WorkflowIds.hpp"
+#include "core/DerivedIds.hpp"
 
 #include <Poco/UUIDGenerator.h>
 
@@ -38,9 +38,9 @@ crm_status issue_access_token(crm_call* call, const char* subject, const char* r
   const int ttl = ps.access_ttl_seconds;
   const std::string token = ps.tokens->sign(subject, role_text, ttl, jti);
   std::string json = "{\"accessToken\":";
-  http::append_json_string(json, token);
+  core::append_json_string(json, token);
   json += ",\"tokenType\":\"Bearer\",\"expiresIn\":" + std::to_string(ttl) + ",\"jti\":";
-  http::append_json_string(json, jti);
+  core::append_json_string(json, jti);
   json += ",\"expiresAt\":" + std::to_string(static_cast<long long>(std::time(nullptr)) + ttl) + "}";
   const std::string& kept = call->keep(std::move(json));
   if (out) *out = kept.c_str();
@@ -93,7 +93,7 @@ void principal_changed(crm_call* call, const char* subject) {
 
 void trigger_instance_id(const char* workflow, const char* event_id, char id_out[37]) {
   if (!id_out) return;
-  const std::string id = workflows::trigger_instance_id(workflow ? workflow : "", event_id ? event_id : "");
+  const std::string id = core::trigger_instance_id(workflow ? workflow : "", event_id ? event_id : "");
   std::memcpy(id_out, id.c_str(), id.size() + 1);
 }
 

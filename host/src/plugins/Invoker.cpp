@@ -50,7 +50,7 @@ crm_status status_for_http(int http) {
 Outcome failed(crm_status s, std::string message) {
   Outcome o;
   o.status = s;
-  o.http_status = http::http_status_for(s);
+  o.http_status = core::http_status_for(s);
   o.message = std::move(message);
   return o;
 }
@@ -82,7 +82,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
   if (!op.roles.admits(*inv.principal)) return failed(CRM_E_FORBIDDEN, "your role may not call " + op.name);
 
   if (op.input_schema) {
-    std::vector<http::FieldError> errors;
+    std::vector<core::FieldError> errors;
     if (inv.parsed) {
       errors = op.input_schema->validate(*inv.parsed);
     } else {

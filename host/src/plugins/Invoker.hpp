@@ -6,7 +6,7 @@
 // role and input checks and get the same audit entry, without a transaction.
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 #include "plugins/Delegation.hpp"
 #include "plugins/Operation.hpp"
 #include "plugins/PlatformServices.hpp"
@@ -55,7 +55,7 @@ struct Outcome {
   int http_status = 200;
   std::string body;    // the reply (JSON) on success
   std::string message; // why it failed, safe to show
-  std::vector<http::FieldError> errors;
+  std::vector<core::FieldError> errors;
   std::vector<std::pair<std::string, std::string>> headers; // set by the handler (Retry-After, ...)
   std::string content_type; // empty: application/json (or problem+json on failure)
   // On failure: `body` is a whole problem document to send as it is.

@@ -3,7 +3,7 @@
 // hold plain pointers to them.
 #pragma once
 
-#include "http/SchemaValidator.hpp"
+#include "core/SchemaValidator.hpp"
 #include "plugins/HostCall.hpp"
 #include "plugins/Roles.hpp"
 #include "storage/ConnectionPool.hpp"
@@ -29,7 +29,7 @@ struct Operation {
   std::string http_method; // empty: no REST route
   std::string http_path;
   std::string input_schema_text;
-  std::optional<http::SchemaValidator> input_schema;
+  std::optional<core::SchemaValidator> input_schema;
   crm_handler handler = nullptr;
   int http_status = 200;
   bool read_only = false; // CRM_OP_READ_ONLY

@@ -109,7 +109,7 @@ std::string PluginLoader::read_definition(const crm_plugin_def* raw, PluginInsta
       return "operation " + op->name + ": http_method and http_path go together";
     if (od.input_schema) {
       op->input_schema_text = od.input_schema;
-      op->input_schema = http::SchemaValidator::compile(op->input_schema_text, &error);
+      op->input_schema = core::SchemaValidator::compile(op->input_schema_text, &error);
       if (!op->input_schema) return "operation " + op->name + ": input schema: " + error;
     }
     op->handler = od.handler;

@@ -17,7 +17,7 @@ std::optional<std::string> PluginRegistry::check(const PluginInstance& candidate
     if (p->name == candidate.name) return "duplicate plugin name '" + candidate.name + "' (already loaded from " + p->file + ")";
   if (snap->platform && snap->platform->name == candidate.name)
     return "plugin name '" + candidate.name + "' is the host's own";
-  http::Router<const Operation*> routes = snap->routes;
+  core::Router<const Operation*> routes = snap->routes;
   for (const auto& op : candidate.operations) {
     if (snap->operations.count(op->name)) return "operation " + op->name + " is already declared by another plugin";
     if (snap->platform)

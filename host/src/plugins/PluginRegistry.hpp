@@ -6,7 +6,7 @@
 // and swaps it in, so requests in flight are never disturbed.
 #pragma once
 
-#include "http/Router.hpp"
+#include "core/Router.hpp"
 #include "plugins/Operation.hpp"
 
 #include <atomic>
@@ -30,7 +30,7 @@ struct RefusedPlugin {
 class PluginRegistry {
 public:
   struct Snapshot {
-    http::Router<const Operation*> routes;
+    core::Router<const Operation*> routes;
     // The plugins' operations, by name: what events, workflows and other
     // plugins may call. The platform's are reached through routes only.
     std::unordered_map<std::string, const Operation*> operations;

@@ -2,7 +2,7 @@
 #include "plugins/PluginSubsystem.hpp"
 
 #include "cache/CacheSubsystem.hpp"
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "security/SecuritySubsystem.hpp"
 #include "storage/StorageSubsystem.hpp"
@@ -162,9 +162,9 @@ void PluginSubsystem::use_principal_provider(const Operation& op) {
   principals_->set_fetch([this, provider](const std::string& id, const std::string& role) {
     using security::PrincipalCache;
     std::string input = "{\"id\":";
-    http::append_json_string(input, id);
+    core::append_json_string(input, id);
     input += ",\"role\":";
-    http::append_json_string(input, role);
+    core::append_json_string(input, role);
     input += '}';
     Invocation inv;
     inv.op = provider;

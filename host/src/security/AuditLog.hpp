@@ -6,7 +6,7 @@
 // started the instance) and workflow_instance_id.
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 #include "storage/ConnectionPool.hpp"
 
 #include <string>
@@ -21,7 +21,7 @@ public:
 
   struct Page {
     std::string json;                     // {"items": [...], "nextCursor": ...} when errors is empty
-    std::vector<http::FieldError> errors; // a bad filter
+    std::vector<core::FieldError> errors; // a bad filter
   };
   // filter: {actorId, resource, action, outcome, from, to, limit, cursor}, all
   // optional. Newest first. Throws storage::PgError when PostgreSQL fails.

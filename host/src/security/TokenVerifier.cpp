@@ -1,7 +1,7 @@
 // TokenVerifier: see the header.
 #include "security/TokenVerifier.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/JWT/Token.h>
@@ -157,11 +157,11 @@ std::optional<Principal> TokenVerifier::verify(std::string_view text) const {
 
 std::string principal_json(const Principal& p, std::string_view extra_members) {
   std::string json = "{\"id\":";
-  http::append_json_string(json, p.id);
+  core::append_json_string(json, p.id);
   json += ",\"role\":";
-  http::append_json_string(json, p.role);
+  core::append_json_string(json, p.role);
   json += ",\"jti\":";
-  http::append_json_string(json, p.jti);
+  core::append_json_string(json, p.jti);
   json += ",\"exp\":";
   json += std::to_string(p.expires_at);
   if (!extra_members.empty()) {

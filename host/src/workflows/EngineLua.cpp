@@ -179,7 +179,7 @@ static int lua_crm_emit(lua_State* L) {
     }
   }
   if (!lua_isnoneornil(L, 3)) e.subject = luaL_checkstring(L, 3);
-  e.id = derived_uuid(run.key_base + ":emit:" + std::to_string(run.emits.size() + 1));
+  e.id = core::derived_uuid(run.key_base + ":emit:" + std::to_string(run.emits.size() + 1));
   run.emits.push_back(std::move(e));
   return 0;
 }
@@ -198,7 +198,7 @@ static int lua_crm_start(lua_State* L) {
       return luaL_error(L, "crm.start(%s): %s", child.name.c_str(), ex.what());
     }
   }
-  child.id = derived_uuid(run.key_base + ":start:" + std::to_string(run.children.size() + 1));
+  child.id = core::derived_uuid(run.key_base + ":start:" + std::to_string(run.children.size() + 1));
   lua_pushstring(L, child.id.c_str());
   run.children.push_back(std::move(child));
   return 1;

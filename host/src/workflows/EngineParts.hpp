@@ -9,7 +9,7 @@
 #include "workflows/LuaSandbox.hpp"
 #include "workflows/WorkflowDefinition.hpp"
 #include "workflows/WorkflowEngine.hpp"
-#include "workflows/WorkflowIds.hpp"
+#include "core/DerivedIds.hpp"
 
 #include <chrono>
 #include <map>
@@ -92,7 +92,7 @@ double ms_since(Clock::time_point started);
 std::string error_json(const std::string& where_key, const std::string& where, const std::string& message);
 // A name-based UUID: the same instance, transition and number always give
 // the same id, so an event or child emitted twice after a crash is one row.
-using workflows::derived_uuid;
+using core::derived_uuid;
 // The columns claim() reads, on alias i.
 extern const char* const kInstanceColumns;
 

@@ -2,7 +2,7 @@
 // detail, retry, cancel) and its metrics.
 #include "workflows/EngineParts.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -131,7 +131,7 @@ EngineReply WorkflowEngine::list(const std::string& name, const std::string& sta
     reply.body.append(rows.value(i, 0), static_cast<size_t>(rows.length(i, 0)));
   }
   reply.body += "],\"nextCursor\":";
-  if (rows.rows() > limit) http::append_json_string(reply.body, rows.value(limit - 1, 1));
+  if (rows.rows() > limit) core::append_json_string(reply.body, rows.value(limit - 1, 1));
   else reply.body += "null";
   reply.body += '}';
   return reply;

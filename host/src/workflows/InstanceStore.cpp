@@ -2,7 +2,7 @@
 // (see EngineParts.hpp).
 #include "workflows/EngineParts.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "storage/PgError.hpp"
 
 #include <Poco/DateTimeFormatter.h>
@@ -58,11 +58,11 @@ std::string now_rfc3339() {
 
 std::string error_json(const std::string& where_key, const std::string& where, const std::string& message) {
   std::string out = "{";
-  http::append_json_string(out, where_key);
+  core::append_json_string(out, where_key);
   out += ':';
-  http::append_json_string(out, where);
+  core::append_json_string(out, where);
   out += ",\"message\":";
-  http::append_json_string(out, message);
+  core::append_json_string(out, message);
   return out + "}";
 }
 
@@ -118,9 +118,9 @@ void write_emits(storage::PgConnection& db, const WorkflowEngine::Instance& inst
 // parentId, error}, subject = its id, once per run and transition.
 void tell_parent(storage::PgConnection& db, const WorkflowEngine::Instance& inst) {
   const std::string id =
-      derived_uuid(inst.id + ":finished:" + std::to_string(inst.run) + ":" + std::to_string(inst.seq));
+      core::derived_uuid(inst.id + ":finished:" + std::to_string(inst.run) + ":" + std::to_string(inst.seq));
   std::string data = "{\"id\":\"" + inst.id + "\",\"name\":";
-  http::append_json_string(data, inst.name);
+  core::append_json_string(data, inst.name);
   data += ",\"status\":\"" + inst.status + "\",\"parentId\":\"" + inst.parent_id + "\",\"error\":";
   data += inst.error.empty() ? "null" : inst.error;
   data += '}';

@@ -1,7 +1,7 @@
 // LuaJson: see the header.
 #include "workflows/LuaJson.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Array.h>
@@ -90,7 +90,7 @@ void write(lua_State* L, int index, std::string& out, int depth) {
   case LUA_TSTRING: {
     size_t len = 0;
     const char* s = lua_tolstring(L, index, &len);
-    http::append_json_string(out, std::string_view(s, len));
+    core::append_json_string(out, std::string_view(s, len));
     return;
   }
   case LUA_TTABLE: break;
@@ -130,7 +130,7 @@ void write(lua_State* L, int index, std::string& out, int depth) {
     out += '{';
     for (size_t i = 0; i < names.size(); ++i) {
       if (i) out += ',';
-      http::append_json_string(out, names[i]);
+      core::append_json_string(out, names[i]);
       out += ':';
       lua_getfield(L, index, names[i].c_str());
       write(L, -1, out, depth + 1);

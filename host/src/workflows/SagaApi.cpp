@@ -4,7 +4,7 @@
 // version kept for this purpose, and may call read operations only.
 #include "workflows/EngineParts.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "plugins/Roles.hpp"
 #include "workflows/LuaJson.hpp"
 
@@ -173,7 +173,7 @@ std::optional<EngineReply> check_and_dry_run(ApiRun& api_run, const SagaApi& api
   EngineReply reply;
   reply.result = EngineResult::Done;
   reply.body = "{\"dryRun\":true,\"saga\":";
-  http::append_json_string(reply.body, name);
+  core::append_json_string(reply.body, name);
   reply.body += ",\"counts\":" + counts + "}";
   return reply;
 }
@@ -221,9 +221,9 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   EngineReply reply;
   reply.result = EngineResult::Accepted;
   reply.body = "{\"workflowInstanceId\":\"" + id + "\",\"saga\":";
-  http::append_json_string(reply.body, name);
+  core::append_json_string(reply.body, name);
   reply.body += ",\"version\":";
-  http::append_json_string(reply.body, started.substr(started.find(' ') + 1));
+  core::append_json_string(reply.body, started.substr(started.find(' ') + 1));
   reply.body += ",\"status\":\"RUNNING\"}";
   return reply;
 }

@@ -1,7 +1,7 @@
 // SagaRun: how the engine advances a saga (see WorkflowEngine.hpp).
 #include "workflows/EngineParts.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "workflows/LuaJson.hpp"
 

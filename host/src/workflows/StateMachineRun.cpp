@@ -2,7 +2,7 @@
 // waits, timers (see WorkflowEngine.hpp).
 #include "workflows/EngineParts.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "workflows/LuaJson.hpp"
 
@@ -209,7 +209,7 @@ WorkflowEngine::Flow WorkflowEngine::run_action_state(Compiled& c, Instance& ins
   rec.status = "COMPLETED";
   if (!next.empty()) {
     rec.result = "{\"next\":";
-    http::append_json_string(rec.result, next);
+    core::append_json_string(rec.result, next);
     rec.result += '}';
   }
   inst.vars = vars;

@@ -1,7 +1,7 @@
 // WorkflowCatalog: see the header.
 #include "workflows/WorkflowCatalog.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "workflows/WorkflowValidation.hpp"
 
@@ -26,18 +26,18 @@ std::string sha256_hex(const std::string& text) {
 
 void append_summary(std::string& out, const CatalogEntry& e) {
   out += "{\"name\":";
-  http::append_json_string(out, e.name);
+  core::append_json_string(out, e.name);
   out += ",\"file\":";
-  http::append_json_string(out, e.file);
+  core::append_json_string(out, e.file);
   const bool live = !e.live_version.empty();
   out += ",\"kind\":";
   out += !live ? "null" : e.live.kind == WorkflowDefinition::Kind::Saga ? "\"saga\"" : "\"state_machine\"";
   out += ",\"trigger\":";
   if (!live) out += "null";
   else if (e.live.trigger_event.empty()) out += "\"manual\"";
-  else http::append_json_string(out, e.live.trigger_event);
+  else core::append_json_string(out, e.live.trigger_event);
   out += ",\"version\":";
-  if (live) http::append_json_string(out, e.live_version);
+  if (live) core::append_json_string(out, e.live_version);
   else out += "null";
   // LIVE: the file is the live version. INVALID: the file's current content
   // was refused; the previous version (if any) stays live. RETIRED: the file
@@ -313,7 +313,7 @@ std::string WorkflowCatalog::detail_json(const std::string& name) {
   append_summary(out, entry);
   out += ",\"source\":";
   if (entry.live_version.empty()) out += "null";
-  else http::append_json_string(out, entry.live_source);
+  else core::append_json_string(out, entry.live_source);
   out += ",\"versions\":[";
   const char* params[] = {name.c_str()};
   auto conn = pool_.acquire();
@@ -324,9 +324,9 @@ std::string WorkflowCatalog::detail_json(const std::string& name) {
   for (int i = 0; i < rows.rows(); ++i) {
     if (i) out += ',';
     out += "{\"version\":";
-    http::append_json_string(out, rows.value(i, 0));
+    core::append_json_string(out, rows.value(i, 0));
     out += ",\"createdAt\":";
-    http::append_json_string(out, rows.value(i, 1));
+    core::append_json_string(out, rows.value(i, 1));
     out += '}';
   }
   return out + "]}";

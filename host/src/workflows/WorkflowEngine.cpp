@@ -1,10 +1,10 @@
 // WorkflowEngine: see the header.
 #include "workflows/WorkflowEngine.hpp"
-#include "workflows/WorkflowIds.hpp"
+#include "core/DerivedIds.hpp"
 
 #include "workflows/EngineParts.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "log/Log.hpp"
 #include "storage/PgError.hpp"
 #include "workflows/LuaJson.hpp"
@@ -177,7 +177,7 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
     auto conn = pool_.acquire();
     // The id is the event's and the workflow's: the operation that emitted
     // the event may already have told its caller (trigger_instance_id).
-    const std::string id = trigger_instance_id(workflow, event_id);
+    const std::string id = core::trigger_instance_id(workflow, event_id);
     const std::string started = insert_instance(*conn, workflow, input, nullptr, &event_id, &id, started_by);
     if (started.empty()) out.duplicate = true;
   } catch (const storage::PgError& e) {
@@ -277,9 +277,9 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
   const size_t space = started.find(' ');
   reply.result = EngineResult::Created;
   reply.body = "{\"id\":\"" + started.substr(0, space) + "\",\"name\":";
-  http::append_json_string(reply.body, name);
+  core::append_json_string(reply.body, name);
   reply.body += ",\"version\":";
-  http::append_json_string(reply.body, started.substr(space + 1));
+  core::append_json_string(reply.body, started.substr(space + 1));
   reply.body += ",\"status\":\"RUNNING\"}";
   return reply;
 }

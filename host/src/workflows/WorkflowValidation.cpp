@@ -1,7 +1,7 @@
 // WorkflowValidation: see the header.
 #include "workflows/WorkflowValidation.hpp"
 
-#include "http/JsonText.hpp"
+#include "core/JsonText.hpp"
 #include "workflows/WorkflowDefinition.hpp"
 
 #include <set>
@@ -32,7 +32,7 @@ void append_errors_json(std::string& out, const std::vector<DefinitionError>& er
   for (size_t i = 0; i < errors.size(); ++i) {
     if (i) out += ',';
     out += "{\"line\":" + std::to_string(errors[i].line) + ",\"message\":";
-    http::append_json_string(out, errors[i].message);
+    core::append_json_string(out, errors[i].message);
     out += '}';
   }
   out += ']';
@@ -41,9 +41,9 @@ void append_errors_json(std::string& out, const std::vector<DefinitionError>& er
 std::string errors_problem(const std::string& detail, const std::string& instance,
                            const std::vector<DefinitionError>& errors) {
   std::string out = R"({"type":"about:blank","title":"Unprocessable Content","status":422,"detail":)";
-  http::append_json_string(out, detail);
+  core::append_json_string(out, detail);
   out += ",\"instance\":";
-  http::append_json_string(out, instance);
+  core::append_json_string(out, instance);
   out += ",\"errors\":";
   append_errors_json(out, errors);
   return out + "}";
@@ -67,32 +67,32 @@ ValidationReply validate_workflow(const std::string& name, const std::string& so
   const WorkflowDefinition& d = check.definition;
   std::string& out = reply.body;
   out = "{\"valid\":true,\"name\":";
-  http::append_json_string(out, d.name);
+  core::append_json_string(out, d.name);
   out += d.kind == WorkflowDefinition::Kind::Saga ? ",\"kind\":\"saga\"" : ",\"kind\":\"state_machine\"";
   out += ",\"trigger\":";
   if (d.trigger_event.empty()) out += "\"manual\"";
-  else http::append_json_string(out, d.trigger_event);
+  else core::append_json_string(out, d.trigger_event);
   if (d.kind == WorkflowDefinition::Kind::Saga) {
     out += ",\"steps\":[";
     for (size_t i = 0; i < d.steps.size(); ++i) {
       if (i) out += ',';
       out += "{\"name\":";
-      http::append_json_string(out, d.steps[i].name);
+      core::append_json_string(out, d.steps[i].name);
       out += ",\"call\":";
-      http::append_json_string(out, d.steps[i].call);
+      core::append_json_string(out, d.steps[i].call);
       out += ",\"compensate\":";
       if (d.steps[i].compensate.empty()) out += "null";
-      else http::append_json_string(out, d.steps[i].compensate);
+      else core::append_json_string(out, d.steps[i].compensate);
       out += ",\"attempts\":" + std::to_string(d.steps[i].attempts) + "}";
     }
     out += ']';
   } else {
     out += ",\"start\":";
-    http::append_json_string(out, d.start);
+    core::append_json_string(out, d.start);
     out += ",\"states\":[";
     for (size_t i = 0; i < d.states.size(); ++i) {
       if (i) out += ',';
-      http::append_json_string(out, d.states[i]);
+      core::append_json_string(out, d.states[i]);
     }
     out += ']';
   }

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crm::http {
+namespace crm::core {
 
 // One rejected input field: {"field": "address.city", "message": "is required"}.
 struct FieldError {
@@ -40,4 +40,4 @@ std::string_view reason_phrase(int status);
 // INTERNAL and anything unknown 500.
 int http_status_for(crm_status status);
 
-} // namespace crm::http
+} // namespace crm::core

@@ -1,7 +1,7 @@
 // SchemaValidator: see the header. Compilation turns the schema JSON into a tree
 // of Nodes with every keyword already checked and parsed; validation walks that
 // tree beside the input, reading Poco's JSON values in place (no copies).
-#include "http/SchemaValidator.hpp"
+#include "core/SchemaValidator.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <set>
 
-namespace crm::http {
+namespace crm::core {
 
 using Poco::Dynamic::Var;
 using Poco::JSON::Array;
@@ -543,4 +543,4 @@ std::vector<FieldError> SchemaValidator::validate(const Var& value) const {
   return errors;
 }
 
-} // namespace crm::http
+} // namespace crm::core

@@ -1,10 +1,10 @@
 // JsonSyntax: a small recursive-descent checker for RFC 8259 JSON.
-#include "http/JsonSyntax.hpp"
+#include "core/JsonSyntax.hpp"
 
 #include <cctype>
 #include <cstring>
 
-namespace crm::http {
+namespace crm::core {
 
 namespace {
 
@@ -147,4 +147,4 @@ private:
 
 bool check_json_syntax(std::string_view text, JsonSyntaxError* error) { return Checker(text).run(error); }
 
-} // namespace crm::http
+} // namespace crm::core

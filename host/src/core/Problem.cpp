@@ -1,11 +1,11 @@
 // Problem: see the header.
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 
 #include "log/JsonEscape.hpp"
 
 #include <charconv>
 
-namespace crm::http {
+namespace crm::core {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
@@ -86,4 +86,4 @@ std::string Problem::to_json() const {
   return out;
 }
 
-} // namespace crm::http
+} // namespace crm::core

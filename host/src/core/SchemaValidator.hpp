@@ -12,7 +12,7 @@
 // (oneOf, $ref, const, ...) are refused at compile time, never silently skipped.
 #pragma once
 
-#include "http/Problem.hpp"
+#include "core/Problem.hpp"
 
 #include <Poco/Dynamic/Var.h>
 
@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crm::http {
+namespace crm::core {
 
 class SchemaValidator {
 public:
@@ -50,4 +50,4 @@ private:
   std::shared_ptr<const Node> root_;
 };
 
-} // namespace crm::http
+} // namespace crm::core

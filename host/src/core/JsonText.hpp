@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace crm::http {
+namespace crm::core {
 
 // Appends s as a quoted JSON string. s is UTF-8 and passes through unchanged
 // except for the characters JSON requires escaped.
@@ -39,4 +39,4 @@ inline std::string json_string(std::string_view s) {
   return out;
 }
 
-} // namespace crm::http
+} // namespace crm::core

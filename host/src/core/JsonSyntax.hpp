@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace crm::http {
+namespace crm::core {
 
 struct JsonSyntaxError {
   size_t line = 1;
@@ -18,4 +18,4 @@ struct JsonSyntaxError {
 // around); otherwise false and the first error in *error.
 bool check_json_syntax(std::string_view text, JsonSyntaxError* error);
 
-} // namespace crm::http
+} // namespace crm::core

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace crm::http {
+namespace crm::core {
 
 // The outcome of Router::match(), the same type for every Router<Target>.
 enum class RouteMatchKind { Found, MethodNotAllowed, NotFound };
@@ -346,4 +346,4 @@ private:
   std::vector<Route> routes_;
 };
 
-} // namespace crm::http
+} // namespace crm::core
