@@ -78,29 +78,10 @@ Outcome Invoker::keyed_repeat(crm_call& call, const Operation& op, const char* k
 }
 
 Outcome Invoker::invoke(const Invocation& inv) {
+  if (auto refused = admit(inv)) return std::move(*refused);
+  if (inv.op->host_handler) return invoke_host(inv);
+
   const Operation& op = *inv.op;
-  if (!op.roles.admits(*inv.principal)) return failed(CRM_E_FORBIDDEN, "your role may not call " + op.name);
-
-  if (op.input_schema) {
-    std::vector<core::FieldError> errors;
-    if (inv.parsed) {
-      errors = op.input_schema->validate(*inv.parsed);
-    } else {
-      try {
-        Poco::JSON::Parser parser;
-        errors = op.input_schema->validate(parser.parse(std::string(inv.input)));
-      } catch (const Poco::Exception&) {
-        errors.push_back({"body", "must be a JSON object"});
-      }
-    }
-    if (!errors.empty()) {
-      Outcome o = failed(CRM_E_INVALID, "the input is not valid");
-      o.errors = std::move(errors);
-      return o;
-    }
-  }
-  if (op.host_handler) return invoke_host(inv);
-
   crm_call call;
   call.op = &op;
   call.plugin = op.plugin;
@@ -115,50 +96,83 @@ Outcome Invoker::invoke(const Invocation& inv) {
   call.invoker = this;
   call.depth = inv.depth;
 
-  if (inv.event_id && inv.consumer) {
-    // At-least-once delivery, at-most-once effect: the inbox row is written in
-    // the handler's transaction, so it exists exactly when the effect does. A
-    // redelivery running concurrently waits here on the first one's row.
-    const char* params[] = {inv.event_id, inv.consumer};
+  if (auto repeat = claim_event(call, inv)) return std::move(*repeat);
+  if (auto kept = kept_reply_for(call, inv)) return std::move(*kept);
+  crm_status status = run_handler(call, inv);
+  if (auto first = keep_reply(call, inv, status)) return std::move(*first);
+  return conclude(call, status);
+}
+
+std::optional<Outcome> Invoker::admit(const Invocation& inv) {
+  const Operation& op = *inv.op;
+  if (!op.roles.admits(*inv.principal)) return failed(CRM_E_FORBIDDEN, "your role may not call " + op.name);
+  if (!op.input_schema) return std::nullopt;
+  std::vector<core::FieldError> errors;
+  if (inv.parsed) {
+    errors = op.input_schema->validate(*inv.parsed);
+  } else {
     try {
-      auto r = run_sql(call, "insert into crm_inbox (event_id, consumer) values ($1::uuid, $2) on conflict do nothing",
-                       params, 2);
-      if (std::string_view(PQcmdTuples(r.get())) == "0") {
-        crm_status nothing_to_keep = CRM_E_CONFLICT; // roll the empty transaction back
-        finish_transaction(call, nothing_to_keep);
-        Outcome o;
-        o.duplicate = true;
-        return o;
-      }
-    } catch (const storage::PgError& e) {
-      crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
-      finish_transaction(call, st);
-      return failed(st, std::string("cannot record the event in the inbox: ") + e.what());
+      Poco::JSON::Parser parser;
+      errors = op.input_schema->validate(parser.parse(std::string(inv.input)));
+    } catch (const Poco::Exception&) {
+      errors.push_back({"body", "must be a JSON object"});
     }
   }
+  if (errors.empty()) return std::nullopt;
+  Outcome o = failed(CRM_E_INVALID, "the input is not valid");
+  o.errors = std::move(errors);
+  return o;
+}
 
-  // A keyed call: the key and the reply are written after the handler, in its
-  // transaction. A concurrent call with the same key waits there on the first
-  // one's row, then finds the key taken: its own work is rolled back and the
-  // first reply returned. (A repeat after the first committed finds the key at once.)
-  const bool keyed = inv.idempotency_key && *inv.idempotency_key && !op.read_only;
-  if (keyed) {
-    const char* params[] = {inv.idempotency_key};
-    try {
-      auto kept = run_sql(call, "select reply from crm_idempotency where key = $1", params, 1);
-      if (kept.rows() == 1) {
-        Outcome o = kept_reply(op, kept);
-        crm_status nothing_to_keep = CRM_E_CONFLICT;
-        finish_transaction(call, nothing_to_keep);
-        return o;
-      }
-    } catch (const storage::PgError& e) {
-      crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
-      finish_transaction(call, st);
-      return failed(st, std::string("cannot read the idempotency key: ") + e.what());
-    }
+std::optional<Outcome> Invoker::claim_event(crm_call& call, const Invocation& inv) {
+  if (!inv.event_id || !inv.consumer) return std::nullopt;
+  // At-least-once delivery, at-most-once effect: the inbox row is written in
+  // the handler's transaction, so it exists exactly when the effect does. A
+  // redelivery running concurrently waits here on the first one's row.
+  const char* params[] = {inv.event_id, inv.consumer};
+  try {
+    auto r = run_sql(call, "insert into crm_inbox (event_id, consumer) values ($1::uuid, $2) on conflict do nothing",
+                     params, 2);
+    if (std::string_view(PQcmdTuples(r.get())) != "0") return std::nullopt;
+    crm_status nothing_to_keep = CRM_E_CONFLICT; // roll the empty transaction back
+    finish_transaction(call, nothing_to_keep);
+    Outcome o;
+    o.duplicate = true;
+    return o;
+  } catch (const storage::PgError& e) {
+    crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
+    finish_transaction(call, st);
+    return failed(st, std::string("cannot record the event in the inbox: ") + e.what());
   }
+}
 
+// A keyed call: the key and the reply are written after the handler, in its
+// transaction. A concurrent call with the same key waits there on the first
+// one's row, then finds the key taken: its own work is rolled back and the
+// first reply returned. (A repeat after the first committed finds the key at once.)
+static bool keyed(const Invocation& inv) {
+  return inv.idempotency_key && *inv.idempotency_key && !inv.op->read_only;
+}
+
+std::optional<Outcome> Invoker::kept_reply_for(crm_call& call, const Invocation& inv) {
+  if (!keyed(inv)) return std::nullopt;
+  const char* params[] = {inv.idempotency_key};
+  try {
+    auto kept = run_sql(call, "select reply from crm_idempotency where key = $1", params, 1);
+    if (kept.rows() != 1) return std::nullopt;
+    Outcome o = kept_reply(*inv.op, kept);
+    crm_status nothing_to_keep = CRM_E_CONFLICT;
+    finish_transaction(call, nothing_to_keep);
+    return o;
+  } catch (const storage::PgError& e) {
+    crm_status st = e.status() == CRM_E_INVALID ? CRM_E_INVALID : CRM_E_UNAVAILABLE;
+    finish_transaction(call, st);
+    return failed(st, std::string("cannot read the idempotency key: ") + e.what());
+  }
+}
+
+crm_status Invoker::run_handler(crm_call& call, const Invocation& inv) {
+  const Operation& op = *inv.op;
   crm_status status;
   try {
     status = op.handler(&call, op.plugin->state);
@@ -177,27 +191,33 @@ Outcome Invoker::invoke(const Invocation& inv) {
       call.failure_message = "the change could not be audited, so it was not made";
     }
   }
-  if (keyed && status == CRM_OK && !call.aborted) {
-    const char* params[] = {inv.idempotency_key, call.replied ? call.reply.c_str() : nullptr};
-    try {
-      auto r = run_sql(call, "insert into crm_idempotency (key, reply) values ($1, $2) on conflict do nothing", params, 2);
-      if (std::string_view(PQcmdTuples(r.get())) == "0") {
-        // Another call with this key committed first: keep its effect, not ours.
-        crm_status undo = CRM_E_CONFLICT;
-        finish_transaction(call, undo);
-        return keyed_repeat(call, op, inv.idempotency_key);
-      }
-    } catch (const storage::PgError&) {
-      status = CRM_E_UNAVAILABLE;
-      call.failure_message = "the reply could not be kept for the idempotency key, so the change was not made";
-    }
+  return status;
+}
+
+std::optional<Outcome> Invoker::keep_reply(crm_call& call, const Invocation& inv, crm_status& status) {
+  if (!keyed(inv) || status != CRM_OK || call.aborted) return std::nullopt;
+  const char* params[] = {inv.idempotency_key, call.replied ? call.reply.c_str() : nullptr};
+  try {
+    auto r = run_sql(call, "insert into crm_idempotency (key, reply) values ($1, $2) on conflict do nothing", params, 2);
+    if (std::string_view(PQcmdTuples(r.get())) != "0") return std::nullopt;
+    // Another call with this key committed first: keep its effect, not ours.
+    crm_status undo = CRM_E_CONFLICT;
+    finish_transaction(call, undo);
+    return keyed_repeat(call, *inv.op, inv.idempotency_key);
+  } catch (const storage::PgError&) {
+    status = CRM_E_UNAVAILABLE;
+    call.failure_message = "the reply could not be kept for the idempotency key, so the change was not made";
+    return std::nullopt;
   }
+}
+
+Outcome Invoker::conclude(crm_call& call, crm_status status) {
+  const Operation& op = *call.op;
   finish_transaction(call, status);
   // After the commit: a reader between our change and this sees the new
   // generation too late only to miss once, never to keep the old value.
   if (status == CRM_OK && !call.cache_invalidations.empty() && platform_.cache)
     platform_.cache->invalidate(op.plugin->name, call.cache_invalidations);
-
   if (status == CRM_OK) {
     Outcome o;
     o.http_status = call.replied ? op.http_status : (op.http_status == 200 ? 204 : op.http_status);

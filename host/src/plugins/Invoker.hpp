@@ -17,6 +17,7 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,6 +95,21 @@ private:
   void finish_transaction(crm_call& call, crm_status& status);
   // The first call's reply for `key`, after this call lost the race to it.
   Outcome keyed_repeat(crm_call& call, const Operation& op, const char* key);
+  // The phases of invoke(), in order. Each answers the call's outcome when
+  // the call ends there (its transaction finished), or nothing to go on.
+  // The caller's role and the input's schema, before anything runs.
+  static std::optional<Outcome> admit(const Invocation& inv);
+  // An event's inbox row, in the handler's transaction: a repeat ends here.
+  std::optional<Outcome> claim_event(crm_call& call, const Invocation& inv);
+  // A keyed call's earlier reply, if the key was used before.
+  std::optional<Outcome> kept_reply_for(crm_call& call, const Invocation& inv);
+  // The plugin's handler, its status made safe, and the host's audit entry.
+  crm_status run_handler(crm_call& call, const Invocation& inv);
+  // A keyed call's reply kept with its key; another call that took the key
+  // first wins, and its reply is this call's too.
+  std::optional<Outcome> keep_reply(crm_call& call, const Invocation& inv, crm_status& status);
+  // Commit or roll back, drop what the call made stale, and the outcome.
+  Outcome conclude(crm_call& call, crm_status status);
   // The host's own audit entry for a successful mutating call, in its transaction.
   void audit_success(crm_call& call);
   // NOTIFY crm_principal for each principal_changed(), in the call's transaction.
