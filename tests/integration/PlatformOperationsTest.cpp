@@ -66,7 +66,7 @@ const char* const kParkedMachine = R"(return workflow "parked" {
       ctx.vars.id = ctx.input.key
       return "waiting"
     end,
-    waiting = wait { event = { "approval.approved" }, key = "id", on_event = { ["approval.approved"] = "done" } },
+    waiting = wait { event = { "item.created" }, key = "id", on_event = { ["item.created"] = "done" } },
     done = function(ctx) end,
   },
 })";

@@ -57,6 +57,18 @@ void answer_with(workflows::EngineReply answer, plugins::HostCall& call) {
   call.reply = std::move(answer.body);
 }
 
+// problem+json 422 with a definition's errors[{line, message}].
+std::string errors_problem(const std::string& detail, std::string_view instance,
+                           const std::vector<workflows::DefinitionError>& errors) {
+  std::string out = R"({"type":"about:blank","title":"Unprocessable Content","status":422,"detail":)";
+  core::append_json_string(out, detail);
+  out += ",\"instance\":";
+  core::append_json_string(out, instance);
+  out += ",\"errors\":";
+  workflows::append_errors_json(out, errors);
+  return out + "}";
+}
+
 // A top-level string member of a JSON reply, or "".
 std::string member_of(const std::string& json, const char* key) {
   try {
@@ -125,8 +137,8 @@ void add_workflow_operations(plugins::PluginInstance& part, HttpServices& s) {
     auto errors = s.workflows->put(name, source, version, created);
     if (!errors.empty()) {
       call.failure = 422;
-      call.problem = workflows::errors_problem(
-          "the definition of " + name + " has errors; the live version is unchanged", std::string(call.path), errors);
+      call.problem = errors_problem("the definition of " + name + " has errors; the live version is unchanged",
+                                    call.path, errors);
       return;
     }
     log::info("workflows", "workflow " + name + " version " + version + " deployed through the API",
@@ -144,14 +156,15 @@ void add_workflow_operations(plugins::PluginInstance& part, HttpServices& s) {
     const std::string name = call.text("name");
     std::string source;
     if (!source_of(call, source)) return;
-    auto result = workflows::validate_workflow(name, source, *s.registry->snapshot(), std::string(call.path),
+    auto result = workflows::validate_workflow(name, source, *s.registry->snapshot(),
                                                s.workflows ? s.workflows->lib_dir() : std::filesystem::path());
     // An invalid definition is this operation's answer, not its failure: it is audited too.
-    call.status = result.status;
-    call.reply = std::move(result.body);
-    if (result.status != 200) call.content_type_out = "application/problem+json";
+    call.status = result.valid ? 200 : 422;
+    call.reply = result.valid ? std::move(result.body)
+                              : errors_problem("the workflow " + name + " is not valid", call.path, result.errors);
+    if (!result.valid) call.content_type_out = "application/problem+json";
     call.resource_id = name;
-    call.audit_detail = std::string("{\"valid\":") + (result.status == 200 ? "true" : "false") + "}";
+    call.audit_detail = std::string("{\"valid\":") + (result.valid ? "true" : "false") + "}";
   });
   HostOperation start{"platform.workflows_start", "POST", "/api/workflows/{name}/instances", "ADMIN",
                       "Starts an instance of a workflow with {input}",

@@ -38,19 +38,8 @@ void append_errors_json(std::string& out, const std::vector<DefinitionError>& er
   out += ']';
 }
 
-std::string errors_problem(const std::string& detail, const std::string& instance,
-                           const std::vector<DefinitionError>& errors) {
-  std::string out = R"({"type":"about:blank","title":"Unprocessable Content","status":422,"detail":)";
-  core::append_json_string(out, detail);
-  out += ",\"instance\":";
-  core::append_json_string(out, instance);
-  out += ",\"errors\":";
-  append_errors_json(out, errors);
-  return out + "}";
-}
-
 ValidationReply validate_workflow(const std::string& name, const std::string& source,
-                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance,
+                                  const plugins::PluginRegistry::Snapshot& platform,
                                   const std::filesystem::path& lib_dir) {
   const std::set<std::string> events = known_event_types(platform);
   DefinitionContext context{
@@ -60,8 +49,8 @@ ValidationReply validate_workflow(const std::string& name, const std::string& so
 
   ValidationReply reply;
   if (!check.errors.empty()) {
-    reply.status = 422;
-    reply.body = errors_problem("the workflow " + name + " is not valid", instance, check.errors);
+    reply.valid = false;
+    reply.errors = std::move(check.errors);
     return reply;
   }
   const WorkflowDefinition& d = check.definition;

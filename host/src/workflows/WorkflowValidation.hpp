@@ -19,17 +19,18 @@ std::set<std::string> known_event_types(const plugins::PluginRegistry::Snapshot&
 
 // [{line, message}, ...]
 void append_errors_json(std::string& out, const std::vector<DefinitionError>& errors);
-// problem+json 422 with errors[{line, message}].
-std::string errors_problem(const std::string& detail, const std::string& instance,
-                           const std::vector<DefinitionError>& errors);
 
+// A definition checked against what is loaded: valid, with what it is
+// ({"valid", "name", "kind", "trigger", "steps"|"states"}), or its errors by
+// line. The HTTP layer decides how each is answered.
 struct ValidationReply {
-  int status = 200;  // 200 valid, 422 not
-  std::string body;  // {"name", "kind", "trigger", "steps"|"states"} or problem+json with errors[{line, message}]
+  bool valid = true;
+  std::string body;                     // valid: the summary
+  std::vector<DefinitionError> errors;  // not valid
 };
 
 ValidationReply validate_workflow(const std::string& name, const std::string& source,
-                                  const plugins::PluginRegistry::Snapshot& platform, const std::string& instance,
+                                  const plugins::PluginRegistry::Snapshot& platform,
                                   const std::filesystem::path& lib_dir);
 
 } // namespace crm::workflows
