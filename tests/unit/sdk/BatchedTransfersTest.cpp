@@ -27,7 +27,7 @@ TEST_CASE("ids are cut into uuid[] literals of at most one batch", "[sdk][transf
   CHECK(batches[2]->rfind(nth_uuid(2499) + "}") != std::string::npos);
 }
 
-TEST_CASE("no ids means all of them or a required field; an empty list means none", "[sdk][transfers]") {
+TEST_CASE("no ids means all of them or a required field, and an empty list means none", "[sdk][transfers]") {
   const auto all = crm::id_batches(crm::Input("{}"), "ids", true);
   REQUIRE(all.size() == 1);
   CHECK_FALSE(all[0]);

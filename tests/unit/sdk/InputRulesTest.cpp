@@ -19,7 +19,7 @@ template <class Fn> std::string failure_of(Fn fn) {
 
 } // namespace
 
-TEST_CASE("a UUID comes back lower case; an empty one counts as absent", "[sdk][input-rules]") {
+TEST_CASE("a UUID comes back lower case, and an empty one counts as absent", "[sdk][input-rules]") {
   const crm::Input in(R"({"a": "0B7E5C2A-1F3D-4C55-9A0E-2B9F8D7C6E51", "b": "", "c": "nope", "d": 7})");
   CHECK(*crm::optional_uuid(in, "a") == "0b7e5c2a-1f3d-4c55-9a0e-2b9f8d7c6e51");
   CHECK_FALSE(crm::optional_uuid(in, "b"));

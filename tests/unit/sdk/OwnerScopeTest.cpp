@@ -29,7 +29,7 @@ TEST_CASE("a MANAGER sees its own and its team's, nothing else", "[sdk][owner-sc
   CHECK(*scope.owners_array() == "{" + kMe + "," + kTeammate + "}"); // non-UUIDs are left out
 }
 
-TEST_CASE("ADMIN and the host see everything; the host is nobody", "[sdk][owner-scope]") {
+TEST_CASE("ADMIN and the host see everything, and the host is nobody", "[sdk][owner-scope]") {
   const auto admin = crm::OwnerScope::of_principal(principal("ADMIN"));
   CHECK(admin.may_see(kStranger));
   CHECK_FALSE(admin.owners_array());

@@ -28,7 +28,7 @@ TEST_CASE("declared parameters come back converted", "[sdk][query-schema]") {
   CHECK(q.limit() == 7);
 }
 
-TEST_CASE("absent and blank parameters have no value; the limit has its default", "[sdk][query-schema]") {
+TEST_CASE("absent and blank parameters have no value, and the limit has its default", "[sdk][query-schema]") {
   const auto q = kSchema.read(crm::Input(R"({"q": "  ", "ownerId": "", "other": "ignored"})"));
   CHECK_FALSE(q.text("q"));
   CHECK_FALSE(q.uuid("ownerId"));
