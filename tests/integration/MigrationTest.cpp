@@ -34,7 +34,7 @@ TEST_CASE("migrations are recorded once and not applied again by a restarted hos
   auto sql = host.sql();
 
   using Key = std::pair<std::string, int>;
-  const std::map<Key, long long> expected{{{"fixture_c", 1}, 1}, {{"fixture_cpp", 1}, 1}, {{"fixture_cpp", 2}, 1}, {{"fixture_cpp", 3}, 1}, {{"fixture_cpp", 4}, 1}, {{"fixture_cpp", 5}, 1}};
+  const std::map<Key, long long> expected{{{"fixture_c", 1}, 1}, {{"fixture_cpp", 1}, 1}, {{"fixture_cpp", 2}, 1}, {{"fixture_cpp", 3}, 1}, {{"fixture_cpp", 4}, 1}, {{"fixture_cpp", 5}, 1}, {{"fixture_cpp", 6}, 1}};
   CHECK(recorded_migrations(sql) == expected);
   CHECK(sql.count("select count(*) from platform.plugin_migrations where applied_at is null") == 0);
 
@@ -97,7 +97,7 @@ TEST_CASE("two hosts starting together on a fresh database both come up and appl
 
   auto sql = first.sql();
   using Key = std::pair<std::string, int>;
-  CHECK(recorded_migrations(sql) == std::map<Key, long long>{{{"fixture_c", 1}, 1}, {{"fixture_cpp", 1}, 1}, {{"fixture_cpp", 2}, 1}, {{"fixture_cpp", 3}, 1}, {{"fixture_cpp", 4}, 1}, {{"fixture_cpp", 5}, 1}});
+  CHECK(recorded_migrations(sql) == std::map<Key, long long>{{{"fixture_c", 1}, 1}, {{"fixture_cpp", 1}, 1}, {{"fixture_cpp", 2}, 1}, {{"fixture_cpp", 3}, 1}, {{"fixture_cpp", 4}, 1}, {{"fixture_cpp", 5}, 1}, {{"fixture_cpp", 6}, 1}});
 
   // Both serve the same data.
   Http a(first.port()), b(second->port());
