@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define CRM_ABI_MAJOR 1u
-#define CRM_ABI_MINOR 4u
+#define CRM_ABI_MINOR 5u
 #define CRM_ABI_VERSION ((CRM_ABI_MAJOR << 16) | CRM_ABI_MINOR)
 #define CRM_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 
@@ -134,6 +134,31 @@ typedef struct crm_operation_def {
 #define CRM_OP_REPLAY_RESET 32u /* since 1.2. Run as "system" with {} at the
                                start of a rebuild, before any event is
                                replayed: empties the read-models. */
+#define CRM_OP_STREAM 64u   /* since 1.5. A GET route that opens a live stream
+                               (WebSocket, or Server-Sent Events when the
+                               client sends Accept: text/event-stream). The
+                               host first calls the handler as the caller, with
+                               the path's parameters and "after" (SSE's
+                               Last-Event-ID header, or ?after=) in its input;
+                               a failure is answered as usual (404, ...) and
+                               nothing is opened. A reply is
+                               {"frames": [{"id", "event", "data"}, ...],
+                                "done": bool,
+                                "follow": {"types": [event types],
+                                           "subject": "<the events' subject>",
+                                           "cursor": "<data member holding a
+                                                      frame id, an integer>",
+                                           "final": "<data member that ends
+                                                     the stream when true>"}}:
+                               the host sends the frames, closes when "done",
+                               else sends each later event of those types and
+                               that subject (from every host: a plain NATS
+                               subscription, opened before the handler runs)
+                               as a frame whose id is data[cursor], skipping
+                               ids already sent, and asks the handler again
+                               with "after" when an id is skipped, so the
+                               stream has no gaps. A host older than 1.5
+                               ignores this flag and answers the reply. */
 
 /* Deliver events of `event_type` ("customer.created") to `operation`. */
 typedef struct crm_subscription_def {

@@ -96,6 +96,32 @@ typedef struct crm_workflows_service {
   void (*trigger_instance_id)(const char *workflow, const char *event_id, char id_out[37]);
 } crm_workflows_service;
 
+/* ---- "health" 1: what a plugin tells the host's probes and metrics ---- */
+#define CRM_SERVICE_HEALTH "health"
+#define CRM_SERVICE_HEALTH_VERSION 1u
+
+typedef struct crm_health_service {
+  uint32_t version;
+  uint32_t struct_size;
+
+  /* The state of something the plugin depends on, named "<plugin>.<part>"
+   * (e.g. "payments.provider"): shown among GET /health/ready's checks as
+   * "ok" or "down" (with `detail`, may be NULL). A plugin's component is
+   * never required: when down, the host is "degraded" and still 200. Callable
+   * from any thread, in or outside a call; the last report wins. */
+  void (*report)(const char *component, int up, const char *detail);
+
+  /* Sets gauge `name` (a Prometheus name with the plugin's prefix, e.g.
+   * "crm_payments_circuit_state") with the label set `labels` (Prometheus
+   * text without braces, e.g. "provider=\"simulated\"", or NULL) to `value`,
+   * shown on GET /metrics with `help` (the first help given wins). Callable
+   * from any thread. */
+  void (*gauge)(const char *name, const char *help, const char *labels, double value);
+
+  /* Adds `delta` (>= 0) to counter `name` with `labels`, likewise. */
+  void (*count)(const char *name, const char *help, const char *labels, double delta);
+} crm_health_service;
+
 #ifdef __cplusplus
 }
 #endif
