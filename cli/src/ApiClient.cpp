@@ -129,6 +129,24 @@ HttpResponse ApiClient::call(const std::string& method, const std::string& targe
   throw ServerError(std::move(p), hint);
 }
 
+void ApiClient::stream(const std::string& target, const Headers& headers,
+                       const std::function<bool(std::string_view)>& on_body, std::chrono::milliseconds idle) {
+  require_token(Auth::Required);
+  if (session_.expired()) session_.refresh(http_);
+  auto with_auth = [&] {
+    Headers all = auth_headers(Auth::Required);
+    all.insert(all.end(), headers.begin(), headers.end());
+    return all;
+  };
+  auto r = http_.stream(target, with_auth(), on_body, idle);
+  if (r.status == 401 && session_.can_refresh() && session_.refresh(http_))
+    r = http_.stream(target, with_auth(), on_body, idle);
+  if (r.status < 400) return;
+  std::string hint;
+  if (r.status == 401 || r.status == 403) hint = auth_hint(session_, r.status);
+  throw ServerError(parse_problem(r.status, r.body), hint);
+}
+
 json::Value ApiClient::get(const std::string& target, Auth auth) {
   return parse_answer(call("GET", target, {}, {}, auth), "GET " + target);
 }

@@ -57,6 +57,12 @@ public:
   // The answer's JSON; null for an empty body (204).
   json::Value send_json(const std::string& method, const std::string& target, const json::Value& body);
 
+  // GET of a Server-Sent Events stream: each piece of its body goes to
+  // `on_body` until the server ends it or `on_body` returns false. An error
+  // answer throws ServerError as call() does (401 is refreshed first).
+  void stream(const std::string& target, const Headers& headers,
+              const std::function<bool(std::string_view)>& on_body, std::chrono::milliseconds idle);
+
   // GET of a list endpoint; `target` may already hold a query.
   Page page(const std::string& target);
 

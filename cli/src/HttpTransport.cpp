@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace crmctl {
@@ -192,6 +194,49 @@ bool decode_chunked(std::string_view raw, std::string& body, bool& bad) {
   }
 }
 
+void ChunkedDecoder::feed(std::string_view bytes, std::string& out) {
+  size_t i = 0;
+  while (i < bytes.size() && state_ != State::Done && state_ != State::Bad) {
+    if (state_ == State::Data) {
+      const size_t n = std::min(left_, bytes.size() - i);
+      out.append(bytes.substr(i, n));
+      i += n;
+      left_ -= n;
+      if (left_ == 0) state_ = State::DataEnd;
+      continue;
+    }
+    // Size, DataEnd and Trailer read a line at a time.
+    const char c = bytes[i++];
+    if (c != '\n') {
+      if (line_.size() > 1024) state_ = State::Bad;
+      line_ += c;
+      continue;
+    }
+    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+    if (state_ == State::DataEnd) {
+      state_ = line_.empty() ? State::Size : State::Bad;
+    } else if (state_ == State::Trailer) {
+      if (line_.empty()) state_ = State::Done;
+    } else { // a chunk size, perhaps with extensions
+      size_t size = 0, j = 0;
+      for (; j < line_.size() && std::isxdigit(static_cast<unsigned char>(line_[j])); ++j) {
+        if (size > (SIZE_MAX >> 4)) break;
+        const char h = static_cast<char>(std::tolower(static_cast<unsigned char>(line_[j])));
+        size = size * 16 + static_cast<size_t>(h <= '9' ? h - '0' : h - 'a' + 10);
+      }
+      if (j == 0 || (j < line_.size() && line_[j] != ';')) {
+        state_ = State::Bad;
+      } else if (size == 0) {
+        state_ = State::Trailer;
+      } else {
+        left_ = size;
+        state_ = State::Data;
+      }
+    }
+    line_.clear();
+  }
+}
+
 } // namespace http_detail
 
 HttpTransport::HttpTransport(const std::string& server, std::chrono::milliseconds timeout)
@@ -291,6 +336,100 @@ HttpResponse HttpTransport::send(const std::string& method, const std::string& t
       close_socket();
       throw;
     }
+  }
+}
+
+HttpResponse HttpTransport::stream(const std::string& target, const Headers& headers,
+                                   const std::function<bool(std::string_view)>& on_body,
+                                   std::chrono::milliseconds idle) {
+  close_socket(); // a stream has a connection of its own
+  connect_socket();
+  const bool ipv6 = url_.host.find(':') != std::string::npos;
+  std::string request = "GET " + url_.base + target + " HTTP/1.1\r\nHost: " +
+                        (ipv6 ? "[" + url_.host + "]" : url_.host) + (url_.port == "80" ? "" : ":" + url_.port) +
+                        "\r\nUser-Agent: crmctl\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n";
+  for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
+  request += "\r\n";
+  struct Closer {
+    HttpTransport& t;
+    ~Closer() { t.close_socket(); }
+  } closer{*this};
+
+  auto deadline = Clock::now() + timeout_;
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n > 0)
+      sent += static_cast<size_t>(n);
+    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (!wait_for(fd_, POLLOUT, deadline)) throw UnreachableError("no answer from " + server_ + " (GET " + target + ")");
+    } else
+      throw UnreachableError("cannot reach " + server_ + ": " + std::strerror(errno));
+  }
+  std::string buffer;
+  // Reads more into `buffer`; false at the end of the stream.
+  auto read_more = [&]() -> bool {
+    char chunk[16384];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buffer.append(chunk, static_cast<size_t>(n));
+        return true;
+      }
+      if (n == 0) return false;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        if (!wait_for(fd_, POLLIN, deadline))
+          throw UnreachableError("no answer from " + server_ + " within " + seconds_text(
+                                     std::chrono::duration_cast<std::chrono::milliseconds>(idle)) + " (GET " + target + ")");
+        continue;
+      }
+      throw UnreachableError("cannot reach " + server_ + ": " + std::strerror(errno));
+    }
+  };
+  HttpResponse r;
+  size_t head_end;
+  while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (!read_more()) throw UnreachableError("cannot reach " + server_ + ": the connection closed without an answer");
+    if (buffer.size() > (1u << 20)) throw UnreachableError(server_ + " sent an answer head over 1 MiB");
+  }
+  if (!http_detail::parse_head(std::string_view(buffer).substr(0, head_end), r.status, r.headers))
+    throw UnreachableError(server_ + " did not answer in HTTP");
+  buffer.erase(0, head_end + 4);
+  r.content_type = r.header("Content-Type");
+  const bool chunked = icontains(r.header("Transfer-Encoding"), "chunked");
+  if (r.status < 200 || r.status >= 300) {
+    // An error answer: read it whole (by length, chunks or close).
+    const std::string length = r.header("Content-Length");
+    if (chunked) {
+      bool bad = false;
+      while (!http_detail::decode_chunked(buffer, r.body, bad) && !bad)
+        if (!read_more()) break;
+    } else if (!length.empty()) {
+      const size_t size = static_cast<size_t>(std::strtoull(length.c_str(), nullptr, 10));
+      while (buffer.size() < size && read_more()) {
+      }
+      r.body = buffer.substr(0, std::min(size, buffer.size()));
+    } else {
+      while (read_more()) {
+      }
+      r.body = std::move(buffer);
+    }
+    return r;
+  }
+  http_detail::ChunkedDecoder decoder;
+  std::string piece;
+  for (;;) {
+    piece.clear();
+    if (chunked) {
+      decoder.feed(buffer, piece);
+      if (decoder.bad()) throw UnreachableError(server_ + " sent a malformed chunked stream");
+    } else {
+      piece.swap(buffer);
+    }
+    buffer.clear();
+    if (!piece.empty() && !on_body(piece)) return r;
+    if (chunked && decoder.done()) return r;
+    deadline = Clock::now() + idle;
+    if (!read_more()) return r;
   }
 }
 

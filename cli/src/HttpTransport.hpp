@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +54,15 @@ public:
   HttpResponse send(const std::string& method, const std::string& target, const std::string& body = {},
                     const std::string& content_type = {}, const Headers& headers = {});
 
+  // A GET whose answer body is a stream (Server-Sent Events): on 2xx, each
+  // piece of the body is handed to `on_body` as it arrives (chunked encoding
+  // already decoded) until the server ends it or `on_body` returns false;
+  // returns the head with an empty body. Any other status returns the whole
+  // answer as send() does. `idle` bounds the silence between two pieces (the
+  // server pings); the connection is closed afterwards either way.
+  HttpResponse stream(const std::string& target, const Headers& headers,
+                      const std::function<bool(std::string_view)>& on_body, std::chrono::milliseconds idle);
+
   const std::string& server() const { return server_; }
 
 private:
@@ -77,6 +87,22 @@ bool parse_head(std::string_view head, int& status, Headers& headers);
 // Decodes a complete chunked body; false while `raw` holds less than the
 // terminating chunk (or is malformed: `bad` is then set).
 bool decode_chunked(std::string_view raw, std::string& body, bool& bad);
+
+// Chunked encoding decoded as it arrives: feed() takes the next bytes and
+// appends what they complete to `out`; done() after the last chunk; bad()
+// when the framing is broken.
+class ChunkedDecoder {
+public:
+  void feed(std::string_view bytes, std::string& out);
+  bool done() const { return state_ == State::Done; }
+  bool bad() const { return state_ == State::Bad; }
+
+private:
+  enum class State { Size, Data, DataEnd, Trailer, Done, Bad };
+  State state_ = State::Size;
+  std::string line_;
+  size_t left_ = 0;
+};
 
 } // namespace http_detail
 
