@@ -32,6 +32,8 @@ void CacheSubsystem::initialize(Poco::Util::Application& app) {
   RedisConfig rc;
   rc.host = config.getString("redis.host", "127.0.0.1");
   rc.port = config.getInt("redis.port", 6379);
+  rc.user = config.getString("redis.user", "");
+  rc.password = config.getString("redis.password", "");
   rc.timeout = std::chrono::milliseconds(config.getInt("redis.timeout_ms", 250));
   redis_ = std::make_unique<RedisPool>(rc);
   std::string prefix = config.getString("redis.prefix", "");

@@ -35,6 +35,15 @@ std::unique_ptr<Poco::Redis::Client> RedisPool::take() {
   auto client = std::make_unique<Poco::Redis::Client>();
   client->connect(config_.host, config_.port, span(config_.timeout));
   client->setReceiveTimeout(span(config_.timeout));
+  if (!config_.password.empty()) {
+    // A refusal (wrong password, unknown user) throws RedisException: the
+    // caller treats the server as down, and the log says why once.
+    Poco::Redis::Array auth;
+    auth << "AUTH";
+    if (!config_.user.empty()) auth << config_.user;
+    auth << config_.password;
+    client->execute<std::string>(auth);
+  }
   return client;
 }
 
@@ -43,7 +52,7 @@ void RedisPool::give_back(std::unique_ptr<Poco::Redis::Client> client) {
   if (idle_.size() < config_.max_idle) idle_.push_back(std::move(client));
 }
 
-void RedisPool::mark_down() {
+void RedisPool::mark_down(const std::string& why) {
   down_until_ms_.store(steady_ms() + config_.retry_after.count(), std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
@@ -51,7 +60,7 @@ void RedisPool::mark_down() {
   }
   if (!warned_.exchange(true))
     log::warn("cache", "redis is unreachable; counting in process and caching nothing until it is back",
-              {{"redis", config_.host + ":" + std::to_string(config_.port)}});
+              {{"redis", config_.host + ":" + std::to_string(config_.port)}, {"error", why}});
 }
 
 std::optional<Poco::Redis::Array> RedisPool::pipeline(const std::vector<Poco::Redis::Array>& commands) {
@@ -63,8 +72,8 @@ std::optional<Poco::Redis::Array> RedisPool::pipeline(const std::vector<Poco::Re
     if (down_until_ms_.exchange(0) != 0 && warned_.exchange(false))
       log::info("cache", "redis is reachable again", {});
     return replies;
-  } catch (const std::exception&) {
-    mark_down();
+  } catch (const std::exception& e) {
+    mark_down(e.what());
     return std::nullopt;
   }
 }

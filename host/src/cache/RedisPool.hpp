@@ -23,6 +23,9 @@ struct RedisConfig {
   std::chrono::milliseconds timeout{250};  // connect and each reply
   std::chrono::milliseconds retry_after{1000}; // how long "down" is believed
   size_t max_idle = 16;
+  // AUTH on every new connection when `password` is set: `AUTH password`, or
+  // with an ACL user `AUTH user password` (Redis 6+).
+  std::string user, password;
 };
 
 class RedisPool {
@@ -40,7 +43,7 @@ public:
 private:
   std::unique_ptr<Poco::Redis::Client> take();
   void give_back(std::unique_ptr<Poco::Redis::Client> client);
-  void mark_down();
+  void mark_down(const std::string& why);
 
   RedisConfig config_;
   std::mutex mutex_;

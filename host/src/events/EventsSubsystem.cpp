@@ -20,6 +20,16 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
 
   NatsConfig nc;
   nc.url = config.getString("nats.url", "nats://127.0.0.1:4222");
+  nc.user = config.getString("nats.user", "");
+  nc.password = config.getString("nats.password", "");
+  nc.token = config.getString("nats.token", "");
+  nc.nkey_seed_file = config.getString("nats.nkey_seed_file", "");
+  nc.credentials_file = config.getString("nats.credentials_file", "");
+  nc.tls = config.getBool("nats.tls", false);
+  nc.tls_ca_file = config.getString("nats.tls_ca_file", "");
+  nc.tls_cert_file = config.getString("nats.tls_cert_file", "");
+  nc.tls_key_file = config.getString("nats.tls_key_file", "");
+  nc.replicas = config.getInt("events.replicas", 1);
   nc.duplicate_window_ms = config.getInt64("events.duplicate_window_ms", 120000);
   nc.max_age_hours = config.getInt64("events.retention_hours", 0);
   nc.apply_namespace(config.getString("events.namespace", ""));
