@@ -6,6 +6,7 @@
 #include <crm/plugin.hpp>
 
 #include <memory>
+#include <string>
 
 namespace payments {
 
@@ -40,13 +41,22 @@ void ProviderGate::publish(const char* provider) {
   report_circuit(provider, breaker_.state(CircuitBreaker::Clock::now()));
 }
 
+void ProviderGate::note_state(const char* provider, CircuitBreaker::State now) {
+  report_circuit(provider, now);
+  if (now == last_state_) return;
+  const std::string line = std::string("payment provider ") + provider + ": circuit " + state_name(now) + " (was " +
+                           state_name(last_state_) + ")";
+  last_state_ = now;
+  crm::detail::host->log(nullptr, now == CircuitBreaker::State::Open ? CRM_LOG_WARN : CRM_LOG_INFO, line.c_str());
+}
+
 ProviderAnswer ProviderGate::through(PaymentProvider& provider,
                                      const std::function<ProviderAnswer(PaymentProvider::Deadline)>& send) {
   const auto start = CircuitBreaker::Clock::now();
   {
     std::lock_guard lock(mutex_);
     const bool allowed = breaker_.allow(start);
-    report_circuit(provider.name(), breaker_.state(start));
+    note_state(provider.name(), breaker_.state(start));
     if (!allowed) {
       count_call(provider.name(), "rejected");
       throw crm::Error(CRM_E_UNAVAILABLE, "PAYMENT_UNAVAILABLE: circuit open");
@@ -59,7 +69,10 @@ ProviderAnswer ProviderGate::through(PaymentProvider& provider,
     // The books could not be written (the database): the call failed, and
     // the breaker must hear of it or a half-open trial would never end.
     std::lock_guard lock(mutex_);
-    breaker_.record_failure(CircuitBreaker::Clock::now());
+    const auto now = CircuitBreaker::Clock::now();
+    breaker_.record_failure(now);
+    count_call(provider.name(), "error");
+    note_state(provider.name(), breaker_.state(now));
     throw;
   }
   const auto end = CircuitBreaker::Clock::now();
@@ -71,7 +84,7 @@ ProviderAnswer ProviderGate::through(PaymentProvider& provider,
   if (failed) breaker_.record_failure(end);
   else breaker_.record_success(end);
   count_call(provider.name(), outcome_name(answer.outcome));
-  report_circuit(provider.name(), breaker_.state(end));
+  note_state(provider.name(), breaker_.state(end));
   return answer;
 }
 

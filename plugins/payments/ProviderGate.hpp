@@ -34,9 +34,13 @@ private:
   ProviderAnswer through(PaymentProvider& provider,
                          const std::function<ProviderAnswer(PaymentProvider::Deadline)>& send);
 
+  // Tells the health service, and the log when it changed; under mutex_.
+  void note_state(const char* provider, CircuitBreaker::State now);
+
   std::chrono::milliseconds timeout_;
   std::mutex mutex_;
   CircuitBreaker breaker_;
+  CircuitBreaker::State last_state_ = CircuitBreaker::State::Closed;
 };
 
 // The gate of this host, made by init from the settings.
