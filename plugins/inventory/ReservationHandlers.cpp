@@ -71,7 +71,8 @@ void reserve(crm::Call& call) {
   if (fresh.empty()) {
     const std::string status = locked_status(call, reservation);
     if (status == "RELEASED") throw crm::conflict("reservation was released");
-    call.reply(reply_of(reservation, status, lines_of(call, reservation)));
+    // RESERVED or already COMMITTED: the first call's reply again.
+    call.reply(reply_of(reservation, "RESERVED", lines_of(call, reservation)));
     return;
   }
 
