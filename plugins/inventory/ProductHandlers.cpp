@@ -49,8 +49,9 @@ void list_products(crm::Call& call) {
 
 void get_product(crm::Call& call) {
   const std::string sku = path_sku(call);
-  call.reply_first(call.sql("select product_json(p)::text from products p where p.sku = $1", {sku}),
-                   "product " + sku);
+  auto rows = call.sql("select product_json(p)::text from products p where p.sku = $1", {sku});
+  if (rows.empty()) throw crm::not_found("product " + sku);
+  call.reply(*rows.at(0, 0));
 }
 
 void create_product(crm::Call& call) {

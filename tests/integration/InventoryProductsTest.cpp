@@ -222,7 +222,7 @@ TEST_CASE("the demo products load only with plugin.inventory.demo_products=true,
     CHECK(r.json()->getArray("items")->size() == 0);
   }
   SECTION("on: the three products, and a second host adds nothing") {
-    InventoryHost shop({{"CRM_PLUGIN_INVENTORY_DEMO_PRODUCTS", "true"}});
+    InventoryHost shop(std::map<std::string, std::string>{{"CRM_PLUGIN_INVENTORY_DEMO_PRODUCTS", "true"}});
     Poco::JSON::Object::Ptr page;
     // The on-start operation may finish just after the host answers.
     REQUIRE(eventually(

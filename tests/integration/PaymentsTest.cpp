@@ -65,7 +65,7 @@ struct PaymentsHost {
 
 TEST_CASE("tok_ok pays, tok_decline is declined and recorded, tok_slow times out, another token is invalid",
           "[payments]") {
-  PaymentsHost pay({{"CRM_PLUGIN_PAYMENTS_TIMEOUT_MS", "200"}});
+  PaymentsHost pay(std::map<std::string, std::string>{{"CRM_PLUGIN_PAYMENTS_TIMEOUT_MS", "200"}});
 
   const std::string paid = random_uuid();
   auto ok = pay.charge(paid, "tok_ok");
@@ -121,7 +121,7 @@ TEST_CASE("tok_ok pays, tok_decline is declined and recorded, tok_slow times out
 
 TEST_CASE("a charge replayed returns the same charge, the provider charged once; a refund is made once",
           "[payments][idempotency]") {
-  PaymentsHost pay({{"CRM_PLUGIN_PAYMENTS_TIMEOUT_MS", "200"}});
+  PaymentsHost pay(std::map<std::string, std::string>{{"CRM_PLUGIN_PAYMENTS_TIMEOUT_MS", "200"}});
   const std::string order = random_uuid();
 
   CHECK(text_of(pay.refund(order).reply, "status") == "NONE"); // nothing charged yet: nothing to refund
@@ -212,7 +212,6 @@ TEST_CASE("the circuit opens after provider failures, answers at once while open
   CHECK(contains(pay.host.process().log(), "payment provider simulated: circuit closed (was half-open)"));
   CHECK(text_of(trial.reply, "status") == "CHARGED");
   CHECK(pay.ledger(waiting)->size() == 1);
-  REQUIRE(pay.charge(random_uuid(), "tok_ok").ok());
 
   // Closed again with an empty window: one failure alone does not open it.
   CHECK(contains(pay.charge(random_uuid(), "tok_slow").message, "did not answer"));
