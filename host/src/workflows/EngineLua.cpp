@@ -108,7 +108,7 @@ static int push_reply(lua_State* L, const char* fn, const std::string& op, const
   return 1;
 }
 
-static const char* status_name(crm_status s) {
+const char* status_name(crm_status s) {
   switch (s) {
   case CRM_OK: return "OK";
   case CRM_E_INVALID: return "INVALID";

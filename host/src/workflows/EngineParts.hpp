@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -122,6 +123,34 @@ void push_context(lua_State* L, const WorkflowEngine::Instance& inst, const std:
 // The saga's vars with results[step] = reply; throws std::runtime_error when
 // they do not fit in the sandbox.
 std::string with_result(LuaSandbox& box, const std::string& vars, const std::string& step, const std::string& reply);
+// "op: message; field: message" for a failed call.
+std::string failure_text(const std::string& op_name, const plugins::Outcome& outcome);
+// A failed call's status as scripts see it: "INVALID", "NOT_FOUND", "CONFLICT", ...
+const char* status_name(crm_status status);
+
+// The input of `step` (or of its compensation), from the saga's data: its
+// input function's answer (ctx.input, ctx.results, and ctx.failure while
+// compensating), its input table, the saga's input going forward, or what the
+// step answered when undoing it. Sets `failure` instead when the script fails.
+std::string step_input(WorkflowEngine::Compiled& c, const WorkflowEngine::Instance& inst, const SagaStep& step,
+                       bool forward, std::string& failure);
+
+// What the saga keeps in its vars besides results (SagaData.cpp), so that it
+// survives a restart:
+// - "parallel": the parallel group under way, {group, done: [names], attempts:
+//   {name: failures}, failed}; while undoing, only its steps in `done` are undone.
+// - "failure": why the saga compensates, {step, status, message}: ctx.failure.
+struct GroupProgress {
+  int group = -1; // index of the group's first step; -1: no group under way
+  std::set<std::string> done;
+  std::map<std::string, int> attempts;
+  std::string failed; // the step that failed for good: the group is being given up
+};
+GroupProgress group_progress(const std::string& vars);
+// vars with "parallel" set to `progress` (removed when progress.group < 0).
+std::string with_group_progress(const std::string& vars, const GroupProgress& progress);
+std::string with_failure(const std::string& vars, const std::string& step, const std::string& status,
+                         const std::string& message);
 
 } // namespace engine
 } // namespace crm::workflows

@@ -75,34 +75,57 @@ std::string result_of(const std::string& vars, const std::string& step) {
 namespace {
 
 // Undo from the last step done; a batched step stopped part way has done
-// something too, so it is undone first.
+// something too, so it is undone first, and so are the steps of a parallel
+// group under way that completed (group_progress says which).
 void start_compensation(const std::vector<SagaStep>& steps, WorkflowEngine::Instance& inst) {
-  const bool partial = inst.step < static_cast<int>(steps.size()) &&
-                       steps[static_cast<size_t>(inst.step)].batched && inst.batch > 0;
+  const SagaStep* at = inst.step >= 0 && inst.step < static_cast<int>(steps.size())
+                           ? &steps[static_cast<size_t>(inst.step)]
+                           : nullptr;
+  const bool partial = at && at->batched && inst.batch > 0;
   inst.phase = "compensating";
-  if (!partial) inst.step -= 1;
+  if (at && at->group >= 0 && group_progress(inst.vars).group == at->group) inst.step = at->group + at->group_size - 1;
+  else if (!partial) inst.step -= 1;
   inst.batch = 0;
   inst.attempt = 0;
 }
 
-// The input of the current step (or of its compensation), from the saga's
-// data: its input function's answer, its input table, the saga's input going
-// forward, or what the step answered when undoing it. Sets *failure instead
-// when the script fails.
+// Whether undoing passes over the step: it has nothing to undo, or it belongs
+// to the parallel group that was under way and never completed.
+bool nothing_to_undo(const SagaStep& step, const WorkflowEngine::Instance& inst) {
+  if (step.compensate.empty()) return true;
+  if (step.group < 0) return false;
+  const GroupProgress progress = group_progress(inst.vars);
+  return progress.group == step.group && !progress.done.count(step.name);
+}
+
+} // namespace
+
+namespace engine {
+
+std::string failure_text(const std::string& op_name, const plugins::Outcome& outcome) {
+  std::string out = op_name + ": " + outcome.message;
+  for (const auto& e : outcome.errors) out += "; " + e.field + ": " + e.message;
+  return out;
+}
+
+// See EngineParts.hpp.
 std::string step_input(WorkflowEngine::Compiled& c, const WorkflowEngine::Instance& inst, const SagaStep& step,
                        bool forward, std::string& failure) {
   std::string input;
   auto prepared = c.box.protect([&](lua_State* L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, c.def_ref);
     lua_getfield(L, -1, "steps");
-    lua_geti(L, -1, inst.step + 1);
+    lua_geti(L, -1, step.lua_index);
+    if (step.branch > 0) lua_geti(L, -1, step.branch); // the step inside its parallel { ... }
     lua_getfield(L, -1, forward ? "input" : "compensate_input");
     if (lua_isfunction(L, -1)) {
       push_context(L, inst, inst.input, "results", "");
-      // ctx.results from the saga's vars
+      // ctx.results, and ctx.failure while compensating, from the saga's vars
       push_json(L, inst.vars.empty() ? "{}" : inst.vars);
       lua_getfield(L, -1, "results");
       lua_setfield(L, -3, "results");
+      lua_getfield(L, -1, "failure");
+      lua_setfield(L, -3, "failure");
       lua_pop(L, 1);
       lua_call(L, 1, 1);
       input = lua_isnil(L, -1) ? "{}" : to_json(L, -1);
@@ -126,16 +149,7 @@ std::string step_input(WorkflowEngine::Compiled& c, const WorkflowEngine::Instan
   return input;
 }
 
-// A retry policy's delay in milliseconds ("500ms", "2s", "1m"), at least 1:
-// the lease is released, then taken up again.
-long long retry_delay_ms(const std::string& delay) {
-  long long ms = delay.size() > 2 && delay.compare(delay.size() - 2, 2, "ms") == 0
-                     ? std::stoll(delay.substr(0, delay.size() - 2))
-                     : std::max(0LL, parse_duration(delay)) * 1000;
-  return ms == 0 ? 1 : ms;
-}
-
-} // namespace
+} // namespace engine
 
 bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
   while (!stop_) {
@@ -143,7 +157,8 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
       if (*end == Flow::Continue) continue;
       return *end == Flow::Stop;
     }
-    const Flow flow = saga_attempt(c, inst);
+    const SagaStep& step = c.def.steps[static_cast<size_t>(inst.step)];
+    const Flow flow = inst.phase == "forward" && step.group >= 0 ? run_parallel_group(c, inst) : saga_attempt(c, inst);
     if (flow != Flow::Continue) return flow == Flow::Stop;
   }
   inst.release = true;
@@ -157,7 +172,12 @@ bool WorkflowEngine::advance_saga(Worker&, Compiled& c, Instance& inst) {
 // undo is passed. Empty when the current step is to run.
 std::optional<WorkflowEngine::Flow> WorkflowEngine::saga_end(Compiled& c, Instance& inst) {
   const auto& steps = c.def.steps;
-  if (inst.cancel_requested && inst.phase == "forward") start_compensation(steps, inst);
+  if (inst.cancel_requested && inst.phase == "forward") {
+    // ctx.failure names the step the saga had reached (the last, when all are done).
+    const size_t at = std::min(static_cast<size_t>(std::max(inst.step, 0)), steps.size() - 1);
+    inst.vars = with_failure(inst.vars, steps[at].name, "CANCELLED", "cancelled");
+    start_compensation(steps, inst);
+  }
   if (inst.phase == "forward" && inst.step >= static_cast<int>(steps.size())) {
     inst.status = "COMPLETED";
     inst.error.clear();
@@ -171,7 +191,7 @@ std::optional<WorkflowEngine::Flow> WorkflowEngine::saga_end(Compiled& c, Instan
     save(pool_, config_, inst, nullptr, nullptr);
     return Flow::Stop;
   }
-  if (inst.phase != "forward" && steps[static_cast<size_t>(inst.step)].compensate.empty()) {
+  if (inst.phase != "forward" && nothing_to_undo(steps[static_cast<size_t>(inst.step)], inst)) {
     inst.step -= 1;
     return Flow::Continue;
   }
@@ -196,6 +216,7 @@ WorkflowEngine::Flow WorkflowEngine::saga_attempt(Compiled& c, Instance& inst) {
   rec.started_at = now_rfc3339();
   const auto started = Clock::now();
   std::string failure;
+  std::string status = "INTERNAL"; // a script that fails, or a reply that cannot be kept
   c.run = &run;
   const std::string input = step_input(c, inst, step, forward, failure);
   c.run = nullptr;
@@ -205,8 +226,8 @@ WorkflowEngine::Flow WorkflowEngine::saga_attempt(Compiled& c, Instance& inst) {
     outcome = call_operation(run, op_name, input);
     run.calls = 0;
     if (outcome.status != CRM_OK) {
-      failure = op_name + ": " + outcome.message;
-      for (const auto& e : outcome.errors) failure += "; " + e.field + ": " + e.message;
+      failure = failure_text(op_name, outcome);
+      status = status_name(outcome.status);
     }
   }
   std::string vars_after = inst.vars;
@@ -223,7 +244,7 @@ WorkflowEngine::Flow WorkflowEngine::saga_attempt(Compiled& c, Instance& inst) {
   }
   rec.ms = ms_since(started);
   record_latency(inst.name, rec.ms / 1000.0);
-  if (!failure.empty()) return saga_step_failed(c, inst, rec, failure);
+  if (!failure.empty()) return saga_step_failed(c, inst, rec, failure, status);
   return saga_step_done(c, inst, rec, outcome.body, std::move(vars_after));
 }
 
@@ -271,7 +292,7 @@ WorkflowEngine::Flow WorkflowEngine::saga_step_done(Compiled& c, Instance& inst,
 // keeps failing leaves the saga FAILED for a person to look at (a retry
 // resumes there).
 WorkflowEngine::Flow WorkflowEngine::saga_step_failed(Compiled& c, Instance& inst, StepRecord& rec,
-                                                      const std::string& failure) {
+                                                      const std::string& failure, const std::string& status) {
   const SagaStep& step = c.def.steps[static_cast<size_t>(inst.step)];
   rec.status = "FAILED";
   rec.error = failure;
@@ -280,8 +301,8 @@ WorkflowEngine::Flow WorkflowEngine::saga_step_failed(Compiled& c, Instance& ins
   log::info("workflows", "step failed: " + failure,
             {{"workflow", inst.name}, {"instance", inst.id}, {"step", step.name},
              {"attempt", std::to_string(inst.attempt)}});
-  if (inst.attempt < step.attempts) {
-    inst.wake_in_ms = retry_delay_ms(step.delay); // the lease goes back meanwhile
+  if (inst.attempt < step.attempts && retries_on(step, status)) {
+    inst.wake_in_ms = retry_delay_ms(step, inst.attempt); // the lease goes back meanwhile
     auto saved = save(pool_, config_, inst, &rec, nullptr);
     if (!saved.held) return Flow::LeaseLost;
     wake_workers();
@@ -289,6 +310,7 @@ WorkflowEngine::Flow WorkflowEngine::saga_step_failed(Compiled& c, Instance& ins
   }
   inst.attempt = 0;
   if (inst.phase == "forward") {
+    inst.vars = with_failure(inst.vars, step.name, status, failure); // ctx.failure while undoing
     start_compensation(c.def.steps, inst);
     inst.wake_in_ms = 0;
     return save(pool_, config_, inst, &rec, nullptr).held ? Flow::Continue : Flow::LeaseLost;

@@ -2,6 +2,7 @@
 #include "workflows/WorkflowDefinition.hpp"
 
 #include "plugins/Roles.hpp"
+#include "workflows/SagaSteps.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -30,6 +31,11 @@ function step(name)
     spec.__step, spec.__line = name, at
     return spec
   end
+end
+function parallel(spec)
+  if type(spec) ~= "table" then error("parallel needs a table: parallel { step \"a\" { ... }, step \"b\" { ... } }", 2) end
+  spec.__parallel, spec.__line = true, line()
+  return spec
 end
 local function declaration(kind)
   return function(name)
@@ -210,54 +216,7 @@ void read_saga(lua_State* L, int decl_line, WorkflowDefinition& d, const Definit
     lua_pop(L, 1);
     return;
   }
-  std::set<std::string> names;
-  const lua_Integer n = luaL_len(L, -1);
-  for (lua_Integer i = 1; i <= n; ++i) {
-    lua_geti(L, -1, i);
-    if (!lua_istable(L, -1) || field_type(L, "__step") != LUA_TSTRING) {
-      errors.push_back({decl_line, "step " + std::to_string(i) + " is not declared with step \"name\" { ... }"});
-      lua_pop(L, 1);
-      continue;
-    }
-    SagaStep s;
-    s.name = *string_field(L, "__step");
-    s.line = int_field(L, "__line", decl_line);
-    if (!names.insert(s.name).second) errors.push_back({s.line, "step '" + s.name + "' is declared twice"});
-    auto call = string_field(L, "call");
-    if (!call) errors.push_back({s.line, "step '" + s.name + "' needs call = \"plugin.operation\""});
-    else if (ctx.operation_exists && !ctx.operation_exists(*call))
-      errors.push_back({s.line, "step '" + s.name + "' calls unknown operation '" + *call + "'"});
-    else s.call = *call;
-    if (auto comp = string_field(L, "compensate")) {
-      if (ctx.operation_exists && !ctx.operation_exists(*comp))
-        errors.push_back({s.line, "step '" + s.name + "' compensates with unknown operation '" + *comp + "'"});
-      else s.compensate = *comp;
-    }
-    for (const char* fn : {"input", "compensate_input"}) {
-      int t = field_type(L, fn);
-      if (t != LUA_TNIL && t != LUA_TFUNCTION && t != LUA_TTABLE)
-        errors.push_back({s.line, "step '" + s.name + "': " + fn + " must be a table or a function(data)"});
-    }
-    lua_getfield(L, -1, "batched");
-    if (lua_isboolean(L, -1)) s.batched = lua_toboolean(L, -1);
-    else if (!lua_isnil(L, -1)) errors.push_back({s.line, "step '" + s.name + "': batched must be true or false"});
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "retry");
-    if (lua_istable(L, -1)) {
-      s.attempts = int_field(L, "attempts", 1);
-      if (s.attempts < 1 || s.attempts > 100)
-        errors.push_back({s.line, "step '" + s.name + "': retry.attempts must be from 1 to 100"});
-      if (auto delay = string_field(L, "delay")) {
-        if (parse_duration(*delay) < 0)
-          errors.push_back({s.line, "step '" + s.name + "': retry.delay must look like 500ms, 30s, 5m, 2h or 1d"});
-        else s.delay = *delay;
-      }
-    } else if (!lua_isnil(L, -1)) {
-      errors.push_back({s.line, "step '" + s.name + "': retry must be { attempts = N, delay = \"1s\" }"});
-    }
-    lua_pop(L, 2); // retry, the step
-    d.steps.push_back(std::move(s));
-  }
+  read_saga_steps(L, decl_line, d, ctx, errors);
   lua_pop(L, 1);
 }
 

@@ -6,7 +6,12 @@
 //     runs_as = "system",
 //     steps = {
 //       step "customers" { call = "customer.reassign_owner", compensate = "customer.reassign_owner",
-//                          retry = { attempts = 3, delay = "1s" } },
+//                          retry = { attempts = 3, delay = "1s", backoff = 2, max_delay = "10s",
+//                                    on = { "UNAVAILABLE" } } },
+//       parallel {                           -- run at once; the saga waits for all
+//         step "notify" { call = "analytics.notify" },
+//         step "ship" { call = "shipping.create", compensate = "shipping.cancel" },
+//       },
 //     },
 //   }
 //
@@ -40,8 +45,21 @@ struct SagaStep {
   int line = 0;
   std::string call;       // operation
   std::string compensate; // operation, empty: nothing to undo
+  // The retry policy: up to `attempts` tries, the n-th wait being delay *
+  // backoff^(n-1) capped at max_delay; only failures whose status is in
+  // retry_on are tried again (empty: every failure).
   int attempts = 1;
   std::string delay = "0s";
+  double backoff = 1;
+  std::string max_delay;              // empty: no cap
+  std::vector<std::string> retry_on;  // status names as scripts see them: "UNAVAILABLE", ...
+  // Where the step is declared: steps[lua_index], or steps[lua_index][branch]
+  // for a step of a parallel group (branch 0: not in one).
+  int lua_index = 0, branch = 0;
+  // A parallel group's steps are consecutive in WorkflowDefinition::steps:
+  // `group` is the index of its first step there (-1: the step runs alone)
+  // and group_size how many it has.
+  int group = -1, group_size = 0;
   // The operation works in batches: each call does a part and answers
   // {"more": true} until done; every batch is its own call (own transaction,
   // own idempotency key), and results[step] sums the numbers of all batches.
@@ -115,5 +133,15 @@ DefinitionCheck check_definition(const std::string& source, const std::string& f
 
 // "30s", "15m", "48h", "2d" -> seconds; -1 for anything else.
 long long parse_duration(const std::string& text);
+// The same with "500ms" too, in milliseconds; -1 for anything else.
+long long parse_duration_ms(const std::string& text);
+
+// The failure statuses a retry policy's `on` may name (as crm.try_call reports them).
+const std::vector<std::string>& failure_status_names();
+// Whether the step's policy tries again after a failure with `status`.
+bool retries_on(const SagaStep& step, const std::string& status);
+// Milliseconds to wait after the step's `failures`-th failed attempt (1 for
+// the first), at least 1.
+long long retry_delay_ms(const SagaStep& step, int failures);
 
 } // namespace crm::workflows

@@ -10,6 +10,8 @@
 //   retried by its policy; when it finally fails, the completed steps are
 //   compensated in reverse and the instance ends COMPENSATED (FAILED when a
 //   compensation fails: retry resumes the compensation). Cancel compensates.
+//   A parallel group's steps are called at once, each on its own thread with
+//   its own key and record; the saga goes on when all completed.
 // - State machines run a state's function, then move to the state it returns
 //   (nil: COMPLETED). A wait state parks the instance (WAITING) until an event
 //   of its types whose subject (or data field) equals its key arrives, or its
@@ -136,7 +138,11 @@ private:
   std::optional<Flow> saga_end(Compiled& c, Instance& inst);
   Flow saga_attempt(Compiled& c, Instance& inst);
   Flow saga_step_done(Compiled& c, Instance& inst, StepRecord& rec, const std::string& reply, std::string vars);
-  Flow saga_step_failed(Compiled& c, Instance& inst, StepRecord& rec, const std::string& failure);
+  Flow saga_step_failed(Compiled& c, Instance& inst, StepRecord& rec, const std::string& failure,
+                        const std::string& status);
+  // A parallel group's steps, their calls at once, until all completed or
+  // one failed for good (ParallelGroupRun.cpp).
+  Flow run_parallel_group(Compiled& c, Instance& inst);
   // The phases of a state machine (StateMachineRun.cpp): an action state's
   // run, a wait's end, the move into the next state, parking in a wait.
   Flow run_action_state(Compiled& c, Instance& inst);

@@ -72,7 +72,10 @@ ValidationReply validate_workflow(const std::string& name, const std::string& so
       out += ",\"compensate\":";
       if (d.steps[i].compensate.empty()) out += "null";
       else core::append_json_string(out, d.steps[i].compensate);
-      out += ",\"attempts\":" + std::to_string(d.steps[i].attempts) + "}";
+      out += ",\"attempts\":" + std::to_string(d.steps[i].attempts);
+      // The steps of one parallel group share its number: the index of its first step.
+      if (d.steps[i].group >= 0) out += ",\"parallel\":" + std::to_string(d.steps[i].group);
+      out += '}';
     }
     out += ']';
   } else {
