@@ -136,7 +136,8 @@ typedef struct crm_operation_def {
                                replayed: empties the read-models. */
 #define CRM_OP_STREAM 64u   /* since 1.5. A GET route that opens a live stream
                                (WebSocket, or Server-Sent Events when the
-                               client sends Accept: text/event-stream). The
+                               client sends Accept: text/event-stream; a GET
+                               asking for neither is answered 406). The
                                host first calls the handler as the caller, with
                                the path's parameters and "after" (SSE's
                                Last-Event-ID header, or ?after=) in its input;
@@ -153,11 +154,15 @@ typedef struct crm_operation_def {
                                the host sends the frames, closes when "done",
                                else sends each later event of those types and
                                that subject (from every host: a plain NATS
-                               subscription, opened before the handler runs)
+                               subscription; events heard while the handler
+                               runs are kept and sent after its frames)
                                as a frame whose id is data[cursor], skipping
                                ids already sent, and asks the handler again
                                with "after" when an id is skipped, so the
-                               stream has no gaps. A host older than 1.5
+                               stream has no gaps. A frame whose
+                               data[final] is true is sent, then the stream
+                               ends (WebSocket close 1000; SSE: the end of the
+                               response). A host older than 1.5
                                ignores this flag and answers the reply. */
 
 /* Deliver events of `event_type` ("customer.created") to `operation`. */
