@@ -148,7 +148,7 @@ private:
   std::vector<std::thread> deliverers_;
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false}; // read under stop_mutex_ and ready_mutex_
 
   // The index: type -> subject -> streams, and the count per user.
   mutable std::shared_mutex mutex_;
