@@ -63,7 +63,11 @@ void ApiRequestHandler::open_plugin_stream(Poco::Net::HTTPServerRequest& request
   if (!within_rate(op, client_ip, *principal, path, reply)) return;
 
   auto* upgradable = dynamic_cast<UpgradableRequest*>(&request);
-  if (!upgradable || (websocket && !is_websocket_handshake(request))) {
+  if (!upgradable) { // a listener other than the front door cannot hand its socket over
+    problem(reply, core::Problem{503, "", "live streams are not served by this listener", "", {}}, path);
+    return;
+  }
+  if (websocket && !is_websocket_handshake(request)) {
     problem(reply,
             core::Problem{400, "", "not a WebSocket handshake: send Connection: Upgrade, Sec-WebSocket-Key and "
                              "Sec-WebSocket-Version: 13", "", {}},

@@ -28,7 +28,7 @@ constexpr size_t kMaxHeard = 10000;
 
 struct PluginStreams::Heard {
   std::string type, subject;
-  Poco::JSON::Object::Ptr data; // read by the one thread that adopts the stream
+  Poco::JSON::Object::Ptr data; // only read from here on (by the threads adopting streams)
   std::shared_ptr<const std::string> data_json;
 };
 
