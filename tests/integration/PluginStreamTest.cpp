@@ -19,11 +19,13 @@ namespace {
 
 struct Feed {
   std::string id;
+  std::string owner;
   std::string token; // its owner's
 };
 
 Feed create_feed(Http& http, const std::string& name = "news") {
-  Feed feed{"", mint_token("SALES", random_uuid())};
+  const std::string owner = random_uuid();
+  Feed feed{"", owner, mint_token("SALES", owner)};
   auto r = http.post("/api/fixture-feed/feeds", R"({"name":")" + name + R"("})",
                      {{"Authorization", bearer(feed.token)}, {"Content-Type", "application/json"}});
   INFO(r.body);
@@ -223,6 +225,38 @@ TEST_CASE("a stream outlives its host's restart: reconnecting with Last-Event-ID
   expect_entry(sse, 3, "after");
   CHECK_FALSE(sse.next(5s));
   CHECK(sse.ended());
+}
+
+TEST_CASE("a plugin stream closes when its access token expires", "[plugin-streams]") {
+  HostUnderTest host({"fixture_feed"});
+  const Feed feed = create_feed(host.http());
+  TokenOverrides brief;
+  brief.expires_in = 2s;
+  StreamClient ws(host.port(), mint_token("SALES", feed.owner, brief), StreamClient::TokenVia::Query, stream_path(feed));
+  REQUIRE(ws.next(10s)); // the state
+  CHECK_FALSE(ws.next(10s)); // nothing appended: the host closes it
+  CHECK(ws.closed());
+  CHECK(ws.close_code() == 1008);
+}
+
+TEST_CASE("open plugin streams hold no request thread; a user's streams past the limit are refused with 429",
+          "[plugin-streams]") {
+  HostUnderTest host({"fixture_feed"}, {{"CRM_HTTP_MAX_THREADS", "4"}});
+  const Feed feed = create_feed(host.http());
+  std::vector<std::unique_ptr<EventStreamClient>> streams;
+  for (int i = 0; i < 16; ++i) { // http.streams.max_per_user
+    streams.push_back(std::make_unique<EventStreamClient>(host.port(), stream_path(feed),
+                                                          std::map<std::string, std::string>{{"Authorization", bearer(feed.token)}}));
+    REQUIRE(streams.back()->status() == 200);
+    REQUIRE(streams.back()->next(10s));
+  }
+  EventStreamClient one_too_many(host.port(), stream_path(feed), {{"Authorization", bearer(feed.token)}});
+  CHECK(one_too_many.status() == 429);
+  Http fresh(host.port(), std::chrono::seconds(2));
+  CHECK(fresh.get("/health/live").status == 200);
+  CHECK(open_streams(fresh) == 16);
+  append(fresh, feed, "to all");
+  for (auto& s : streams) expect_entry(*s, 1, "to all");
 }
 
 TEST_CASE("a plugin's component down makes /health/ready degraded with 200 and names it", "[plugin-streams][health]") {
