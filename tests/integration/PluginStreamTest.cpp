@@ -35,8 +35,7 @@ Feed create_feed(Http& http, const std::string& name = "news") {
 }
 
 void append(Http& http, const Feed& feed, const std::string& text, const std::string& more = "") {
-  auto r = http.post("/api/fixture-feed/feeds/" + feed.id + "/entries",
-                     R"({"text":")" + text + "\"" + more + "}",
+  auto r = http.post("/api/fixture-feed/feeds/" + feed.id + "/entries", R"({"text":")" + text + "\"" + more + "}",
                      {{"Authorization", bearer(feed.token)}, {"Content-Type", "application/json"}});
   INFO(r.body);
   REQUIRE(r.status == 201);
@@ -114,7 +113,8 @@ TEST_CASE("an SSE stream sends the feed's state, then each entry in order, and e
   CHECK(state->event == "feed.state");
   CHECK(state->id == "0");
 
-  for (int i = 1; i <= 5; ++i) append(host.http(), feed, "entry " + std::to_string(i), i == 5 ? R"(,"final":true)" : "");
+  for (int i = 1; i <= 5; ++i)
+    append(host.http(), feed, "entry " + std::to_string(i), i == 5 ? R"(,"final":true)" : "");
   for (int i = 1; i <= 5; ++i) expect_entry(sse, i, "entry " + std::to_string(i));
   CHECK_FALSE(sse.next(5s));
   CHECK(sse.ended());
@@ -134,13 +134,15 @@ TEST_CASE("another user's feed stream is 404 and opens nothing; a GET asking for
                   Poco::Net::WebSocketException);
   CHECK(open_streams(host.http()) == 0);
 
-  auto plain = host.http().get(stream_path(feed), {{"Authorization", bearer(feed.token)}, {"Accept", "application/json"}});
+  auto plain =
+      host.http().get(stream_path(feed), {{"Authorization", bearer(feed.token)}, {"Accept", "application/json"}});
   auto problem = require_problem(plain, 406);
   CHECK(contains(text_of(problem, "detail"), "text/event-stream"));
   CHECK(open_streams(host.http()) == 0);
 
-  auto bad_after = host.http().get(stream_path(feed), {{"Authorization", bearer(feed.token)},
-                                                       {"Accept", "text/event-stream"}, {"Last-Event-ID", "x1"}});
+  auto bad_after = host.http().get(
+      stream_path(feed),
+      {{"Authorization", bearer(feed.token)}, {"Accept", "text/event-stream"}, {"Last-Event-ID", "x1"}});
   CHECK(error_fields(require_problem(bad_after, 422)) == std::vector<std::string>{"after"});
 }
 
@@ -150,7 +152,8 @@ TEST_CASE("a stream resumed with Last-Event-ID (or ?after=) gets exactly the ent
   const Feed feed = create_feed(host.http());
   for (int i = 1; i <= 4; ++i) append(host.http(), feed, "e" + std::to_string(i));
 
-  EventStreamClient sse(host.port(), stream_path(feed), {{"Authorization", bearer(feed.token)}, {"Last-Event-ID", "2"}});
+  EventStreamClient sse(host.port(), stream_path(feed),
+                        {{"Authorization", bearer(feed.token)}, {"Last-Event-ID", "2"}});
   REQUIRE(sse.status() == 200);
   expect_entry(sse, 3, "e3");
   expect_entry(sse, 4, "e4");
@@ -218,7 +221,8 @@ TEST_CASE("a stream outlives its host's restart: reconnecting with Last-Event-ID
   host.start();
   Http http(host.port());
   append(http, feed, "while away");
-  EventStreamClient sse(host.port(), stream_path(feed), {{"Authorization", bearer(feed.token)}, {"Last-Event-ID", last_id}});
+  EventStreamClient sse(host.port(), stream_path(feed),
+                        {{"Authorization", bearer(feed.token)}, {"Last-Event-ID", last_id}});
   REQUIRE(sse.status() == 200);
   expect_entry(sse, 2, "while away");
   append(http, feed, "after", R"(,"final":true)");
@@ -232,8 +236,9 @@ TEST_CASE("a plugin stream closes when its access token expires", "[plugin-strea
   const Feed feed = create_feed(host.http());
   TokenOverrides brief;
   brief.expires_in = 2s;
-  StreamClient ws(host.port(), mint_token("SALES", feed.owner, brief), StreamClient::TokenVia::Query, stream_path(feed));
-  REQUIRE(ws.next(10s)); // the state
+  StreamClient ws(host.port(), mint_token("SALES", feed.owner, brief), StreamClient::TokenVia::Query,
+                  stream_path(feed));
+  REQUIRE(ws.next(10s));     // the state
   CHECK_FALSE(ws.next(10s)); // nothing appended: the host closes it
   CHECK(ws.closed());
   CHECK(ws.close_code() == 1008);
@@ -245,8 +250,8 @@ TEST_CASE("open plugin streams hold no request thread; a user's streams past the
   const Feed feed = create_feed(host.http());
   std::vector<std::unique_ptr<EventStreamClient>> streams;
   for (int i = 0; i < 16; ++i) { // http.streams.max_per_user
-    streams.push_back(std::make_unique<EventStreamClient>(host.port(), stream_path(feed),
-                                                          std::map<std::string, std::string>{{"Authorization", bearer(feed.token)}}));
+    streams.push_back(std::make_unique<EventStreamClient>(
+        host.port(), stream_path(feed), std::map<std::string, std::string>{{"Authorization", bearer(feed.token)}}));
     REQUIRE(streams.back()->status() == 200);
     REQUIRE(streams.back()->next(10s));
   }
@@ -304,6 +309,7 @@ TEST_CASE("a plugin's gauge and counter appear on /metrics", "[plugin-streams][h
   CHECK(contains(metrics.body, "# TYPE crm_fixture_feed_reports_total counter\n"));
   // HELP and TYPE once per name.
   size_t types = 0;
-  for (size_t pos = 0; (pos = metrics.body.find("# TYPE crm_fixture_feed_depth ", pos)) != std::string::npos; ++pos) ++types;
+  for (size_t pos = 0; (pos = metrics.body.find("# TYPE crm_fixture_feed_depth ", pos)) != std::string::npos; ++pos)
+    ++types;
   CHECK(types == 1);
 }

@@ -42,8 +42,8 @@ TEST_CASE("bad metric names, label sets, kinds and deltas are refused", "[plugin
   CHECK_FALSE(h.gauge("crm_ok", "", "a=\"b\",", 1));
   CHECK_FALSE(h.gauge("crm_ok", "", "a=\"b\nc\"", 1));
   CHECK(h.gauge("crm_ok", "", "a=\"b\\\"c\",d=\"\"", 1));
-  CHECK_FALSE(h.count("crm_ok", "", "", 1));    // a gauge already
-  CHECK_FALSE(h.count("crm_c", "", "", -1));    // counters only grow
+  CHECK_FALSE(h.count("crm_ok", "", "", 1)); // a gauge already
+  CHECK_FALSE(h.count("crm_c", "", "", -1)); // counters only grow
   CHECK(h.render().find("crm_c") == std::string::npos);
 }
 

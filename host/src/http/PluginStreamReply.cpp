@@ -69,7 +69,8 @@ std::optional<StreamReply> parse_stream_reply(std::string_view json, std::string
     auto types = follow->getArray("types");
     if (types)
       for (size_t i = 0; i < types->size(); ++i)
-        if (types->get(static_cast<unsigned>(i)).isString()) f.types.push_back(types->getElement<std::string>(static_cast<unsigned>(i)));
+        if (types->get(static_cast<unsigned>(i)).isString())
+          f.types.push_back(types->getElement<std::string>(static_cast<unsigned>(i)));
     f.subject = follow->optValue<std::string>("subject", "");
     f.cursor = follow->optValue<std::string>("cursor", "");
     f.final_member = follow->optValue<std::string>("final", "");

@@ -27,10 +27,10 @@ struct StreamFollow {
 };
 
 struct StreamFrame {
-  std::optional<long long> id;              // none: the frame has no id (not counted)
+  std::optional<long long> id; // none: the frame has no id (not counted)
   std::string event;
-  std::shared_ptr<const std::string> data;  // JSON, on one line; shared by every stream it goes to
-  bool final = false;                       // data[follow.final] is true: the stream ends after it
+  std::shared_ptr<const std::string> data; // JSON, on one line; shared by every stream it goes to
+  bool final = false;                      // data[follow.final] is true: the stream ends after it
 };
 
 struct StreamReply {

@@ -35,8 +35,12 @@ void ApiRequestHandler::open_plugin_stream(Poco::Net::HTTPServerRequest& request
   const bool websocket = wants_websocket(request);
   if (!websocket && !accepts_event_stream(request)) {
     problem(reply,
-            core::Problem{406, "", "this route opens a live stream: ask for a WebSocket (Upgrade: websocket) or for "
-                             "Server-Sent Events (Accept: text/event-stream)", "", {}},
+            core::Problem{406,
+                          "",
+                          "this route opens a live stream: ask for a WebSocket (Upgrade: websocket) or for "
+                          "Server-Sent Events (Accept: text/event-stream)",
+                          "",
+                          {}},
             path);
     return;
   }
@@ -69,8 +73,12 @@ void ApiRequestHandler::open_plugin_stream(Poco::Net::HTTPServerRequest& request
   }
   if (websocket && !is_websocket_handshake(request)) {
     problem(reply,
-            core::Problem{400, "", "not a WebSocket handshake: send Connection: Upgrade, Sec-WebSocket-Key and "
-                             "Sec-WebSocket-Version: 13", "", {}},
+            core::Problem{400,
+                          "",
+                          "not a WebSocket handshake: send Connection: Upgrade, Sec-WebSocket-Key and "
+                          "Sec-WebSocket-Version: 13",
+                          "",
+                          {}},
             path);
     return;
   }
@@ -89,10 +97,14 @@ void ApiRequestHandler::open_plugin_stream(Poco::Net::HTTPServerRequest& request
   bool after_valid = true;
   const std::optional<long long> after = parse_after(after_text, after_valid);
   if (!after_valid) {
-    problem(reply,
-            core::Problem{422, "", "the input is not valid", "",
-                          {core::FieldError{"after", "must be a frame id: an integer >= 0 (Last-Event-ID or ?after=)"}}},
-            path);
+    problem(
+        reply,
+        core::Problem{422,
+                      "",
+                      "the input is not valid",
+                      "",
+                      {core::FieldError{"after", "must be a frame id: an integer >= 0 (Last-Event-ID or ?after=)"}}},
+        path);
     return;
   }
   InputResult input = build_input({}, params, path_params);
@@ -123,13 +135,14 @@ void ApiRequestHandler::open_plugin_stream(Poco::Net::HTTPServerRequest& request
   bool fresh = false;
   if (!first->done && !s_.plugin_streams->follow(first->follow->types, fresh)) {
     reply.headers.emplace_back("Retry-After", "5");
-    problem(reply, core::Problem{503, "", "live events are not available now (the event bus is down); try again", "", {}},
+    problem(reply,
+            core::Problem{503, "", "live events are not available now (the event bus is down); try again", "", {}},
             path);
     return;
   }
 
-  auto adopt = [streams = s_.plugin_streams, kind = websocket ? PluginStreams::Kind::WebSocket
-                                                                : PluginStreams::Kind::EventStream,
+  auto adopt = [streams = s_.plugin_streams,
+                kind = websocket ? PluginStreams::Kind::WebSocket : PluginStreams::Kind::EventStream,
                 caller = std::move(caller), first = std::move(*first), after, opening = std::move(opening),
                 fresh](Poco::Net::StreamSocket socket) mutable {
     streams->adopt(std::move(socket), kind, std::move(caller), std::move(first), after, std::move(opening), fresh);

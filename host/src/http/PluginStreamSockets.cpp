@@ -102,8 +102,10 @@ void PluginStreams::read_from(const std::shared_ptr<Stream>& s) {
   int flags = 0;
   int n = 0;
   try {
-    if (s->kind == Kind::WebSocket) n = WebSocket(s->socket).receiveFrame(buffer, sizeof buffer, flags);
-    else n = s->socket.receiveBytes(buffer, sizeof buffer);
+    if (s->kind == Kind::WebSocket)
+      n = WebSocket(s->socket).receiveFrame(buffer, sizeof buffer, flags);
+    else
+      n = s->socket.receiveBytes(buffer, sizeof buffer);
   } catch (const std::exception&) {
     drop(s);
     return;
@@ -178,7 +180,8 @@ void PluginStreams::end_sessions(const std::vector<std::string>& revoked_jtis,
       close_for(*s, 1008, "signed out: the access token was revoked");
       continue;
     }
-    const bool changed = everyone || std::find(changed_users.begin(), changed_users.end(), who.id) != changed_users.end();
+    const bool changed =
+        everyone || std::find(changed_users.begin(), changed_users.end(), who.id) != changed_users.end();
     // Unavailable (the provider could not answer) keeps the stream.
     if (changed && principals && !who.role.empty() && !who.anonymous() &&
         principals->resolve(who.id, who.role).verdict == security::PrincipalCache::Verdict::Unknown)

@@ -36,8 +36,10 @@ class PluginStreams::Opening {
 public:
   void hear(const std::shared_ptr<const Heard>& h) {
     std::lock_guard lock(mutex_);
-    if (heard_.size() < kMaxHeard) heard_.push_back(h);
-    else overflowed_ = true;
+    if (heard_.size() < kMaxHeard)
+      heard_.push_back(h);
+    else
+      overflowed_ = true;
   }
   // What was heard, and whether some was lost; stops collecting.
   std::vector<std::shared_ptr<const Heard>> take(bool& overflowed) {
@@ -73,9 +75,7 @@ PluginStreams::~PluginStreams() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  {
-    std::lock_guard lock(ready_mutex_);
-  }
+  { std::lock_guard lock(ready_mutex_); }
   ready_cv_.notify_all();
   housekeeper_.join();
   for (auto& t : deliverers_) t.join();
@@ -85,8 +85,10 @@ PluginStreams::~PluginStreams() {
   for (auto& s : all) {
     std::lock_guard lock(s->send_mutex);
     try {
-      if (s->kind == Kind::WebSocket) WebSocket(s->socket).shutdown(WebSocket::WS_ENDPOINT_GOING_AWAY, "the host is stopping");
-      else s->socket.shutdown();
+      if (s->kind == Kind::WebSocket)
+        WebSocket(s->socket).shutdown(WebSocket::WS_ENDPOINT_GOING_AWAY, "the host is stopping");
+      else
+        s->socket.shutdown();
     } catch (const std::exception&) {
     }
   }
@@ -234,8 +236,10 @@ void PluginStreams::on_event(const char* data, int len) {
     heard->subject = envelope->optValue<std::string>("subject", "");
     heard->data = envelope->getObject("data");
     std::ostringstream out;
-    if (heard->data) Poco::JSON::Stringifier::condense(heard->data, out);
-    else out << "null";
+    if (heard->data)
+      Poco::JSON::Stringifier::condense(heard->data, out);
+    else
+      out << "null";
     heard->data_json = std::make_shared<const std::string>(out.str());
   } catch (const std::exception& e) {
     log::warn("http", std::string("an event that is not one: ") + e.what(), {});
@@ -270,8 +274,10 @@ void PluginStreams::on_event(const char* data, int len) {
 void PluginStreams::enqueue(const std::shared_ptr<Stream>& s, std::vector<StreamFrame> frames, bool front) {
   if (frames.empty() || s->ended) return;
   std::lock_guard lock(s->queue_mutex);
-  if (front) s->queue.insert(s->queue.begin(), frames.begin(), frames.end());
-  else s->queue.insert(s->queue.end(), frames.begin(), frames.end());
+  if (front)
+    s->queue.insert(s->queue.begin(), frames.begin(), frames.end());
+  else
+    s->queue.insert(s->queue.end(), frames.begin(), frames.end());
   if (s->scheduled) return;
   s->scheduled = true;
   std::lock_guard ready_lock(ready_mutex_);
@@ -345,7 +351,8 @@ bool PluginStreams::catch_up(Stream& s) {
   std::string why;
   auto reply = parse_stream_reply(outcome.body, why);
   if (!reply) {
-    log::error("http", "a stream handler's catch-up reply is not a stream's: " + why, {{"operation", s.caller.op->name}});
+    log::error("http", "a stream handler's catch-up reply is not a stream's: " + why,
+               {{"operation", s.caller.op->name}});
     close_for(s, 1011, "the stream's handler failed");
     return false;
   }

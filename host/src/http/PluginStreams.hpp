@@ -104,8 +104,8 @@ public:
   // Takes an answered socket over: sends `first`'s frames, then follows.
   // `last`: the id the client has (its "after"), if any; `catch_up`: ask the
   // handler again before following (a fresh subscription).
-  void adopt(Poco::Net::StreamSocket socket, Kind kind, Caller caller, StreamReply first,
-             std::optional<long long> last, std::shared_ptr<Opening> opening, bool catch_up);
+  void adopt(Poco::Net::StreamSocket socket, Kind kind, Caller caller, StreamReply first, std::optional<long long> last,
+             std::shared_ptr<Opening> opening, bool catch_up);
 
   // Ends the streams of revoked tokens (1008), and of the changed users that
   // `principals` no longer admits with their token's role (see
@@ -132,7 +132,7 @@ private:
   // Calls the handler with after = the last id and sends what is new.
   bool catch_up(Stream& s);
   bool send_text(Stream& s, const std::string& text);
-  void finish(Stream& s);                       // the stream is complete
+  void finish(Stream& s); // the stream is complete
   void close_for(Stream& s, int code, const std::string& why);
   // Reactor side.
   void read_from(const std::shared_ptr<Stream>& s);

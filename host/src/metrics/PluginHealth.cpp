@@ -23,9 +23,12 @@ std::string help_text(const std::string& help) {
   // HELP escapes backslash and newline.
   std::string out;
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -121,8 +124,10 @@ bool PluginHealth::set(Kind kind, const std::string& name, const std::string& he
     if (family.series.size() >= kMaxSeriesPerFamily) return false;
     series = family.series.emplace(labels, 0.0).first;
   }
-  if (kind == Kind::Gauge) series->second = value;
-  else series->second += value;
+  if (kind == Kind::Gauge)
+    series->second = value;
+  else
+    series->second += value;
   return true;
 }
 

@@ -86,9 +86,12 @@ private:
       std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
       if (!value.empty() && value[0] == ' ') value.erase(0, 1);
       any = true;
-      if (field == "id") e.id = value;
-      else if (field == "event") e.event = value;
-      else if (field == "data") e.data = Poco::JSON::Parser().parse(value).extract<Poco::JSON::Object::Ptr>();
+      if (field == "id")
+        e.id = value;
+      else if (field == "event")
+        e.event = value;
+      else if (field == "data")
+        e.data = Poco::JSON::Parser().parse(value).extract<Poco::JSON::Object::Ptr>();
     }
     if (!any) return std::nullopt;
     return e;
@@ -116,7 +119,8 @@ private:
   }
 
   bool receive(std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     socket_.setReceiveTimeout(Poco::Timespan(left.count() * 1000));
     char buffer[8192];
@@ -149,7 +153,8 @@ private:
       size_t next = head.find("\r\n", pos + 2);
       std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
       size_t colon = line.find(':');
-      if (colon != std::string::npos) headers_[Poco::toLower(line.substr(0, colon))] = Poco::trim(line.substr(colon + 1));
+      if (colon != std::string::npos)
+        headers_[Poco::toLower(line.substr(0, colon))] = Poco::trim(line.substr(colon + 1));
       pos = next;
     }
     if (status_ != 200) {
