@@ -135,13 +135,13 @@ typedef struct crm_operation_def {
                                start of a rebuild, before any event is
                                replayed: empties the read-models. */
 #define CRM_OP_STREAM 64u   /* since 1.5. A GET route that opens a live stream
-                               (WebSocket, or Server-Sent Events when the
-                               client sends Accept: text/event-stream). The
-                               host first calls the handler as the caller, with
-                               the path's parameters and "after" (SSE's
-                               Last-Event-ID header, or ?after=) in its input;
-                               a failure is answered as usual (404, ...) and
-                               nothing is opened. A reply is
+                               (WebSocket, or Server-Sent Events when the client
+                               sends Accept: text/event-stream; a GET asking for
+                               neither is 406). The host first calls the handler
+                               as the caller, with the path's parameters and
+                               "after" (SSE's Last-Event-ID header, or ?after=)
+                               in its input; a failure is answered as usual
+                               (404, ...) and nothing is opened. A reply is
                                {"frames": [{"id", "event", "data"}, ...],
                                 "done": bool,
                                 "follow": {"types": [event types],
@@ -153,12 +153,12 @@ typedef struct crm_operation_def {
                                the host sends the frames, closes when "done",
                                else sends each later event of those types and
                                that subject (from every host: a plain NATS
-                               subscription, opened before the handler runs)
-                               as a frame whose id is data[cursor], skipping
-                               ids already sent, and asks the handler again
-                               with "after" when an id is skipped, so the
-                               stream has no gaps. A host older than 1.5
-                               ignores this flag and answers the reply. */
+                               subscription; events heard while the handler
+                               runs are kept) as a frame whose id is data[cursor],
+                               skipping ids already sent, and asks the handler
+                               again with "after" when an id is skipped (no gaps).
+                               A frame with data[final] true ends the stream after
+                               it. A host older than 1.5 answers the reply. */
 
 /* Deliver events of `event_type` ("customer.created") to `operation`. */
 typedef struct crm_subscription_def {

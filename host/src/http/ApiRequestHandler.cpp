@@ -164,6 +164,12 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   if (!match) return;
   const plugins::Operation& op = **match->target;
   reply.operation = op.name;
+  if ((op.flags & CRM_OP_STREAM) && request.getMethod() == "GET") {
+    Params path_params;
+    for (const auto& [name, value] : match->params) path_params.emplace_back(std::string(name), std::string(value));
+    open_plugin_stream(request, response, path, query, op, path_params, request_id, reply);
+    return;
+  }
 
   std::optional<security::Principal> authenticated;
   const security::Principal* principal = caller_of(request, op, path, authenticated, reply);

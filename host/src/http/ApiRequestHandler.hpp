@@ -7,6 +7,7 @@
 #pragma once
 
 #include "http/HttpServices.hpp"
+#include "http/RequestInput.hpp"
 #include "core/Problem.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -62,6 +63,10 @@ private:
   // GET /api/notifications/stream: the WebSocket upgrade (NotificationStreams).
   void open_stream(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                    std::string_view path, std::string_view query, Reply& reply);
+  // GET on a plugin's CRM_OP_STREAM route: a live stream (PluginStreamRoute).
+  void open_plugin_stream(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                          std::string_view path, std::string_view query, const plugins::Operation& op,
+                          const Params& path_params, const std::string& request_id, Reply& reply);
   // Adds what the principal provider knows (team, ...); Unknown for a user
   // that no longer exists or is inactive.
   PrincipalVerdict complete_principal(security::Principal& p) const;

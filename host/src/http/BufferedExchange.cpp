@@ -55,11 +55,11 @@ void BufferedResponse::requireAuthentication(const std::string& realm) {
   sent_ = true;
 }
 
-std::string BufferedResponse::serialize(bool head_only, bool keep_alive, bool http10) {
+std::string BufferedResponse::serialize(bool head_only, bool keep_alive, bool http10, bool open_ended) {
   if (stream_) body_ += stream_->str();
   const int status = static_cast<int>(getStatus());
-  erase("Transfer-Encoding"); // the whole body is here: always a Content-Length
-  if (status == 101) {
+  if (!open_ended) erase("Transfer-Encoding"); // the whole body is here: always a Content-Length
+  if (status == 101 || open_ended) {
     keep_alive = true; // the Connection: Upgrade the handler set stays
   } else if (!keep_alive) {
     set("Connection", "close");
@@ -68,7 +68,9 @@ std::string BufferedResponse::serialize(bool head_only, bool keep_alive, bool ht
   } else {
     erase("Connection");
   }
-  if (has_no_body(status)) {
+  if (open_ended) {
+    erase("Content-Length");
+  } else if (has_no_body(status)) {
     erase("Content-Length");
     body_.clear();
   } else if (!head_only || !has("Content-Length")) {

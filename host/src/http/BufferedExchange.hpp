@@ -33,8 +33,10 @@ public:
 
   // The reply as bytes: HTTP/1.1 status line, the headers (with Date, Server
   // and Content-Length), and the body unless `head_only`. `keep_alive` sets
-  // the Connection header for the client's version.
-  std::string serialize(bool head_only, bool keep_alive, bool http10);
+  // the Connection header for the client's version. An `open_ended` reply
+  // (its body streamed after the head) keeps its Transfer-Encoding and has
+  // no Content-Length.
+  std::string serialize(bool head_only, bool keep_alive, bool http10, bool open_ended = false);
 
 private:
   std::string body_;
@@ -58,7 +60,12 @@ public:
   bool secure() const override { return false; }
 
   void upgrade_after_reply(std::function<void(Poco::Net::StreamSocket)> adopt) override { adopt_ = std::move(adopt); }
+  void stream_after_reply(std::function<void(Poco::Net::StreamSocket)> adopt) override {
+    adopt_ = std::move(adopt);
+    streams_body_ = true;
+  }
   std::function<void(Poco::Net::StreamSocket)>& adopter() { return adopt_; }
+  bool streams_body() const { return streams_body_; }
 
 private:
   Poco::MemoryInputStream body_stream_;
@@ -67,6 +74,7 @@ private:
   const Poco::Net::HTTPServerParams& params_;
   BufferedResponse& response_;
   std::function<void(Poco::Net::StreamSocket)> adopt_;
+  bool streams_body_ = false;
 };
 
 } // namespace crm::http

@@ -671,11 +671,13 @@ void FrontDoor::serve(Connection& c) {
   }
 
   auto& adopt = request.adopter();
-  const bool upgrading = adopt && response.getStatus() == Poco::Net::HTTPResponse::HTTP_SWITCHING_PROTOCOLS;
+  const bool websocket = adopt && response.getStatus() == Poco::Net::HTTPResponse::HTTP_SWITCHING_PROTOCOLS;
+  const bool streaming = adopt && !websocket && request.streams_body() && !head_only;
+  const bool upgrading = websocket || streaming;
   const bool handler_closes = Poco::icompare(response.get("Connection", ""), "close") == 0;
   bool keep = keep_requested && !handler_closes && config_.keep_alive && !stopping_ &&
               (config_.max_keep_alive_requests == 0 || c.served + 1 < config_.max_keep_alive_requests);
-  std::string bytes = response.serialize(head_only, keep, http10);
+  std::string bytes = response.serialize(head_only, keep, http10, streaming);
 
   bool need_io = false;
   int fd = -1;
@@ -693,7 +695,7 @@ void FrontDoor::serve(Connection& c) {
       if (!flush(c)) c.broken = true;
     }
     if (upgrading && !c.broken) {
-      // The 101 must be out before the socket changes hands.
+      // The 101 (or the streamed reply's head) must be out before the socket changes hands.
       while (c.pending_out() > 0 && !c.broken) {
         pollfd p{c.fd, POLLOUT, 0};
         if (::poll(&p, 1, static_cast<int>(ms(config_.write_timeout_s))) <= 0 || !flush(c)) c.broken = true;
@@ -720,13 +722,17 @@ void FrontDoor::serve(Connection& c) {
   fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   try {
     Poco::Net::StreamSocket plain(new Poco::Net::StreamSocketImpl(fd));
+    if (streaming) {
+      adopt(plain);
+      return;
+    }
     Poco::Net::HTTPServerSession session(plain, params);
     auto* impl = new Poco::Net::WebSocketImpl(static_cast<Poco::Net::StreamSocketImpl*>(plain.impl()), session, false);
     Poco::Net::StreamSocket ws_socket(impl);
     session.detachSocket(); // the session must not close what the WebSocket now owns
     adopt(ws_socket);
   } catch (const std::exception& e) {
-    log::warn("http", std::string("WebSocket hand-over failed: ") + e.what(), {});
+    log::warn("http", std::string(streaming ? "stream" : "WebSocket") + " hand-over failed: " + e.what(), {});
   }
 }
 

@@ -62,12 +62,16 @@ struct FrontDoorConfig {
 };
 
 // A request served by the front door may take its connection over once the
-// reply is written: a WebSocket upgrade. `adopt` runs on the worker, with the
-// socket in blocking mode; the front door forgets the connection.
+// reply is written: a WebSocket upgrade (after a 101), or a reply whose body
+// is written later, as it comes (Server-Sent Events: the head goes out
+// without a Content-Length, with the handler's Transfer-Encoding: chunked).
+// `adopt` runs on the worker, with the socket in blocking mode; the front
+// door forgets the connection.
 class UpgradableRequest {
 public:
   virtual ~UpgradableRequest() = default;
   virtual void upgrade_after_reply(std::function<void(Poco::Net::StreamSocket)> adopt) = 0;
+  virtual void stream_after_reply(std::function<void(Poco::Net::StreamSocket)> adopt) = 0;
 };
 
 class FrontDoor {

@@ -5,10 +5,26 @@
 #include "core/JsonText.hpp"
 #include "http/OpenApiDocument.hpp"
 #include "http/PlatformOperations.hpp"
+#include "metrics/PluginHealth.hpp"
 
 namespace crm::http {
 
 std::string readiness_json(const std::vector<DependencyCheck>& checks, bool& ok) {
+  return readiness_json(checks, {}, ok);
+}
+
+std::string readiness_json(const std::vector<DependencyCheck>& host_checks,
+                           const std::vector<metrics::PluginHealth::Component>& components, bool& ok) {
+  std::vector<DependencyCheck> checks = host_checks;
+  std::string details;
+  for (const auto& c : components) {
+    checks.push_back(DependencyCheck{c.name, c.up, false}); // a plugin's part is never required
+    if (c.detail.empty()) continue;
+    details += details.empty() ? "{" : ",";
+    core::append_json_string(details, c.name);
+    details += ':';
+    core::append_json_string(details, c.detail);
+  }
   bool degraded = false;
   std::string checks_json = "{";
   for (size_t i = 0; i < checks.size(); ++i) {
@@ -19,7 +35,9 @@ std::string readiness_json(const std::vector<DependencyCheck>& checks, bool& ok)
   }
   checks_json += '}';
   const char* status = !ok ? "unavailable" : degraded ? "degraded" : "ok";
-  return std::string("{\"status\":\"") + status + "\",\"checks\":" + checks_json + "}";
+  std::string out = std::string("{\"status\":\"") + status + "\",\"checks\":" + checks_json;
+  if (!details.empty()) out += ",\"details\":" + details + "}";
+  return out + "}";
 }
 
 namespace {
@@ -60,12 +78,14 @@ void add_host_operations(plugins::PluginInstance& part, HttpServices& s) {
   live.rate_class = "probe";
   declare(part, live, [](plugins::HostCall& call) { call.reply = R"({"status":"ok"})"; });
   HostOperation ready{"platform.health_ready", "GET", "/health/ready", "public",
-                      "Whether the host can serve: its dependencies' states (503 when PostgreSQL is down)"};
+                      "Whether the host can serve: its dependencies' states (503 when PostgreSQL is down) "
+                      "and the plugins' components (never required)"};
   ready.rate_class = "probe";
   declare(part, ready,
           [&s](plugins::HostCall& call) {
             bool ok = true;
-            call.reply = readiness_json(s.readiness ? s.readiness() : std::vector<DependencyCheck>{}, ok);
+            call.reply = readiness_json(s.readiness ? s.readiness() : std::vector<DependencyCheck>{},
+                                        metrics::PluginHealth::instance().components(), ok);
             call.status = ok ? 200 : 503;
           });
   HostOperation metrics{"platform.metrics", "GET", "/metrics", s.metrics_public ? "public" : "ADMIN",
@@ -74,7 +94,7 @@ void add_host_operations(plugins::PluginInstance& part, HttpServices& s) {
   declare(part, metrics,
           [&s](plugins::HostCall& call) {
             call.content_type_out = "text/plain; version=0.0.4; charset=utf-8";
-            call.reply = s.metrics->render();
+            call.reply = s.metrics->render() + metrics::PluginHealth::instance().render();
           });
   declare(part, {"platform.openapi", "GET", "/api/openapi.json", "public", "This API as an OpenAPI 3.1 document"},
           [&s](plugins::HostCall& call) { call.reply = openapi_json(*s.registry->snapshot(), CRM_VERSION); });

@@ -4,6 +4,7 @@
 // bodies they answer.
 #pragma once
 
+#include "metrics/PluginHealth.hpp"
 #include "plugins/PluginRegistry.hpp"
 
 #include <string>
@@ -24,6 +25,11 @@ struct DependencyCheck {
 // {"status":"ok"|"degraded"|"unavailable","checks":{"postgres":"ok"|"down",...}};
 // ok is cleared when a required check is down.
 std::string readiness_json(const std::vector<DependencyCheck>& checks, bool& ok);
+// The same with the plugins' components (the "health" service) after the
+// host's checks, never required; their details, when given, in
+// "details":{"<component>":"<detail>"}.
+std::string readiness_json(const std::vector<DependencyCheck>& checks,
+                           const std::vector<metrics::PluginHealth::Component>& components, bool& ok);
 
 // {"items":[{name, file, version, abi, status, operations, error}], "nextCursor": null}
 std::string plugins_json(const plugins::PluginRegistry::Snapshot& snapshot);

@@ -9,6 +9,7 @@
 #include "events/DeadLetters.hpp"
 #include "http/HostEndpoints.hpp"
 #include "http/NotificationStreams.hpp"
+#include "http/PluginStreams.hpp"
 #include "events/ReadModelRebuilds.hpp"
 #include "http/RateLimiter.hpp"
 #include "security/PrincipalCache.hpp"
@@ -37,6 +38,7 @@ struct HttpServices {
   workflows::WorkflowCatalog* workflows = nullptr;
   workflows::WorkflowEngine* engine = nullptr;
   NotificationStreams* streams = nullptr;       // null: no live push on this host
+  PluginStreams* plugin_streams = nullptr;      // null: CRM_OP_STREAM routes answer 503
   events::ReadModelRebuilds* rebuilds = nullptr;
   const ResponsePolicy* policy = nullptr;
   metrics::Registry* metrics = nullptr;

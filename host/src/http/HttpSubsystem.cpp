@@ -68,7 +68,13 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
   stc.max_per_user = static_cast<size_t>(config.getInt("http.streams.max_per_user", 16));
   stc.ping_seconds = config.getInt("http.streams.ping_seconds", 25);
   streams_ = std::make_unique<NotificationStreams>(stc);
+  plugin_streams_ = std::make_unique<PluginStreams>(stc, plugins.invoker());
   streams_->feed_from(events.nats());
+  // The one observer of sessions ending tells the plugins' streams too.
+  streams_->also_tell([streams = plugin_streams_.get(), principals = &security.principals()](
+                          const std::vector<std::string>& jtis, const std::vector<std::string>& users) {
+    streams->end_sessions(jtis, users, principals->enabled() ? principals : nullptr);
+  });
   streams_->watch(security.revocations(), security.principals());
   services_.streams = streams_.get();
   metrics_->add_gauge_callback("crm_notification_streams", "Open notification streams (WebSockets) on this host.",
@@ -78,6 +84,18 @@ void HttpSubsystem::initialize(Poco::Util::Application& app) {
                               });
   metrics_->add_gauge_callback("crm_notifications_pushed", "Notifications this host pushed to open streams.",
                               [streams = streams_.get()] {
+                                return std::vector<std::pair<metrics::Labels, double>>{
+                                    {{}, static_cast<double>(streams->pushed())}};
+                              });
+  plugin_streams_->feed_from(events.nats());
+  services_.plugin_streams = plugin_streams_.get();
+  metrics_->add_gauge_callback("crm_plugin_streams", "Open plugin streams (CRM_OP_STREAM routes) on this host.",
+                              [streams = plugin_streams_.get()] {
+                                return std::vector<std::pair<metrics::Labels, double>>{
+                                    {{}, static_cast<double>(streams->open_streams())}};
+                              });
+  metrics_->add_gauge_callback("crm_plugin_stream_frames", "Frames this host sent on plugin streams.",
+                              [streams = plugin_streams_.get()] {
                                 return std::vector<std::pair<metrics::Labels, double>>{
                                     {{}, static_cast<double>(streams->pushed())}};
                               });
@@ -157,7 +175,8 @@ void HttpSubsystem::uninitialize() {
     server_->stop();
     log::info("http", "stopped", {});
   }
-  streams_.reset(); // tells the clients of open streams we are going away
+  streams_.reset(); // tells the clients of open streams we are going away (first: it calls plugin_streams_)
+  plugin_streams_.reset();
   // Its last flush needs the counters, which the cache subsystem (stopped
   // after this one) still holds.
   rate_limiter_.reset();

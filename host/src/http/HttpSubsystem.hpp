@@ -35,6 +35,7 @@ private:
   HttpServices services_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<NotificationStreams> streams_; // live push; outlives the server
+  std::unique_ptr<PluginStreams> plugin_streams_; // the plugins' CRM_OP_STREAM routes; likewise
 };
 
 } // namespace crm::http

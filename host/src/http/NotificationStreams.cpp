@@ -266,14 +266,14 @@ void NotificationStreams::watch(security::RevocationList& revocations, security:
   // Both observers run on the thread that learnt of the change (the LISTEN
   // connection's, or a request's): they only queue it for housekeeping.
   revocations.observe([this](const std::string& jti) {
-    if (open_streams() == 0) return;
+    if (open_streams() == 0 && !also_tell_) return;
     std::lock_guard lock(pending_mutex_);
     revoked_jtis_.push_back(jti);
     pending_ = true;
     stop_cv_.notify_all();
   });
   principals.observe([this](const std::string& subject) {
-    if (open_streams() == 0) return;
+    if (open_streams() == 0 && !also_tell_) return;
     std::lock_guard lock(pending_mutex_);
     changed_users_.push_back(subject);
     pending_ = true;
@@ -289,6 +289,7 @@ void NotificationStreams::end_sessions() {
     users.swap(changed_users_);
     pending_ = false;
   }
+  if (also_tell_) also_tell_(jtis, users);
   const bool everyone = std::find(users.begin(), users.end(), std::string()) != users.end();
   std::vector<std::shared_ptr<Stream>> revoked, to_ask;
   {

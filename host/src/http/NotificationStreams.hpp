@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -71,6 +72,12 @@ public:
   // Ends the streams whose session ends (see the file's first comment). Both
   // must outlive this object or be here until it goes (it stops observing them).
   void watch(security::RevocationList& revocations, security::PrincipalCache& principals);
+  // Also tells `listener` (on the housekeeping thread) of the sessions that
+  // ended: the revoked token ids and the users whose principal changed (""
+  // means everyone), so other kinds of stream end with them. Set before watch().
+  using SessionListener = std::function<void(const std::vector<std::string>& revoked_jtis,
+                                             const std::vector<std::string>& changed_users)>;
+  void also_tell(SessionListener listener) { also_tell_ = std::move(listener); }
   // Sends {"type":"notification.created","data":<data_json>} to every stream
   // of `user_id`; returns how many streams got it.
   size_t deliver(const std::string& user_id, const std::string& data_json);
@@ -107,6 +114,7 @@ private:
   std::vector<std::string> revoked_jtis_;
   std::vector<std::string> changed_users_; // "" means everyone
   std::atomic<bool> pending_{false};
+  SessionListener also_tell_;
   security::RevocationList* revocations_ = nullptr;
   security::PrincipalCache* principals_ = nullptr;
   mutable std::shared_mutex mutex_;

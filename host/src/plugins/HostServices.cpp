@@ -10,6 +10,8 @@
 #include "security/RevocationList.hpp"
 #include "security/TokenVerifier.hpp"
 #include "core/DerivedIds.hpp"
+#include "log/Log.hpp"
+#include "metrics/PluginHealth.hpp"
 
 #include <Poco/UUIDGenerator.h>
 
@@ -97,6 +99,27 @@ void trigger_instance_id(const char* workflow, const char* event_id, char id_out
   std::memcpy(id_out, id.c_str(), id.size() + 1);
 }
 
+// The "health" service: no call, so the state is the process's (PluginHealth).
+// A refused name or label set is logged, never fatal: a metric must not break
+// the call that sets it.
+void report_health(const char* component, int up, const char* detail) {
+  if (!metrics::PluginHealth::instance().report(component ? component : "", up != 0, detail ? detail : ""))
+    log::warn("plugins", "health report refused: the component must be named <plugin>.<part>",
+              {{"component", component ? component : ""}});
+}
+
+void set_gauge(const char* name, const char* help, const char* labels, double value) {
+  if (!metrics::PluginHealth::instance().gauge(name ? name : "", help ? help : "", labels ? labels : "", value))
+    log::warn("plugins", "gauge refused: bad name or labels, or a counter of that name",
+              {{"name", name ? name : ""}, {"labels", labels ? labels : ""}});
+}
+
+void add_count(const char* name, const char* help, const char* labels, double delta) {
+  if (!metrics::PluginHealth::instance().count(name ? name : "", help ? help : "", labels ? labels : "", delta))
+    log::warn("plugins", "counter refused: bad name, labels or delta, or a gauge of that name",
+              {{"name", name ? name : ""}, {"labels", labels ? labels : ""}});
+}
+
 } // namespace services
 
 namespace {
@@ -126,6 +149,14 @@ const crm_workflows_service kWorkflows = {
     .trigger_instance_id = services::trigger_instance_id,
 };
 
+const crm_health_service kHealth = {
+    .version = CRM_SERVICE_HEALTH_VERSION,
+    .struct_size = sizeof(crm_health_service),
+    .report = services::report_health,
+    .gauge = services::set_gauge,
+    .count = services::add_count,
+};
+
 struct NamedService {
   const char* name;
   uint32_t version;
@@ -138,6 +169,7 @@ const NamedService kServices[] = {
     {CRM_SERVICE_AUDIT, CRM_SERVICE_AUDIT_VERSION, &kAudit, sizeof kAudit},
     {CRM_SERVICE_PRINCIPALS, CRM_SERVICE_PRINCIPALS_VERSION, &kPrincipals, sizeof kPrincipals},
     {CRM_SERVICE_WORKFLOWS, CRM_SERVICE_WORKFLOWS_VERSION, &kWorkflows, sizeof kWorkflows},
+    {CRM_SERVICE_HEALTH, CRM_SERVICE_HEALTH_VERSION, &kHealth, sizeof kHealth},
 };
 
 } // namespace

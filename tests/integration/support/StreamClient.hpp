@@ -1,6 +1,6 @@
-// StreamClient: a WebSocket client of GET /api/notifications/stream, as a
-// browser would hold one: connect with a token, wait for the "ready" frame,
-// then read pushed frames with a deadline.
+// StreamClient: a WebSocket client of GET /api/notifications/stream (or of a
+// plugin's stream route), as a browser would hold one: connect with a token,
+// wait for the "ready" frame, then read pushed frames with a deadline.
 #pragma once
 
 #include <Poco/JSON/Object.h>
@@ -24,9 +24,11 @@ public:
 
   // Throws Poco::Net::WebSocketException when the host refuses the upgrade;
   // then status() of a fresh attempt tells why (see refusal()).
-  StreamClient(int port, const std::string& token, TokenVia via = TokenVia::Query) : session_("127.0.0.1", port) {
-    std::string path = "/api/notifications/stream";
-    if (via == TokenVia::Query) path += "?access_token=" + token;
+  StreamClient(int port, const std::string& token, TokenVia via = TokenVia::Query)
+      : StreamClient(port, token, via, "/api/notifications/stream") {}
+  // The same on another stream's path (a plugin's CRM_OP_STREAM route).
+  StreamClient(int port, const std::string& token, TokenVia via, std::string path) : session_("127.0.0.1", port) {
+    if (via == TokenVia::Query) path += (path.find('?') == std::string::npos ? "?" : "&") + ("access_token=" + token);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
     if (via == TokenVia::Subprotocol) request.set("Sec-WebSocket-Protocol", "access_token, " + token);
     if (via == TokenVia::Header) request.set("Authorization", "Bearer " + token);
