@@ -18,6 +18,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace itest;
@@ -251,6 +252,47 @@ TEST_CASE("an Idempotency-Key answers the same request with the first reply and 
       h.as(org.sales, "POST", "/api/orders", body, {{"Idempotency-Key", std::string(201, 'k')}}), 422);
   CHECK(error_fields(too_long) == std::vector<std::string>{"Idempotency-Key"});
   CHECK(sql.count("select count(*) from orders.orders") == 3);
+}
+
+TEST_CASE("concurrent placements with one Idempotency-Key make one order and all get its reply",
+          "[orders][idempotency]") {
+  ShopHost h;
+  h.create_product("P-1", "10.00", 100);
+  Org org = make_org(h.auth());
+  const std::string customer = h.create_customer(org.sales.id);
+  const std::string body = ShopHost::order_body(customer, {{"P-1", 1}});
+  const std::string key = "burst-" + random_hex(8);
+  constexpr int kClients = 8;
+  std::vector<Response> replies(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&, i] {
+      Http http(h.auth().host().port());
+      replies[i] = http.request("POST", "/api/orders", body,
+                                {{"Authorization", bearer(org.sales.access_token)},
+                                 {"Content-Type", "application/json"},
+                                 {"Idempotency-Key", key}});
+    });
+  for (auto& c : clients) c.join();
+  for (const auto& r : replies) {
+    INFO(r.status << " " << r.body);
+    CHECK(r.status == 201);
+    CHECK(r.body == replies[0].body);
+  }
+  CHECK(h.sql().count("select count(*) from orders.orders") == 1);
+  CHECK(h.sql().count("select count(*) from orders.crm_outbox where type = 'order.placed'") == 1);
+}
+
+TEST_CASE("without the inventory plugin an order cannot be priced: 503 and nothing written", "[orders]") {
+  ShopHost h({"customer", "orders"});
+  const Account sales = h.auth().create_user("SALES");
+  const std::string customer = h.create_customer(sales.id);
+  auto r = h.as(sales, "POST", "/api/orders", ShopHost::order_body(customer, {{"P-1", 1}}),
+                {{"Idempotency-Key", "k-" + random_hex(6)}});
+  require_problem(r, 503);
+  CHECK(h.sql().count("select count(*) from orders.orders") == 0);
+  CHECK(h.sql().count("select count(*) from orders.placement_keys") == 0);
+  CHECK(h.sql().count("select count(*) from orders.crm_outbox") == 0);
 }
 
 TEST_CASE("orders follow the customer's record rules: another team's SALES user gets 404 and lists none",
