@@ -55,6 +55,10 @@ std::set<std::string> ids_in(const Response& r) {
   return ids;
 }
 
+// How a browser's EventSource asks for a stream; a refusal is answered as
+// any route's, whether or not the host opens streams.
+const Headers kSse{{"Accept", "text/event-stream"}};
+
 // manager <- sales (SALES); other_manager <- other_sales (SALES).
 struct Org {
   Account manager, sales, other_manager, other_sales;
@@ -306,8 +310,10 @@ TEST_CASE("orders follow the customer's record rules: another team's SALES user 
   const std::string b = h.place_order(org.sales, customer, {{"P-1", 3}});
   const std::string c = h.place_order(org.other_sales, theirs, {{"P-1", 1}});
 
-  for (const std::string& path : {"/api/orders/" + a, "/api/orders/" + a + "/stream"})
-    require_problem(h.as(org.other_sales, "GET", path), 404);
+  require_problem(h.as(org.other_sales, "GET", "/api/orders/" + a), 404);
+  // A stream that is refused opens nothing: the same 404 (asked as SSE, the
+  // way a browser opens it).
+  require_problem(h.as(org.other_sales, "GET", "/api/orders/" + a + "/stream", "", kSse), 404);
   require_problem(h.as(org.other_sales, "POST", "/api/orders/" + a + "/cancel"), 404);
   require_problem(h.as(org.other_manager, "GET", "/api/orders/" + a), 404);
   CHECK(h.order(h.admin(), a)->getValue<bool>("cancelRequested") == false); // the refused cancel changed nothing
@@ -459,7 +465,9 @@ TEST_CASE("a cancel before shipping stops the saga's next step and ends the orde
 
 TEST_CASE("the stream operation answers the order first, then the entries after a given one, done when final",
           "[orders][stream]") {
-  // The host of this tree answers a stream operation's reply as plain JSON.
+  // The handler's reply, read as plain JSON from a host that answers a
+  // stream operation like any GET (one that opens streams sends the same
+  // frames as SSE or WebSocket messages).
   ShopHost h;
   h.create_product("P-1", "10.00", 100);
   Org org = make_org(h.auth());
@@ -507,10 +515,10 @@ TEST_CASE("the stream operation answers the order first, then the entries after 
   CHECK(whole->getValue<bool>("done"));
   CHECK(whole->getArray("frames")->getObject(0)->getValue<int>("id") == 3);
 
-  CHECK(error_fields(require_problem(h.as(org.sales, "GET", "/api/orders/" + id + "/stream?after=x"), 422)) ==
+  CHECK(error_fields(require_problem(h.as(org.sales, "GET", "/api/orders/" + id + "/stream?after=x", "", kSse), 422)) ==
         std::vector<std::string>{"after"});
-  require_problem(h.as(org.other_sales, "GET", "/api/orders/" + id + "/stream"), 404);
-  require_problem(h.as(org.sales, "GET", "/api/orders/" + random_uuid() + "/stream"), 404);
+  require_problem(h.as(org.other_sales, "GET", "/api/orders/" + id + "/stream", "", kSse), 404);
+  require_problem(h.as(org.sales, "GET", "/api/orders/" + random_uuid() + "/stream", "", kSse), 404);
 }
 
 TEST_CASE("the stats count orders by status and revenue per shipping day, from events, and rebuild the same",
