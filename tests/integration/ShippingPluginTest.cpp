@@ -49,6 +49,15 @@ TEST_CASE("a shipment is created once per order with a unique tracking number an
   CHECK(h.events("shipping", "shipment.created", order) == 1);
   CHECK(text_of(event_data(h, "shipment.created", order), "trackingNumber") == tracking);
 
+  // shipping.get: the shipment, or NOT_FOUND.
+  auto got = h.run("t_shipment", order_input(order));
+  REQUIRE(got.status == "COMPLETED");
+  CHECK(text_of(got.reply, "trackingNumber") == tracking);
+  CHECK(text_of(got.reply->getObject("address"), "city") == "London");
+  auto missing = h.run("t_shipment", order_input(random_uuid()));
+  CHECK(missing.status != "COMPLETED");
+  CHECK(contains(missing.error, "not found"));
+
   auto other = h.run("t_ship", ship_input(random_uuid()));
   CHECK(text_of(other.reply, "trackingNumber") != tracking);
 

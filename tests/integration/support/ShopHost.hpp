@@ -66,6 +66,7 @@ inline std::map<std::string, std::string> shop_test_sagas(const std::vector<std:
   if (loaded("shipping")) {
     out["t_ship"] = one_step_saga("t_ship", "shipping.create");
     out["t_unship"] = one_step_saga("t_unship", "shipping.cancel");
+    out["t_shipment"] = one_step_saga("t_shipment", "shipping.get");
   }
   return out;
 }
