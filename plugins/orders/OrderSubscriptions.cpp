@@ -38,7 +38,7 @@ void on_shipment_delivered(crm::Call& call) {
   const auto id = order_of(call);
   if (!id) return;
   const auto order = lock_order(call, *id);
-  if (!order || order->status == "DELIVERED" || order->status == "FAILED" || order->status == "CANCELLED") return;
+  if (!order || is_final(order->status)) return;
   if (order->status != "SHIPPED")
     throw crm::Error(CRM_E_UNAVAILABLE, "order " + *id + " is not SHIPPED yet; the delivery is applied on redelivery");
   const auto data = call.input().object().getObject("data");
