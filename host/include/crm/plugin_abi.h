@@ -205,7 +205,9 @@ typedef struct crm_host_api {
   const char *(*principal)(crm_call *call, size_t *len);
 
   /* Facts about the call by name: "operation", "request_id", "trace_id",
-   * "client_ip", "event_id". NULL when unknown. Borrowed. */
+   * "client_ip", "event_id", and "idempotency_key" (the REST request's
+   * Idempotency-Key header, for an operation that answers a repeated request
+   * with its first reply; since 1.5). NULL when unknown. Borrowed. */
   const char *(*call_info)(crm_call *call, const char *key);
 
   /* Runs one SQL statement in the call's transaction, in the plugin's own schema

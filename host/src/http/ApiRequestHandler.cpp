@@ -198,6 +198,8 @@ void ApiRequestHandler::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Ne
   inv.request_id = request_id.c_str();
   inv.trace_id = request_id.c_str();
   inv.client_ip = client_ip.c_str();
+  const std::string idempotency_key = request.get("Idempotency-Key", "");
+  if (!idempotency_key.empty()) inv.request_idempotency_key = idempotency_key.c_str();
   inv.path = path;
   if (op.raw_body) {
     inv.body = body;

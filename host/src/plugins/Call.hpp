@@ -41,6 +41,7 @@ struct crm_call {
   const char* trace_id = "";
   const char* client_ip = "";
   const char* event_id = nullptr;
+  const char* request_idempotency_key = nullptr; // REST: the Idempotency-Key header
   const crm::plugins::Delegation* delegation = nullptr; // a workflow's call: who it acts for
   crm::plugins::Invoker* invoker = nullptr;
   int depth = 0;

@@ -111,6 +111,7 @@ const char* call_info(crm_call* call, const char* key) {
   if (!std::strcmp(key, "trace_id")) return call->trace_id;
   if (!std::strcmp(key, "client_ip")) return call->client_ip;
   if (!std::strcmp(key, "event_id")) return call->event_id;
+  if (!std::strcmp(key, "idempotency_key")) return call->request_idempotency_key;
   if (!std::strcmp(key, "plugin")) return call->plugin->name.c_str();
   return nullptr;
 }

@@ -92,6 +92,7 @@ Outcome Invoker::invoke(const Invocation& inv) {
   call.trace_id = inv.trace_id;
   call.client_ip = inv.client_ip;
   call.event_id = inv.event_id;
+  call.request_idempotency_key = inv.request_idempotency_key;
   call.delegation = inv.delegation;
   call.invoker = this;
   call.depth = inv.depth;

@@ -42,6 +42,9 @@ struct Invocation {
   // A mutating call with a key runs at most once: a repeat returns the first
   // call's reply (duplicate = true) without running the handler.
   const char* idempotency_key = nullptr;
+  // REST: the request's Idempotency-Key header, for the handler to read
+  // (call_info "idempotency_key"); the invoker itself does nothing with it.
+  const char* request_idempotency_key = nullptr;
   // A workflow's call: audited as the workflow, on behalf of its initiator.
   const Delegation* delegation = nullptr;
   // REST only: the request's path, and a raw-body operation's body and its content type.
