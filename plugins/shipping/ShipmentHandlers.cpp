@@ -18,8 +18,10 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace shipping {
 
@@ -42,6 +44,10 @@ void create_shipment(crm::Call& call) {
       throw crm::invalid(std::string("address.") + key, "is required");
   std::ostringstream address_json;
   address->stringify(address_json);
+  // The carrier's booking, before any SQL: a slow carrier holds no
+  // transaction or connection while it books.
+  if (settings().booking_delay_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(settings().booking_delay_ms));
 
   auto created = call.sql(std::string(R"sql(
     insert into shipments as s (order_id, tracking_number, carrier, address)

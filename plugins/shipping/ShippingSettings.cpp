@@ -14,6 +14,7 @@ namespace shipping {
 namespace {
 Settings g_settings;
 constexpr size_t kMaxCarrier = 64;
+constexpr int kMaxBookingDelayMs = 60000;
 } // namespace
 
 Settings parse_settings(std::string_view config_json) {
@@ -26,6 +27,21 @@ Settings parse_settings(std::string_view config_json) {
     if (crm::is_blank(carrier) || crm::code_points(carrier) > kMaxCarrier)
       throw std::invalid_argument("plugin.shipping.carrier: must be 1 to 64 characters, not blank");
     s.carrier = carrier;
+  }
+  if (config->has("booking_delay_ms")) {
+    // Configuration values arrive as text; empty means the default.
+    const std::string text = config->getValue<std::string>("booking_delay_ms");
+    if (!text.empty()) {
+      size_t used = 0;
+      int ms = -1;
+      try {
+        ms = std::stoi(text, &used);
+      } catch (const std::exception&) {
+      }
+      if (used != text.size() || ms < 0 || ms > kMaxBookingDelayMs)
+        throw std::invalid_argument("plugin.shipping.booking_delay_ms: must be an integer from 0 to 60000");
+      s.booking_delay_ms = ms;
+    }
   }
   return s;
 }

@@ -10,6 +10,11 @@ namespace shipping {
 struct Settings {
   // The carrier every shipment goes with (plugin.shipping.carrier).
   std::string carrier = "LocalPost";
+  // How long the carrier takes to book a shipment, milliseconds
+  // (plugin.shipping.booking_delay_ms): the simulated carrier answers at
+  // once unless told otherwise; a slow one shows the saga's parallel branch
+  // and a cancellation while it books.
+  int booking_delay_ms = 0;
 };
 
 // Reads the JSON init receives; unknown keys are ignored. Throws
