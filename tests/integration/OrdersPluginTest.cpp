@@ -6,6 +6,7 @@
 // started through POST /api/sagas) with the timeline and events they make,
 // the stream operation's reply, the stats read-model and its rebuild, and a
 // delivered shipment or a refund reaching the order through their events.
+#include "support/EventStreamClient.hpp"
 #include "support/ShopHost.hpp"
 
 #include <catch2/catch.hpp>
@@ -463,62 +464,76 @@ TEST_CASE("a cancel before shipping stops the saga's next step and ends the orde
   require_problem(h.as(org.sales, "POST", "/api/orders/" + random_uuid() + "/cancel"), 404);
 }
 
-TEST_CASE("the stream operation answers the order first, then the entries after a given one, done when final",
+TEST_CASE("the order stream sends the order first, then each timeline entry live, resumes after Last-Event-ID, "
+          "and ends after a final status",
           "[orders][stream]") {
-  // The handler's reply, read as plain JSON from a host that answers a
-  // stream operation like any GET (one that opens streams sends the same
-  // frames as SSE or WebSocket messages).
   ShopHost h;
   h.create_product("P-1", "10.00", 100);
   Org org = make_org(h.auth());
   const std::string customer = h.create_customer(org.sales.id);
   const std::string id = h.place_order(org.sales, customer, {{"P-1", 1}});
+  const int port = h.auth().host().port();
+  const std::string path = "/api/orders/" + id + "/stream";
+  auto bearer_of = [](const Account& a) { return std::map<std::string, std::string>{{"Authorization", bearer(a.access_token)}}; };
 
-  auto first = h.as(org.sales, "GET", "/api/orders/" + id + "/stream");
-  INFO(first.body);
-  REQUIRE(first.status == 200);
-  auto reply = first.json();
-  auto frames = reply->getArray("frames");
-  REQUIRE(frames->size() == 1);
-  CHECK(frames->getObject(0)->getValue<int>("id") == 1);
-  CHECK(text_of(frames->getObject(0), "event") == "order");
-  CHECK(text_of(frames->getObject(0)->getObject("data"), "id") == id);
-  CHECK(text_of(frames->getObject(0)->getObject("data"), "status") == "PENDING");
-  CHECK_FALSE(reply->getValue<bool>("done"));
-  auto follow = reply->getObject("follow");
-  CHECK(follow->getArray("types")->size() == 1);
-  CHECK(follow->getArray("types")->getElement<std::string>(0) == "order.status_changed");
-  CHECK(text_of(follow, "subject") == id);
-  CHECK(text_of(follow, "cursor") == "seq");
-  CHECK(text_of(follow, "final") == "final");
+  EventStreamClient live(port, path, bearer_of(org.sales));
+  REQUIRE(live.status() == 200);
+  auto state = live.next(std::chrono::seconds(10));
+  REQUIRE(state);
+  CHECK(state->id == "1");
+  CHECK(state->event == "order");
+  CHECK(text_of(state->data, "id") == id);
+  CHECK(text_of(state->data, "status") == "PENDING");
 
+  // Each change comes as it happens, exactly as its event carried it.
   h.run("t_advance", advance_input(id, "RESERVED"));
-  auto after1 = h.as(org.sales, "GET", "/api/orders/" + id + "/stream?after=1").json();
-  auto entries = after1->getArray("frames");
-  REQUIRE(entries->size() == 1);
-  CHECK(entries->getObject(0)->getValue<int>("id") == 2);
-  CHECK(text_of(entries->getObject(0), "event") == "order.status_changed");
-  auto entry = entries->getObject(0)->getObject("data");
-  CHECK(entry->getValue<int>("seq") == 2);
-  CHECK(text_of(entry, "status") == "RESERVED");
-  CHECK(text_of(entry, "previous") == "PENDING");
-  // The entry is exactly what the event carried.
-  CHECK(json_of(*entry) == json_of(*status_events(h, id)[1]));
-  CHECK(h.as(org.manager, "GET", "/api/orders/" + id + "/stream?after=0").json()->getArray("frames")->size() == 2);
+  auto reserved = live.next(std::chrono::seconds(10));
+  REQUIRE(reserved);
+  CHECK(reserved->id == "2");
+  CHECK(reserved->event == "order.status_changed");
+  CHECK(reserved->data->getValue<int>("seq") == 2);
+  CHECK(text_of(reserved->data, "status") == "RESERVED");
+  CHECK(text_of(reserved->data, "previous") == "PENDING");
+  CHECK(json_of(*reserved->data) == json_of(*status_events(h, id)[1]));
 
+  // A client that saw entry 1 only resumes with entry 2, then goes on live.
+  EventStreamClient resumed(port, path, [&] {
+    auto headers = bearer_of(org.manager);
+    headers["Last-Event-ID"] = "1";
+    return headers;
+  }());
+  REQUIRE(resumed.status() == 200);
+  auto missed = resumed.next(std::chrono::seconds(10));
+  REQUIRE(missed);
+  CHECK(missed->id == "2");
+  CHECK(text_of(missed->data, "status") == "RESERVED");
+
+  // A final status is the last frame: both streams end after it.
   h.run("t_fail", fail_input(id, "PAYMENT_DECLINED"));
-  auto last = h.as(org.sales, "GET", "/api/orders/" + id + "/stream?after=2").json();
-  CHECK(last->getValue<bool>("done"));
-  REQUIRE(last->getArray("frames")->size() == 1);
-  CHECK(last->getArray("frames")->getObject(0)->getObject("data")->getValue<bool>("final"));
-  auto whole = h.as(org.sales, "GET", "/api/orders/" + id + "/stream").json();
-  CHECK(whole->getValue<bool>("done"));
-  CHECK(whole->getArray("frames")->getObject(0)->getValue<int>("id") == 3);
+  for (EventStreamClient* client : {&live, &resumed}) {
+    auto last = client->next(std::chrono::seconds(10));
+    REQUIRE(last);
+    CHECK(last->id == "3");
+    CHECK(text_of(last->data, "status") == "FAILED");
+    CHECK(last->data->getValue<bool>("final"));
+    CHECK_FALSE(client->next(std::chrono::seconds(10)));
+    CHECK(client->ended());
+  }
+  // A stream of an order already final sends its state and ends.
+  EventStreamClient late(port, path, bearer_of(org.sales));
+  auto final_state = late.next(std::chrono::seconds(10));
+  REQUIRE(final_state);
+  CHECK(final_state->id == "3");
+  CHECK(text_of(final_state->data, "status") == "FAILED");
+  CHECK_FALSE(late.next(std::chrono::seconds(10)));
+  CHECK(late.ended());
 
-  CHECK(error_fields(require_problem(h.as(org.sales, "GET", "/api/orders/" + id + "/stream?after=x", "", kSse), 422)) ==
+  CHECK(error_fields(require_problem(h.as(org.sales, "GET", path + "?after=x", "", kSse), 422)) ==
         std::vector<std::string>{"after"});
-  require_problem(h.as(org.other_sales, "GET", "/api/orders/" + id + "/stream", "", kSse), 404);
+  require_problem(h.as(org.other_sales, "GET", path, "", kSse), 404);
   require_problem(h.as(org.sales, "GET", "/api/orders/" + random_uuid() + "/stream", "", kSse), 404);
+  // Neither a WebSocket nor SSE asked for: 406.
+  require_problem(h.as(org.sales, "GET", path), 406);
 }
 
 TEST_CASE("the stats count orders by status and revenue per shipping day, from events, and rebuild the same",
@@ -617,7 +632,16 @@ TEST_CASE("a delivered shipment makes the order DELIVERED and a refund marks its
   CHECK(timeline_statuses(order) == std::vector<std::string>{"PENDING", "RESERVED", "PAID", "SHIPPED", "DELIVERED"});
   CHECK(text_of(order->getArray("timeline")->getObject(4), "event") == "shipment.delivered");
   CHECK(status_events(h, id).back()->getValue<bool>("final"));
-  CHECK(h.as(org.sales, "GET", "/api/orders/" + id + "/stream").json()->getValue<bool>("done"));
+  {
+    // The stream of a DELIVERED order: its state, then the end.
+    EventStreamClient stream(h.auth().host().port(), "/api/orders/" + id + "/stream",
+                             {{"Authorization", bearer(org.sales.access_token)}});
+    auto state = stream.next(std::chrono::seconds(10));
+    REQUIRE(state);
+    CHECK(text_of(state->data, "status") == "DELIVERED");
+    CHECK_FALSE(stream.next(std::chrono::seconds(10)));
+    CHECK(stream.ended());
+  }
   // Delivered again: one event, one entry.
   CHECK(h.as(h.admin(), "POST", "/api/shipments/" + tracking + "/delivered").status == 200);
   CHECK(h.events("shipping", "shipment.delivered", id) == 1);
