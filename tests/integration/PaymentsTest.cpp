@@ -45,6 +45,18 @@ struct PaymentsHost {
   }
   SystemAnswer get(const std::string& order) { return calls.call("payments.get", "{\"orderId\":\"" + order + "\"}"); }
 
+  // The circuit as the host's probes show it: /health/ready's check of the
+  // provider ("ok", "down" or "absent") and the state gauge on /metrics
+  // (0 closed, 1 open, 2 half-open; -1 absent).
+  std::string readiness_of_provider() {
+    auto checks = host.http().get("/health/ready").json()->getObject("checks");
+    return checks && checks->has("payments.provider") ? checks->getValue<std::string>("payments.provider") : "absent";
+  }
+  double circuit_gauge() {
+    auto r = host.http().get("/metrics", {{"Authorization", bearer(HostUnderTest::admin_token())}});
+    return metric_value(r.body, "crm_payments_circuit_state", {{"provider", "simulated"}}).value_or(-1);
+  }
+
   // The provider's books for one order, through the ADMIN route.
   Poco::JSON::Array::Ptr ledger(const std::string& order) {
     auto r = host.http().get("/api/payments/ledger?orderId=" + order,
@@ -178,6 +190,8 @@ TEST_CASE("the circuit opens after provider failures, answers at once while open
   // A declined card is an answer, not a failure: the circuit stays closed.
   for (int i = 0; i < 3; ++i) CHECK(pay.charge(random_uuid(), "tok_decline").status == "CONFLICT");
   REQUIRE(pay.charge(random_uuid(), "tok_ok").ok());
+  CHECK(pay.readiness_of_provider() == "ok");
+  CHECK(pay.circuit_gauge() == 0);
 
   const std::string slow = random_uuid();
   for (int i = 0; i < 2; ++i) {
@@ -189,6 +203,11 @@ TEST_CASE("the circuit opens after provider failures, answers at once while open
   // Open: a slow card would take 2 s at the provider; the answer comes at
   // once, and the provider never hears of a good card either.
   CHECK(contains(pay.host.process().log(), "payment provider simulated: circuit open (was closed)"));
+  // The probes say so: the host is degraded (still 200), the gauge reads open.
+  CHECK(pay.readiness_of_provider() == "down");
+  CHECK(text_of(pay.host.http().get("/health/ready").json(), "status") == "degraded");
+  CHECK(pay.host.http().get("/health/ready").status == 200);
+  CHECK(pay.circuit_gauge() == 1);
   const auto before = std::chrono::steady_clock::now();
   auto refused = pay.charge(random_uuid(), "tok_slow");
   const auto took = std::chrono::steady_clock::now() - before;
@@ -212,6 +231,8 @@ TEST_CASE("the circuit opens after provider failures, answers at once while open
   CHECK(contains(pay.host.process().log(), "payment provider simulated: circuit closed (was half-open)"));
   CHECK(text_of(trial.reply, "status") == "CHARGED");
   CHECK(pay.ledger(waiting)->size() == 1);
+  CHECK(pay.readiness_of_provider() == "ok");
+  CHECK(pay.circuit_gauge() == 0);
 
   // Closed again with an empty window: one failure alone does not open it.
   CHECK(contains(pay.charge(random_uuid(), "tok_slow").message, "did not answer"));
