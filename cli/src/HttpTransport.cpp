@@ -44,6 +44,15 @@ std::string seconds_text(std::chrono::milliseconds t) {
   return buffer;
 }
 
+// Sends all of `data`; 0, or the errno that stopped it (ETIMEDOUT when the
+// deadline passed first).
+int send_all(int fd, std::string_view data, Clock::time_point deadline);
+
+// Reads what has arrived into `buffer`, waiting until the deadline: the
+// number of bytes read, 0 at the end of the stream, or minus the errno
+// (-ETIMEDOUT when the deadline passed first).
+long recv_some(int fd, std::string& buffer, Clock::time_point deadline);
+
 // The connection closed (or was reset) before any byte of the answer: on a
 // kept-alive connection the server may have closed it meanwhile, so the
 // request is sent once more on a new one.
@@ -63,6 +72,37 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     if (r > 0) return true;
     if (r == 0) return false;
     if (errno != EINTR) return true; // let the following call report the error
+  }
+}
+
+int send_all(int fd, std::string_view data, Clock::time_point deadline) {
+  for (size_t sent = 0; sent < data.size();) {
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (!wait_for(fd, POLLOUT, deadline)) return ETIMEDOUT;
+    } else {
+      return errno;
+    }
+  }
+  return 0;
+}
+
+long recv_some(int fd, std::string& buffer, Clock::time_point deadline) {
+  char chunk[16384];
+  for (;;) {
+    const ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      buffer.append(chunk, static_cast<size_t>(n));
+      return static_cast<long>(n);
+    }
+    if (n == 0) return 0;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      if (!wait_for(fd, POLLIN, deadline)) return -ETIMEDOUT;
+      continue;
+    }
+    return -errno;
   }
 }
 
@@ -356,34 +396,19 @@ HttpResponse HttpTransport::stream(const std::string& target, const Headers& hea
   } closer{*this};
 
   auto deadline = Clock::now() + timeout_;
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0)
-      sent += static_cast<size_t>(n);
-    else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      if (!wait_for(fd_, POLLOUT, deadline)) throw UnreachableError("no answer from " + server_ + " (GET " + target + ")");
-    } else
-      throw UnreachableError("cannot reach " + server_ + ": " + std::strerror(errno));
-  }
+  if (const int error = send_all(fd_, request, deadline); error != 0)
+    throw UnreachableError(error == ETIMEDOUT ? "no answer from " + server_ + " (GET " + target + ")"
+                                              : "cannot reach " + server_ + ": " + std::strerror(error));
   std::string buffer;
   // Reads more into `buffer`; false at the end of the stream.
   auto read_more = [&]() -> bool {
-    char chunk[16384];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n > 0) {
-        buffer.append(chunk, static_cast<size_t>(n));
-        return true;
-      }
-      if (n == 0) return false;
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        if (!wait_for(fd_, POLLIN, deadline))
-          throw UnreachableError("no answer from " + server_ + " within " + seconds_text(
-                                     std::chrono::duration_cast<std::chrono::milliseconds>(idle)) + " (GET " + target + ")");
-        continue;
-      }
-      throw UnreachableError("cannot reach " + server_ + ": " + std::strerror(errno));
-    }
+    const long n = recv_some(fd_, buffer, deadline);
+    if (n >= 0) return n > 0;
+    if (n == -ETIMEDOUT)
+      throw UnreachableError("no answer from " + server_ + " within " +
+                             seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(idle)) + " (GET " +
+                             target + ")");
+    throw UnreachableError("cannot reach " + server_ + ": " + std::strerror(static_cast<int>(-n)));
   };
   HttpResponse r;
   size_t head_end;
@@ -441,38 +466,21 @@ HttpResponse HttpTransport::exchange(const std::string& request) {
   };
   auto broken = [&](int error) { return UnreachableError("cannot reach " + server_ + ": " + std::strerror(error)); };
 
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      if (!wait_for(fd_, POLLOUT, deadline)) throw timeout();
-    } else if (errno == EPIPE || errno == ECONNRESET) {
-      throw StaleConnection{};
-    } else {
-      throw broken(errno);
-    }
+  if (const int error = send_all(fd_, request, deadline); error != 0) {
+    if (error == ETIMEDOUT) throw timeout();
+    if (error == EPIPE || error == ECONNRESET) throw StaleConnection{};
+    throw broken(error);
   }
 
   // Reads more of the answer into `buffer`; false at the end of the stream.
   std::string buffer = std::move(pending_);
   pending_.clear();
   auto read_more = [&]() -> bool {
-    char chunk[16384];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n > 0) {
-        buffer.append(chunk, static_cast<size_t>(n));
-        return true;
-      }
-      if (n == 0) return false;
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-        if (!wait_for(fd_, POLLIN, deadline)) throw timeout();
-        continue;
-      }
-      if (errno == ECONNRESET && buffer.empty()) throw StaleConnection{};
-      throw broken(errno);
-    }
+    const long n = recv_some(fd_, buffer, deadline);
+    if (n >= 0) return n > 0;
+    if (n == -ETIMEDOUT) throw timeout();
+    if (n == -ECONNRESET && buffer.empty()) throw StaleConnection{};
+    throw broken(static_cast<int>(-n));
   };
 
   HttpResponse r;

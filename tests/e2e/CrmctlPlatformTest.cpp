@@ -9,20 +9,22 @@ using namespace e2e;
 TEST_CASE("health, plugins and dead letters are there for an admin", "[crmctl][platform]") {
   CrmctlHost h;
 
-  SECTION("health needs no sign-in and prints every check") {
+  SECTION("health needs no sign-in and prints every check, the plugins' components too") {
     auto table = h.ok({"health"});
-    CHECK(table.out == "CHECK     STATUS\n"
-                       "server    " +
+    CHECK(table.out == "CHECK              STATUS\n"
+                       "server             " +
                            h.server() +
                            "\n"
-                           "status    ok\n"
-                           "postgres  ok\n"
-                           "nats      ok\n"
-                           "redis     ok\n");
+                           "status             ok\n"
+                           "postgres           ok\n"
+                           "nats               ok\n"
+                           "redis              ok\n"
+                           "payments.provider  ok\n");
     auto json = json_object(h.ok({"health", "-o", "json"}).out);
     CHECK(text_of(json, "status") == "ok");
     CHECK(text_of(json->getObject("checks"), "postgres") == "ok");
-    CHECK(h.ok({"health", "-o", "csv"}).out == "server,status,postgres,nats,redis\n" + h.server() + ",ok,ok,ok,ok\n");
+    CHECK(h.ok({"health", "-o", "csv"}).out ==
+          "server,status,postgres,nats,redis,payments.provider\n" + h.server() + ",ok,ok,ok,ok,ok\n");
   }
 
   SECTION("plugins list shows what the host loaded") {
