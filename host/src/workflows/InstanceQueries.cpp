@@ -209,6 +209,17 @@ std::vector<std::pair<metrics::Labels, double>> WorkflowEngine::instance_counts(
   return out;
 }
 
+std::vector<std::pair<metrics::Labels, double>> WorkflowEngine::overdue_counts() {
+  std::vector<std::pair<metrics::Labels, double>> out;
+  auto conn = pool_.acquire();
+  auto rows = conn->query("select name, count(*) from platform.workflow_instances where status = 'RUNNING' "
+                          "and coalesce(wake_at, '-infinity') < now() - interval '1 minute' "
+                          "and coalesce(lease_until, '-infinity') < now() - interval '1 minute' group by 1",
+                          nullptr, 0);
+  for (int i = 0; i < rows.rows(); ++i) out.push_back({{{"workflow", rows.value(i, 0)}}, std::atof(rows.value(i, 1))});
+  return out;
+}
+
 std::vector<std::pair<metrics::Labels, double>> WorkflowEngine::step_latency() {
   std::vector<std::pair<metrics::Labels, double>> out;
   std::lock_guard lock(latency_mutex_);

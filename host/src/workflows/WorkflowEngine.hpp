@@ -110,6 +110,9 @@ public:
 
   // For /metrics.
   std::vector<std::pair<metrics::Labels, double>> instance_counts();
+  // RUNNING instances that should have been worked on for over a minute and
+  // are held by no live lease (for the stuck-instances alert), by workflow.
+  std::vector<std::pair<metrics::Labels, double>> overdue_counts();
   std::vector<std::pair<metrics::Labels, double>> step_latency();
   std::vector<std::pair<metrics::Labels, double>> steps_run();
 

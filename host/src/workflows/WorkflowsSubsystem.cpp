@@ -50,6 +50,9 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
 void WorkflowsSubsystem::register_metrics(metrics::Registry& metrics) {
   metrics.add_gauge_callback("crm_workflow_instances", "Workflow instances, by workflow and status.",
                               [&engine = *engine_] { return engine.instance_counts(); });
+  metrics.add_gauge_callback("crm_workflow_instances_overdue",
+                              "RUNNING instances due for over a minute that no host holds, by workflow.",
+                              [&engine = *engine_] { return engine.overdue_counts(); });
   metrics.add_gauge_callback("crm_workflow_step_seconds",
                               "Step (or state) latency on this host, by workflow: upper bound of the bucket "
                               "holding the quantile.",
