@@ -5,6 +5,7 @@
 // CANCELLED) is reached, and afterwards no order holds stock or an
 // uncompensated charge; 64 buyers racing for the last 10 units get exactly 10.
 #include "support/OrdersHost.hpp"
+#include "support/StreamClient.hpp"
 
 #include <atomic>
 #include <future>
@@ -46,7 +47,23 @@ TEST_CASE("an order paid with tok_ok is reserved, charged, confirmed and shipped
   CHECK(eventually([&] { return notifications(shop, shop.seller(), "ORDER_SHIPPED", id) == 1; }, 10s));
   CHECK(notifications(shop, shop.seller(), "ORDER_CONFIRMED", id) == 1);
 
+  // A WebSocket on the order: its state, then the delivery live, then the
+  // stream ends (DELIVERED is final).
+  StreamClient ws(shop.host().port(), shop.seller().access_token, StreamClient::TokenVia::Query,
+                  "/api/orders/" + id + "/stream");
+  auto state = ws.next(10s);
+  REQUIRE(state);
+  CHECK(text_of(*state, "event") == "order");
+  CHECK(text_of((*state)->getObject("data"), "status") == "SHIPPED");
+
   shop.ok(shop.admin(), "POST", "/api/shipments/" + tracking + "/delivered", "{}");
+  auto live = ws.next(10s);
+  REQUIRE(live);
+  CHECK(text_of(*live, "event") == "order.status_changed");
+  CHECK(text_of((*live)->getObject("data"), "status") == "DELIVERED");
+  CHECK_FALSE(ws.next(10s));
+  CHECK(ws.closed());
+  CHECK(ws.close_code() == 1000);
   auto delivered = shop.wait_for(id, {"DELIVERED"});
   CHECK(OrdersHost::timeline_of(delivered) == "PENDING RESERVED PAID SHIPPED DELIVERED");
   shop.require_settled(id);
