@@ -59,7 +59,7 @@ TEST_CASE("products create, list in three forms and restock", "[crmctl][orders]"
   CHECK(contains(bad.err, "\n  price: "));
 }
 
-TEST_CASE("orders watch exits 0 once SHIPPED and 4 once FAILED; list, get and a refused cancel",
+TEST_CASE("orders watch exits 0 once SHIPPED and 4 once FAILED, list, get and a refused cancel",
           "[crmctl][orders]") {
   CrmctlHost h;
   h.login_admin();

@@ -195,7 +195,7 @@ TEST_CASE("a taken SKU is 409 and the first product stays as it was", "[inventor
   CHECK(shop.events() == 1);
 }
 
-TEST_CASE("only an ADMIN changes the catalogue or reads its books; any user reads products",
+TEST_CASE("only an ADMIN changes the catalogue or reads its books, any user reads products",
           "[inventory][products][roles]") {
   InventoryHost shop;
   shop.create("p-1", "1.00", 1);

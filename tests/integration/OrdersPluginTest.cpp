@@ -421,7 +421,7 @@ TEST_CASE("the saga's operations move an order forward once each and record the 
   CHECK(h.run("t_advance", advance_input(lost, "RESERVED")).status != "COMPLETED");
 }
 
-TEST_CASE("a cancel before shipping stops the saga's next step and ends the order CANCELLED; later it is 409",
+TEST_CASE("a cancel before shipping stops the saga's next step and ends the order CANCELLED, later it is 409",
           "[orders][cancel]") {
   ShopHost h;
   h.create_product("P-1", "10.00", 100);

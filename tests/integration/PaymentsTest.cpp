@@ -131,7 +131,7 @@ TEST_CASE("tok_ok pays, tok_decline is declined and recorded, tok_slow times out
   CHECK(pay.host.sql().count("select count(*) from payments.charges") == rows);
 }
 
-TEST_CASE("a charge replayed returns the same charge, the provider charged once; a refund is made once",
+TEST_CASE("a charge replayed returns the same charge, the provider charged once, a refund is made once",
           "[payments][idempotency]") {
   PaymentsHost pay(std::map<std::string, std::string>{{"CRM_PLUGIN_PAYMENTS_TIMEOUT_MS", "200"}});
   const std::string order = random_uuid();

@@ -121,7 +121,7 @@ TEST_CASE("an SSE stream sends the feed's state, then each entry in order, and e
   CHECK_FALSE(sse.cut());
 }
 
-TEST_CASE("another user's feed stream is 404 and opens nothing; a GET asking for no stream is 406",
+TEST_CASE("another user's feed stream is 404 and opens nothing, a GET asking for no stream is 406",
           "[plugin-streams]") {
   HostUnderTest host({"fixture_feed"});
   const Feed feed = create_feed(host.http());
@@ -244,7 +244,7 @@ TEST_CASE("a plugin stream closes when its access token expires", "[plugin-strea
   CHECK(ws.close_code() == 1008);
 }
 
-TEST_CASE("open plugin streams hold no request thread; a user's streams past the limit are refused with 429",
+TEST_CASE("open plugin streams hold no request thread, a user's streams past the limit are refused with 429",
           "[plugin-streams]") {
   HostUnderTest host({"fixture_feed"}, {{"CRM_HTTP_MAX_THREADS", "4"}});
   const Feed feed = create_feed(host.http());

@@ -70,7 +70,7 @@ TEST_CASE("a shipment is created once per order with a unique tracking number an
   CHECK(h.sql().count("select count(*) from shipping.shipments where order_id = $1", {bad}) == 0);
 }
 
-TEST_CASE("an ADMIN marks a shipment delivered once; a cancelled one cannot be delivered, nor a delivered one cancelled",
+TEST_CASE("an ADMIN marks a shipment delivered once, a cancelled one cannot be delivered, nor a delivered one cancelled",
           "[shipping]") {
   ShopHost h({"shipping"});
   const Account sales = h.auth().create_user("SALES");
