@@ -1,6 +1,7 @@
 // SagaSteps: see the header. Also the retry policy's arithmetic, which the
 // engine applies when a step fails.
 #include "workflows/SagaSteps.hpp"
+#include "workflows/LuaFields.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,31 +13,13 @@ namespace crm::workflows {
 
 namespace {
 
+using namespace lua_fields;
+
 // More branches than this in one group is a design mistake, not a workload:
 // each branch's call holds a thread while it runs.
 constexpr lua_Integer kMaxBranches = 16;
 
-std::optional<std::string> string_field(lua_State* L, const char* key) {
-  lua_getfield(L, -1, key);
-  std::optional<std::string> out;
-  if (lua_type(L, -1) == LUA_TSTRING) out = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  return out;
-}
-
-int field_type(lua_State* L, const char* key) {
-  lua_getfield(L, -1, key);
-  int t = lua_type(L, -1);
-  lua_pop(L, 1);
-  return t;
-}
-
-int line_of(lua_State* L, int fallback) {
-  lua_getfield(L, -1, "__line");
-  int out = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : fallback;
-  lua_pop(L, 1);
-  return out;
-}
+int line_of(lua_State* L, int fallback) { return int_field(L, "__line", fallback); }
 
 bool is_step(lua_State* L) { return lua_istable(L, -1) && field_type(L, "__step") == LUA_TSTRING; }
 bool is_parallel(lua_State* L) { return lua_istable(L, -1) && field_type(L, "__parallel") == LUA_TBOOLEAN; }

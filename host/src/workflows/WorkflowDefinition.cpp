@@ -1,5 +1,6 @@
 // WorkflowDefinition: see the header.
 #include "workflows/WorkflowDefinition.hpp"
+#include "workflows/LuaFields.hpp"
 
 #include "plugins/Roles.hpp"
 #include "workflows/SagaSteps.hpp"
@@ -14,6 +15,8 @@
 namespace crm::workflows {
 
 namespace {
+
+using namespace lua_fields;
 
 // The DSL, defined in the sandbox before the script runs. __line() is the
 // line of the script that called the DSL function.
@@ -112,27 +115,6 @@ DefinitionError split_lua_error(const std::string& text, const std::string& file
     }
   }
   return {0, text};
-}
-
-// Field readers for the table at the top of the stack.
-std::optional<std::string> string_field(lua_State* L, const char* key) {
-  lua_getfield(L, -1, key);
-  std::optional<std::string> out;
-  if (lua_type(L, -1) == LUA_TSTRING) out = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  return out;
-}
-int int_field(lua_State* L, const char* key, int fallback) {
-  lua_getfield(L, -1, key);
-  int out = lua_isinteger(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : fallback;
-  lua_pop(L, 1);
-  return out;
-}
-int field_type(lua_State* L, const char* key) {
-  lua_getfield(L, -1, key);
-  int t = lua_type(L, -1);
-  lua_pop(L, 1);
-  return t;
 }
 
 bool valid_name(const std::string& name) {
