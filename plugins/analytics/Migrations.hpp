@@ -170,6 +170,9 @@ create table dropped_customers (
     // cursor_time() for the notification list's cursors (crm/keyset_page.hpp);
     // version 1 had its own copy, which this replaces in place.
     {5, crm::sql::kCursorTime},
+    // The moment an event was applied, not its transaction's start: a
+    // consumer applies a batch of events in one transaction.
+    {6, "alter table applied_events alter column applied_at set default clock_timestamp()"},
 };
 
 } // namespace analytics

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <chrono>
+#include <iterator>
 
 namespace crm::events {
 
@@ -19,15 +20,25 @@ bool permanent(crm_status s) {
 }
 } // namespace
 
+struct EventConsumers::Puller {
+  natsSubscription* sub = nullptr;
+  std::thread thread;
+};
+
 struct EventConsumers::Consumer {
   std::string durable;    // e.g. fixture_cpp__on_item_created
   std::string event_type; // e.g. item.created
   std::string operation;
   std::string subject;    // crm.item.created
-  Handler handler;        // the host's own consumers; else the operation runs
+  BatchHandler handler;   // the host's own consumers; else the operation runs
   bool deliver_new = false;
-  natsSubscription* sub = nullptr;
-  std::thread thread;
+  std::vector<std::unique_ptr<Puller>> pullers;
+  // Events per transaction now. A batch that loses a deadlock (its events'
+  // locks collide with another transaction's) drops it to one for the next
+  // 10 s, as without batching; after that each batch that commits doubles
+  // it, up to the configured batch.
+  std::atomic<int> batch_limit{1};
+  std::atomic<std::chrono::steady_clock::rep> calm_until{0}; // several on one durable: one handles while another fetches
   std::atomic<long long> deliveries{0}, duplicates{0}, dead_lettered{0};
 };
 
@@ -39,10 +50,12 @@ EventConsumers::~EventConsumers() {
   stop_ = true;
   std::lock_guard lock(mutex_);
   for (auto& c : consumers_) {
-    if (c->thread.joinable()) c->thread.join();
-    // Destroy, never Unsubscribe: that would delete the durable consumer the
-    // other hosts share.
-    if (c->sub) natsSubscription_Destroy(c->sub);
+    for (auto& p : c->pullers) {
+      if (p->thread.joinable()) p->thread.join();
+      // Destroy, never Unsubscribe: that would delete the durable consumer the
+      // other hosts share.
+      if (p->sub) natsSubscription_Destroy(p->sub);
+    }
   }
 }
 
@@ -67,8 +80,8 @@ void EventConsumers::sync_with_plugins() {
       c->event_type = s.event_type;
       c->operation = s.operation;
       c->subject = nats_.config().subject_for(s.event_type);
-      Consumer* raw = c.get();
-      c->thread = std::thread([this, raw] { run(*raw); });
+      c->batch_limit = config_.fetch_batch;
+      start_pullers(*c);
       consumers_.push_back(std::move(c));
       log::info("events", "consuming " + s.event_type + " with " + s.operation, {{"consumer", durable}});
     }
@@ -77,6 +90,16 @@ void EventConsumers::sync_with_plugins() {
 
 bool EventConsumers::add_consumer(const std::string& durable, const std::string& subject, const std::string& label,
                                   Handler handler) {
+  return add_batch_consumer(durable, subject, label, [handler = std::move(handler)](const std::vector<Event>& events) {
+    std::vector<plugins::Outcome> out;
+    out.reserve(events.size());
+    for (const Event& e : events) out.push_back(handler(e.envelope, e.id, e.type));
+    return out;
+  });
+}
+
+bool EventConsumers::add_batch_consumer(const std::string& durable, const std::string& subject,
+                                        const std::string& label, BatchHandler handler) {
   std::lock_guard lock(mutex_);
   if (stop_ || !started_.insert(durable).second) return false;
   auto c = std::make_unique<Consumer>();
@@ -85,16 +108,25 @@ bool EventConsumers::add_consumer(const std::string& durable, const std::string&
   c->subject = subject;
   c->handler = std::move(handler);
   c->deliver_new = true;
-  Consumer* raw = c.get();
-  c->thread = std::thread([this, raw] { run(*raw); });
+  start_pullers(*c);
   consumers_.push_back(std::move(c));
   log::info("events", "consuming " + subject + " for " + label, {{"consumer", durable}});
   return true;
 }
 
-void EventConsumers::run(Consumer& c) {
+void EventConsumers::start_pullers(Consumer& c) {
+  for (int i = 0; i < std::max(1, config_.pullers); ++i) {
+    auto p = std::make_unique<Puller>();
+    Puller* raw = p.get();
+    c.pullers.push_back(std::move(p));
+    raw->thread = std::thread([this, &c, raw] { run(c, *raw); });
+  }
+}
+
+void EventConsumers::run(Consumer& c, Puller& puller) {
+  natsSubscription*& sub = puller.sub;
   while (!stop_) {
-    if (!c.sub) {
+    if (!sub) {
       if (!nats_.connected() || !nats_.ensure_streams()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
         continue;
@@ -111,87 +143,167 @@ void EventConsumers::run(Consumer& c) {
       so.Config.FilterSubject = c.subject.c_str();
       so.Config.DeliverPolicy = c.deliver_new ? js_DeliverNew : js_DeliverAll;
       jsErrCode jerr = static_cast<jsErrCode>(0);
-      natsStatus s = js_PullSubscribe(&c.sub, nats_.jetstream(), c.subject.c_str(), c.durable.c_str(), nullptr, &so,
+      natsStatus s = js_PullSubscribe(&sub, nats_.jetstream(), c.subject.c_str(), c.durable.c_str(), nullptr, &so,
                                       &jerr);
       if (s != NATS_OK) {
-        c.sub = nullptr;
+        sub = nullptr;
         log::warn("events", std::string("cannot bind consumer: ") + natsStatus_GetText(s),
                   {{"consumer", c.durable}, {"jetstream_error", std::to_string(static_cast<int>(jerr))}});
         std::this_thread::sleep_for(std::chrono::milliseconds(1000));
         continue;
       }
     }
-    natsMsgList list{nullptr, 0};
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = natsSubscription_Fetch(&list, c.sub, config_.fetch_batch, 1000, &jerr);
-    if (s == NATS_TIMEOUT) continue; // nothing new
+    // What is there now, up to a batch; when nothing is, wait for the next
+    // one event, then take what came with it. (natsSubscription_Fetch would
+    // wait for a whole batch, or its timeout, before returning any.)
+    natsMsgList now{nullptr, 0}, next{nullptr, 0};
+    natsStatus s = fetch(sub, now, config_.fetch_batch, false);
+    // (The server answers a no-wait pull that finds nothing with 404, or
+    // with 408 when the request also has an expiry.)
+    if (s == NATS_NOT_FOUND || s == NATS_TIMEOUT || (s == NATS_OK && now.Count == 0)) {
+      natsMsgList_Destroy(&now);
+      s = fetch(sub, now, 1, true);
+      if (s == NATS_OK && now.Count > 0 && config_.fetch_batch > 1) {
+        if (fetch(sub, next, config_.fetch_batch - 1, false) != NATS_OK) natsMsgList_Destroy(&next);
+      }
+    }
+    if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) { // nothing new
+      natsMsgList_Destroy(&now);
+      continue;
+    }
     if (s != NATS_OK) {
-      natsMsgList_Destroy(&list);
+      natsMsgList_Destroy(&now);
       if (!nats_.connected()) std::this_thread::sleep_for(std::chrono::milliseconds(250));
       else std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
-    for (int i = 0; i < list.Count && !stop_; ++i) handle(c, list.Msgs[i]);
-    natsMsgList_Destroy(&list);
+    std::vector<natsMsg*> msgs(now.Msgs, now.Msgs + now.Count);
+    if (next.Count > 0) msgs.insert(msgs.end(), next.Msgs, next.Msgs + next.Count);
+    if (!stop_) handle(c, msgs);
+    natsMsgList_Destroy(&now);
+    natsMsgList_Destroy(&next);
   }
 }
 
-void EventConsumers::handle(Consumer& c, natsMsg* msg) {
-  const char* data = natsMsg_GetData(msg);
-  const int len = natsMsg_GetDataLength(msg);
-  const std::string envelope(data ? data : "", static_cast<size_t>(len));
-  ++c.deliveries;
-  jsMsgMetaData* meta = nullptr;
-  int attempt = 1;
-  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-    attempt = static_cast<int>(meta->NumDelivered);
-    jsMsgMetaData_Destroy(meta);
-  }
+natsStatus EventConsumers::fetch(natsSubscription* sub, natsMsgList& list, int batch, bool wait) {
+  jsFetchRequest req;
+  jsFetchRequest_Init(&req);
+  req.Batch = batch;
+  req.NoWait = !wait;
+  req.Expires = int64_t(1000) * kNanosPerMs; // a wait ends within a second: stop_ is looked at
+  return natsSubscription_FetchRequest(&list, sub, &req);
+}
 
-  std::string event_id, event_type = c.event_type, traceparent;
-  try {
-    Poco::JSON::Parser parser;
-    auto o = parser.parse(envelope).extract<Poco::JSON::Object::Ptr>();
-    event_id = o->optValue<std::string>("id", "");
-    if (o->has("type") && o->get("type").isString()) event_type = o->getValue<std::string>("type");
-    if (o->has("traceparent") && o->get("traceparent").isString()) traceparent = o->getValue<std::string>("traceparent");
-  } catch (const std::exception&) {
-  }
-  if (event_id.size() != 36) {
+struct EventConsumers::Delivery {
+  natsMsg* msg = nullptr;
+  std::string envelope, event_id, event_type, traceparent;
+  int attempt = 1;
+};
+
+void EventConsumers::handle(Consumer& c, const std::vector<natsMsg*>& msgs) {
+  std::vector<Delivery> batch;
+  batch.reserve(msgs.size());
+  for (natsMsg* msg : msgs) {
+    Delivery d;
+    d.msg = msg;
+    const char* data = natsMsg_GetData(msg);
+    d.envelope.assign(data ? data : "", static_cast<size_t>(natsMsg_GetDataLength(msg)));
+    d.event_type = c.event_type;
+    ++c.deliveries;
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+      d.attempt = static_cast<int>(meta->NumDelivered);
+      jsMsgMetaData_Destroy(meta);
+    }
     try {
-      dead_letters_.add(c.durable, c.operation, "00000000-0000-0000-0000-000000000000", event_type, envelope,
-                        "not an event envelope (no id)", attempt);
+      Poco::JSON::Parser parser;
+      auto o = parser.parse(d.envelope).extract<Poco::JSON::Object::Ptr>();
+      d.event_id = o->optValue<std::string>("id", "");
+      if (o->has("type") && o->get("type").isString()) d.event_type = o->getValue<std::string>("type");
+      if (o->has("traceparent") && o->get("traceparent").isString())
+        d.traceparent = o->getValue<std::string>("traceparent");
+    } catch (const std::exception&) {
+    }
+    if (d.event_id.size() == 36) {
+      batch.push_back(std::move(d));
+      continue;
+    }
+    try {
+      dead_letters_.add(c.durable, c.operation, "00000000-0000-0000-0000-000000000000", d.event_type, d.envelope,
+                        "not an event envelope (no id)", d.attempt);
       natsMsg_Term(msg, nullptr);
     } catch (const std::exception&) {
       natsMsg_NakWithDelay(msg, 1000, nullptr);
     }
-    return;
   }
+  if (batch.empty()) return;
 
-  const plugins::Operation* op = c.handler ? nullptr : registry_.find_operation(c.operation);
-  plugins::Outcome outcome;
+  std::vector<plugins::Outcome> outcomes;
   if (c.handler) {
+    std::vector<Event> events;
+    events.reserve(batch.size());
+    for (const Delivery& d : batch) events.push_back({d.envelope, d.event_id, d.event_type});
     try {
-      outcome = c.handler(envelope, event_id, event_type);
+      outcomes = c.handler(events);
     } catch (const std::exception& e) {
-      outcome.status = CRM_E_UNAVAILABLE;
-      outcome.message = e.what();
+      outcomes.clear();
+      plugins::Outcome failed;
+      failed.status = CRM_E_UNAVAILABLE;
+      failed.message = e.what();
+      outcomes.assign(batch.size(), failed);
     }
-  } else if (!op) {
-    outcome.status = CRM_E_UNAVAILABLE; // its plugin is not loaded here (yet)
-    outcome.message = "operation " + c.operation + " is not loaded";
+  } else if (const plugins::Operation* op = registry_.find_operation(c.operation)) {
+    std::vector<plugins::Invocation> invocations(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Delivery& d = batch[i];
+      plugins::Invocation& inv = invocations[i];
+      inv.op = op;
+      inv.input = d.envelope;
+      inv.principal = &security::Principal::system_caller();
+      inv.request_id = d.event_id.c_str();
+      inv.trace_id = d.traceparent.empty() ? d.event_id.c_str() : d.traceparent.c_str();
+      inv.event_id = d.event_id.c_str();
+      inv.consumer = c.durable.c_str();
+    }
+    outcomes.reserve(batch.size());
+    std::vector<plugins::Invocation> chunk;
+    for (size_t from = 0; from < invocations.size(); from += chunk.size()) {
+      const size_t n = std::min(invocations.size() - from, static_cast<size_t>(std::max(1, c.batch_limit.load())));
+      chunk.assign(invocations.begin() + static_cast<std::ptrdiff_t>(from),
+                   invocations.begin() + static_cast<std::ptrdiff_t>(from + n));
+      bool contended = false;
+      auto done = invoker_.invoke_events(chunk, &contended);
+      std::move(done.begin(), done.end(), std::back_inserter(outcomes));
+      const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+      if (contended) {
+        c.batch_limit = 1;
+        c.calm_until = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::seconds(10)).count();
+      } else if (now >= c.calm_until.load()) {
+        c.batch_limit = std::min(config_.fetch_batch, c.batch_limit.load() * 2);
+      }
+    }
   } else {
-    plugins::Invocation inv;
-    inv.op = op;
-    inv.input = envelope;
-    inv.principal = &security::Principal::system_caller();
-    inv.request_id = event_id.c_str();
-    inv.trace_id = traceparent.empty() ? event_id.c_str() : traceparent.c_str();
-    inv.event_id = event_id.c_str();
-    inv.consumer = c.durable.c_str();
-    outcome = invoker_.invoke(inv);
+    plugins::Outcome absent; // its plugin is not loaded here (yet)
+    absent.status = CRM_E_UNAVAILABLE;
+    absent.message = "operation " + c.operation + " is not loaded";
+    outcomes.assign(batch.size(), absent);
   }
+  if (outcomes.size() != batch.size()) { // a handler's mistake: every event comes again
+    plugins::Outcome lost;
+    lost.status = CRM_E_INTERNAL;
+    lost.transient = true;
+    lost.message = "the handler answered " + std::to_string(outcomes.size()) + " outcomes for " +
+                   std::to_string(batch.size()) + " events";
+    outcomes.assign(batch.size(), lost);
+  }
+  for (size_t i = 0; i < batch.size(); ++i) settle(c, batch[i], outcomes[i]);
+}
 
+void EventConsumers::settle(Consumer& c, const Delivery& d, const plugins::Outcome& outcome) {
+  natsMsg* msg = d.msg;
+  const int attempt = d.attempt;
+  const std::string& event_id = d.event_id;
   if (outcome.status == CRM_OK) {
     if (outcome.duplicate) ++c.duplicates;
     natsMsg_Ack(msg, nullptr);
@@ -204,7 +316,7 @@ void EventConsumers::handle(Consumer& c, natsMsg* msg) {
   // event waits and comes again like any retryable failure.
   if ((permanent(outcome.status) && !outcome.transient) || attempt >= config_.max_deliver) {
     try {
-      dead_letters_.add(c.durable, c.operation, event_id, event_type, envelope, error, attempt);
+      dead_letters_.add(c.durable, c.operation, event_id, d.event_type, d.envelope, error, attempt);
       ++c.dead_lettered;
       natsMsg_Ack(msg, nullptr);
     } catch (const std::exception& e) {
@@ -218,7 +330,7 @@ void EventConsumers::handle(Consumer& c, natsMsg* msg) {
   const int delay = delays.empty() ? 1000 : delays[std::min<size_t>(attempt - 1, delays.size() - 1)];
   log::info("events", "event handling failed, will retry: " + error,
             {{"consumer", c.durable}, {"event_id", event_id}, {"attempt", std::to_string(attempt)},
-             {"trace_id", traceparent}});
+             {"trace_id", d.traceparent}});
   natsMsg_NakWithDelay(msg, delay, nullptr);
 }
 

@@ -1,9 +1,10 @@
 // EventConsumers: one durable JetStream pull consumer per subscription a plugin
 // declares (named <plugin>__<verb>, filtered on crm.<event type>), shared by
-// every host, each pulled by its own thread here. A delivered event runs its
-// operation through the invoker as the system principal; the invoker records
-// the event id in the plugin's inbox in the same transaction, so a redelivery
-// has no second effect. Ack after commit; a retryable failure (including a
+// every host, each pulled by its own thread here. The events of one fetch run
+// their operation through the invoker as the system principal, in one
+// transaction with a savepoint each; the invoker records each event id in the
+// plugin's inbox with its effect, so a redelivery has no second effect. Ack
+// after commit; a retryable failure (including a
 // deadlock or serialization failure, SQLSTATE 40P01/40001, whatever status it
 // became) is NAK'd with a growing delay; an invalid event, or one still
 // failing after max_deliver attempts, goes to the dead letters and is
@@ -31,7 +32,11 @@ namespace crm::events {
 struct ConsumerConfig {
   int max_deliver = 5;
   int ack_wait_ms = 30000;
+  // Events handled in one transaction at most; at most 64, so that the
+  // batch's subtransactions (a savepoint an event) stay in PostgreSQL's
+  // per-backend cache and do not slow everyone's snapshots.
   int fetch_batch = 32;
+  int pullers = 2; // threads pulling from each durable consumer on this host
   std::vector<int> nak_delays_ms{1000, 5000, 30000}; // by attempt; the last repeats
 };
 
@@ -54,6 +59,16 @@ public:
                                                  const std::string& event_type)>;
   bool add_consumer(const std::string& durable, const std::string& subject, const std::string& label,
                     Handler handler);
+  // The same for a handler that takes what one fetch brought at once (one
+  // transaction for them all, say), answering an outcome for each event in order.
+  struct Event {
+    const std::string& envelope;
+    const std::string& id;
+    const std::string& type;
+  };
+  using BatchHandler = std::function<std::vector<plugins::Outcome>(const std::vector<Event>& events)>;
+  bool add_batch_consumer(const std::string& durable, const std::string& subject, const std::string& label,
+                          BatchHandler handler);
 
   struct Stats {
     std::string consumer;
@@ -65,8 +80,15 @@ public:
 
 private:
   struct Consumer;
-  void run(Consumer& c);
-  void handle(Consumer& c, natsMsg* msg);
+  struct Puller;
+  struct Delivery;
+  void start_pullers(Consumer& c);
+  void run(Consumer& c, Puller& puller);
+  // What one fetch brought: handled together, then each acked or retried alone.
+  void handle(Consumer& c, const std::vector<natsMsg*>& msgs);
+  // One pull: up to `batch` events there now, or (wait) the next one to come within a second.
+  static natsStatus fetch(natsSubscription* sub, natsMsgList& list, int batch, bool wait);
+  void settle(Consumer& c, const Delivery& d, const plugins::Outcome& outcome);
 
   ConsumerConfig config_;
   NatsClient& nats_;

@@ -10,6 +10,8 @@
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/Application.h>
 
+#include <algorithm>
+
 namespace crm::events {
 
 void EventsSubsystem::initialize(Poco::Util::Application& app) {
@@ -48,6 +50,8 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
   ConsumerConfig cc;
   cc.max_deliver = config.getInt("events.max_deliver", 5);
   cc.ack_wait_ms = config.getInt("events.ack_wait_ms", 30000);
+  cc.fetch_batch = std::clamp(config.getInt("events.consumer_batch", 32), 1, 64);
+  cc.pullers = std::clamp(config.getInt("events.consumer_pullers", 2), 1, 16);
   cc.nak_delays_ms.clear();
   Poco::StringTokenizer delays(config.getString("events.retry_delays_ms", "1000,5000,30000"), ",",
                                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);

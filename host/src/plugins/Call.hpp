@@ -50,6 +50,11 @@ struct crm_call {
   // sql() and BEGIN rides along with that first statement.
   crm::storage::ConnectionPool::Lease connection;
   bool in_transaction = false;
+  // One of a batch of events in one transaction (Invoker::invoke_events): the
+  // call's work is a savepoint, released or rolled back at its end; the
+  // batch commits, then applies the principal and cache changes.
+  bool in_batch = false;
+  bool batch_broken = false; // ... and its savepoint could not be ended: the batch's transaction is lost
   bool aborted = false; // a statement failed: only ROLLBACK is possible now
   bool transient_failure = false; // ... on a serialization failure or deadlock (PgError::transient)
   // Every result of the call, kept to its end (the ABI's one lifetime rule).

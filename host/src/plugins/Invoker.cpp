@@ -12,6 +12,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <set>
 #include <stdexcept>
 #include <typeinfo>
 
@@ -77,12 +78,8 @@ Outcome Invoker::keyed_repeat(crm_call& call, const Operation& op, const char* k
   return failed(CRM_E_UNAVAILABLE, "the first call with this idempotency key could not be read back");
 }
 
-Outcome Invoker::invoke(const Invocation& inv) {
-  if (auto refused = admit(inv)) return std::move(*refused);
-  if (inv.op->host_handler) return invoke_host(inv);
-
+void Invoker::prepare(crm_call& call, const Invocation& inv) {
   const Operation& op = *inv.op;
-  crm_call call;
   call.op = &op;
   call.plugin = op.plugin;
   call.input = inv.input;
@@ -96,12 +93,143 @@ Outcome Invoker::invoke(const Invocation& inv) {
   call.delegation = inv.delegation;
   call.invoker = this;
   call.depth = inv.depth;
+}
+
+Outcome Invoker::invoke(const Invocation& inv) {
+  if (auto refused = admit(inv)) return std::move(*refused);
+  if (inv.op->host_handler) return invoke_host(inv);
+
+  crm_call call;
+  prepare(call, inv);
 
   if (auto repeat = claim_event(call, inv)) return std::move(*repeat);
   if (auto kept = kept_reply_for(call, inv)) return std::move(*kept);
   crm_status status = run_handler(call, inv);
   if (auto first = keep_reply(call, inv, status)) return std::move(*first);
   return conclude(call, status);
+}
+
+std::vector<Outcome> Invoker::invoke_events(const std::vector<Invocation>& invs, bool* contended) {
+  std::vector<Outcome> out(invs.size());
+  std::vector<bool> settled(invs.size(), false);
+  const auto one_by_one = [&] {
+    for (size_t i = 0; i < invs.size(); ++i)
+      if (!settled[i]) out[i] = invoke(invs[i]);
+  };
+  const Operation* op = invs.empty() ? nullptr : invs.front().op;
+  bool batchable = op && invs.size() > 1 && !op->host_handler && !op->read_only;
+  for (const Invocation& inv : invs)
+    batchable = batchable && inv.op == op && inv.event_id && inv.consumer &&
+                std::string_view(inv.consumer) == invs.front().consumer;
+  if (!batchable) {
+    one_by_one();
+    return out;
+  }
+
+  // The role and input checks first: a refused event gets no inbox row.
+  std::string ids = "{";
+  for (size_t i = 0; i < invs.size(); ++i) {
+    if (auto refused = admit(invs[i])) {
+      out[i] = std::move(*refused);
+      settled[i] = true;
+      continue;
+    }
+    if (ids.size() > 1) ids += ',';
+    ids += invs[i].event_id;
+  }
+  ids += '}';
+  if (ids.size() == 2) return out;
+
+  // Every event's inbox row at once, with the BEGIN: those already there were
+  // handled before. One that fails below has its row taken out again.
+  storage::ConnectionPool::Lease conn;
+  std::set<std::string, std::less<>> claimed;
+  try {
+    conn = op->plugin->pool->acquire();
+    const char* params[] = {ids.c_str(), invs.front().consumer};
+    auto rows = conn->query("insert into crm_inbox (event_id, consumer) select unnest($1::uuid[]), $2 "
+                            "on conflict do nothing returning event_id::text",
+                            params, 2, "BEGIN");
+    for (int r = 0; r < rows.rows(); ++r) claimed.emplace(rows.value(r, 0));
+  } catch (const storage::PgError&) {
+    if (conn) conn->mark_broken();
+    one_by_one(); // each fails (or succeeds) on its own
+    return out;
+  }
+
+  // What the batch's calls changed, applied once it commits.
+  std::vector<std::string> principals, invalidations;
+  std::vector<size_t> committed; // successes that exist only if the batch commits
+  bool broken = false;
+  for (size_t i = 0; i < invs.size() && !broken; ++i) {
+    if (settled[i]) continue;
+    const Invocation& inv = invs[i];
+    settled[i] = true;
+    auto mine = claimed.find(std::string_view(inv.event_id));
+    if (mine == claimed.end()) {
+      out[i].duplicate = true; // handled before (or twice in this batch)
+      continue;
+    }
+    claimed.erase(mine);
+    crm_call call;
+    prepare(call, inv);
+    call.in_batch = true;
+    call.connection = std::move(conn);
+    crm_status status = run_handler(call, inv);
+    out[i] = conclude(call, status);
+    conn = std::move(call.connection);
+    if (call.batch_broken || (out[i].status != CRM_OK && out[i].transient)) {
+      // The transaction is lost, or this event lost a deadlock (or a
+      // serialization conflict) that the batch's other locks may have caused:
+      // the batch is rolled back and each event runs on its own, as it would
+      // have without batching.
+      broken = true;
+      settled[i] = false;
+      if (contended && !call.batch_broken) *contended = true;
+      break;
+    }
+    if (out[i].status == CRM_OK) {
+      committed.push_back(i);
+      principals.insert(principals.end(), call.principals_changed.begin(), call.principals_changed.end());
+      invalidations.insert(invalidations.end(), call.cache_invalidations.begin(), call.cache_invalidations.end());
+    } else if (!call.commit_on_failure || call.aborted) {
+      // Not handled after all: its inbox row goes, so that it comes again.
+      const char* params[] = {inv.event_id, inv.consumer};
+      try {
+        conn->query("delete from crm_inbox where event_id = $1::uuid and consumer = $2", params, 2);
+      } catch (const storage::PgError&) {
+        broken = true;
+      }
+    }
+  }
+
+  if (!broken) {
+    try {
+      conn->exec("COMMIT");
+    } catch (const storage::PgError& e) {
+      broken = true;
+      log::warn("invoker", std::string("a batch of events did not commit; each runs again alone: ") + e.what(),
+                {{"operation", op->name}, {"events", std::to_string(invs.size())}});
+    }
+  }
+  if (broken) {
+    try {
+      conn->exec("ROLLBACK");
+    } catch (const storage::PgError&) {
+      conn->mark_broken(); // whatever the transaction holds is rolled back with the connection
+    }
+    conn.release();
+    for (size_t i : committed) settled[i] = false;
+    for (size_t i = 0; i < invs.size(); ++i)
+      if (out[i].duplicate) settled[i] = false; // the batch's claim said so, and it is gone
+    one_by_one();
+    return out;
+  }
+  conn.release();
+  if (platform_.principals)
+    for (const auto& subject : principals) platform_.principals->drop(subject);
+  if (!invalidations.empty() && platform_.cache) platform_.cache->invalidate(op->plugin->name, invalidations);
+  return out;
 }
 
 std::optional<Outcome> Invoker::admit(const Invocation& inv) {
@@ -217,7 +345,7 @@ Outcome Invoker::conclude(crm_call& call, crm_status status) {
   finish_transaction(call, status);
   // After the commit: a reader between our change and this sees the new
   // generation too late only to miss once, never to keep the old value.
-  if (status == CRM_OK && !call.cache_invalidations.empty() && platform_.cache)
+  if (status == CRM_OK && !call.in_batch && !call.cache_invalidations.empty() && platform_.cache)
     platform_.cache->invalidate(op.plugin->name, call.cache_invalidations);
   if (status == CRM_OK) {
     Outcome o;
@@ -336,6 +464,10 @@ void Invoker::write_audit(crm_call& call, const char* action, const char* resour
 void Invoker::finish_transaction(crm_call& call, crm_status& status) {
   call.rows.clear();
   if (!call.connection) return;
+  if (call.in_batch) {
+    end_savepoint(call, status);
+    return; // the connection goes back to the batch
+  }
   if (call.in_transaction) {
     try {
       if (status == CRM_OK && call.aborted) {
@@ -371,6 +503,36 @@ void Invoker::finish_transaction(crm_call& call, crm_status& status) {
   call.connection.release();
 }
 
+void Invoker::end_savepoint(crm_call& call, crm_status& status) {
+  if (!call.in_transaction) return; // nothing ran: no savepoint was opened
+  call.in_transaction = false;
+  if (status == CRM_OK && call.aborted) {
+    log::error("invoker", "handler reported success after a failed statement; rolled back",
+               {{"operation", call.op->name}, {"request_id", call.request_id}});
+    status = CRM_E_INTERNAL;
+    call.failure_message = "internal error";
+  }
+  try {
+    if (status == CRM_OK || (call.commit_on_failure && !call.aborted)) {
+      // Kept, not released: the next event's savepoint nests in it, and a
+      // rollback to "crm_event" goes to the newest one. Releasing would cost a
+      // round trip an event and free nothing: a released subtransaction's id
+      // stays with the transaction all the same.
+      if (!call.principals_changed.empty()) announce_principal_changes(call);
+    } else {
+      call.connection->exec("ROLLBACK TO SAVEPOINT crm_event");
+    }
+  } catch (const storage::PgError& e) {
+    // The batch's transaction is gone with it: nothing of the batch commits.
+    call.batch_broken = true;
+    if (e.transient()) call.transient_failure = true;
+    if (status == CRM_OK) {
+      status = CRM_E_UNAVAILABLE;
+      call.failure_message = "the database is unavailable";
+    }
+  }
+}
+
 // NOTIFY is transactional: the other hosts hear of the change only if it commits.
 void Invoker::announce_principal_changes(crm_call& call) {
   for (const auto& subject : call.principals_changed) {
@@ -381,7 +543,10 @@ void Invoker::announce_principal_changes(crm_call& call) {
 
 storage::PgResult Invoker::run_sql(crm_call& call, const char* sql, const char* const* params, int n_params) {
   if (!call.connection) call.connection = call.plugin->pool->acquire();
-  const char* begin = call.in_transaction ? nullptr : call.op->read_only ? "BEGIN READ ONLY" : "BEGIN";
+  const char* begin = call.in_transaction ? nullptr
+                      : call.in_batch     ? "SAVEPOINT crm_event"
+                      : call.op->read_only ? "BEGIN READ ONLY"
+                                          : "BEGIN";
   try {
     auto r = call.connection->query(sql, params, n_params, begin);
     call.in_transaction = true;

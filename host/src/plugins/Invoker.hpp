@@ -80,6 +80,15 @@ public:
 
   Outcome invoke(const Invocation& invocation);
 
+  // Events for one operation (each with event_id and consumer), handled in one
+  // transaction: each in a savepoint with its inbox row, so one that fails is
+  // rolled back alone and the rest commit together, paying one commit for the
+  // lot. Should the batch itself not commit, each event runs again alone.
+  // Outcomes in the order of `invocations`.
+  // `contended` (if given) is set when the batch was given up for a deadlock
+  // or serialization failure of one of its events.
+  std::vector<Outcome> invoke_events(const std::vector<Invocation>& invocations, bool* contended = nullptr);
+
   // For HostApi: an operation called from inside another call, same principal.
   Outcome invoke_nested(crm_call& parent, const std::string& operation, std::string_view input);
   // For HostApi and the host's own entries: one audit entry (actor, client IP
@@ -95,7 +104,10 @@ private:
   // A built-in operation of the host (HostCall): no plugin, no transaction;
   // its audit entry is written on the platform's pool after it succeeded.
   Outcome invoke_host(const Invocation& invocation);
+  void prepare(crm_call& call, const Invocation& invocation);
   void finish_transaction(crm_call& call, crm_status& status);
+  // A batched call's end: its savepoint released (success) or rolled back.
+  void end_savepoint(crm_call& call, crm_status& status);
   // The first call's reply for `key`, after this call lost the race to it.
   Outcome keyed_repeat(crm_call& call, const Operation& op, const char* key);
   // The phases of invoke(), in order. Each answers the call's outcome when

@@ -100,10 +100,11 @@ void WorkflowEngine::sync_consumers() {
     for (const auto& [state, w] : e.live.waits) waited.insert(w.events.begin(), w.events.end());
     if (!consumers_ || e.live.trigger_event.empty()) continue;
     const std::string name = e.name;
-    consumers_->add_consumer("workflow__" + name, subject_prefix_ + "." + e.live.trigger_event, "workflow:" + name,
-                             [this, name](const std::string& envelope, const std::string& id, const std::string&) {
-                               return on_trigger(name, envelope, id);
-                             });
+    consumers_->add_batch_consumer("workflow__" + name, subject_prefix_ + "." + e.live.trigger_event,
+                                   "workflow:" + name,
+                                   [this, name](const std::vector<events::EventConsumers::Event>& events) {
+                                     return on_triggers(name, events);
+                                   });
   }
   {
     // Waits of versions still running count too, though no longer live.
@@ -146,12 +147,43 @@ std::string WorkflowEngine::insert_instance(storage::PgConnection& conn, const s
   return r.rows() == 1 ? new_id + " " + r.value(0, 0) : std::string();
 }
 
-plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const std::string& envelope,
-                                            const std::string& event_id) {
-  plugins::Outcome out;
+std::vector<plugins::Outcome> WorkflowEngine::on_triggers(const std::string& workflow,
+                                                          const std::vector<events::EventConsumers::Event>& events) {
+  std::vector<plugins::Outcome> out(events.size());
   if (!catalog_.is_live(workflow)) return out; // removed since: nothing to start
-  std::string input = "{}";
-  std::string started_by; // the event's actor: the instance acts on its behalf
+  if (events.size() == 1) {
+    out[0] = on_trigger(workflow, events[0].envelope, events[0].id);
+    return out;
+  }
+  try {
+    auto conn = pool_.acquire();
+    conn->exec("BEGIN");
+    try {
+      for (size_t i = 0; i < events.size(); ++i) {
+        std::string input, started_by;
+        if (!trigger_input(events[i].envelope, input, started_by, out[i])) continue;
+        const std::string id = core::trigger_instance_id(workflow, events[i].id);
+        if (insert_instance(*conn, workflow, input, nullptr, &events[i].id, &id, started_by).empty())
+          out[i].duplicate = true;
+      }
+      conn->exec("COMMIT");
+    } catch (const storage::PgError&) {
+      conn->mark_broken(); // rolled back with the connection
+      throw;
+    }
+  } catch (const storage::PgError& e) {
+    log::info("workflows", std::string("a batch of trigger events did not start together; one by one: ") + e.what(),
+              {{"workflow", workflow}});
+    for (size_t i = 0; i < events.size(); ++i) out[i] = on_trigger(workflow, events[i].envelope, events[i].id);
+    return out;
+  }
+  wake_workers();
+  return out;
+}
+
+bool WorkflowEngine::trigger_input(const std::string& envelope, std::string& input, std::string& started_by,
+                                   plugins::Outcome& out) {
+  input = "{}";
   try {
     Poco::JSON::Parser parser;
     auto o = parser.parse(envelope).extract<Poco::JSON::Object::Ptr>();
@@ -159,20 +191,28 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
     if (!o->getObject("data")) {
       out.status = CRM_E_INVALID;
       out.message = "the event has no data object";
-      return out;
+      return false;
     }
     // The input: the event's data, with the event itself under "event".
     Poco::JSON::Object::Ptr data = o->getObject("data");
-    std::string text = envelope;
-    input = "{\"event\":" + text + ",\"data\":";
+    input = "{\"event\":" + envelope + ",\"data\":";
     std::ostringstream s;
     data->stringify(s);
     input += s.str() + "}";
   } catch (const std::exception&) {
     out.status = CRM_E_INVALID;
     out.message = "not an event envelope";
-    return out;
+    return false;
   }
+  return true;
+}
+
+plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const std::string& envelope,
+                                            const std::string& event_id) {
+  plugins::Outcome out;
+  if (!catalog_.is_live(workflow)) return out; // removed since: nothing to start
+  std::string input, started_by; // started_by: the event's actor, on whose behalf the instance acts
+  if (!trigger_input(envelope, input, started_by, out)) return out;
   try {
     auto conn = pool_.acquire();
     // The id is the event's and the workflow's: the operation that emitted

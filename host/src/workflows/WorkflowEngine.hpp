@@ -158,6 +158,13 @@ private:
                               const std::string* parent_id, const std::string* trigger_event_id,
                               const std::string* id, const std::string& started_by);
   plugins::Outcome on_trigger(const std::string& workflow, const std::string& envelope, const std::string& event_id);
+  // What one fetch brought: every instance started in one transaction (one
+  // commit for the lot); should that fail, each event on its own.
+  std::vector<plugins::Outcome> on_triggers(const std::string& workflow,
+                                            const std::vector<events::EventConsumers::Event>& events);
+  // A trigger event's instance input and initiator; false (with `out` set) when it is no event.
+  static bool trigger_input(const std::string& envelope, std::string& input, std::string& started_by,
+                            plugins::Outcome& out);
   plugins::Outcome on_event(const std::string& envelope, const std::string& event_id, const std::string& type);
   void sync_consumers();
   void wake_workers();
