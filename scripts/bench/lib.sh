@@ -10,6 +10,8 @@
 #
 # BENCH_HOST_BIN names another crm-host binary to measure (e.g. one built from
 # an older commit, to compare two builds with the same script and settings).
+# BENCH_HOST_ENV adds settings to the host, e.g.
+# "CRM_EVENTS_CONSUMER_BATCH=1 CRM_EVENTS_CONSUMER_PULLERS=1".
 
 repo=$(pwd)
 host_bin="${BENCH_HOST_BIN:-$repo/build/bin/crm-host}"
@@ -77,6 +79,7 @@ bench_start_host() {
   phase "crm-host on $base (log in $work/host.log)"
   env CRM_PLUGINS_DIR="$work/plugins" CRM_WORKFLOWS_DIR="$work/workflows" \
     CRM_HTTP_HOST=127.0.0.1 CRM_HTTP_PORT="$port" CRM_LOG_REQUESTS=false CRM_HTTP_MAX_THREADS=64 "$@" \
+    ${BENCH_HOST_ENV:-} \
     "$host_bin" --config="$repo/config/crm-host.properties" >"$work/host.log" 2>&1 &
   host_pid=$!
   local deadline=$((SECONDS + 60))

@@ -65,19 +65,33 @@ TEST_CASE("a change committed on another host is never followed by a stale read"
   CHECK(get_value(a.http(), key).first == "two");
   CHECK(get_value(on_b, key).first == "two");
 
-  // A reader that read "two" from the database fills the cache only after a
-  // writer on B committed "three": the fill must not stick.
+  // A reader that read "three" from the database fills the cache only after
+  // a writer on B committed "four": the fill must not stick. The cache is
+  // empty when the reader starts (the write just ended the cached copy), so
+  // it reads the database; it then waits for an advisory lock this test
+  // holds until B's write has committed.
+  put_value(on_b, key, "three");
+  auto gate = a.sql();
+  const std::string lock = "4242";
+  gate.query("select pg_advisory_lock($1::bigint)", {lock});
   auto slow = std::async(std::launch::async, [&] {
     Http http(a.port());
-    return get_value(http, key, "?pauseMs=1500");
+    return get_value(http, key, "?waitLock=" + lock);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  put_value(on_b, key, "three");
+  auto watch = a.sql();
+  REQUIRE(eventually([&] {
+    return watch.count("select count(*) from pg_locks where locktype = 'advisory' and objid = $1::oid "
+                       "and not granted",
+                       {lock}) == 1;
+  }, std::chrono::seconds(10)));
+  put_value(on_b, key, "four");
+  gate.query("select pg_advisory_unlock($1::bigint)", {lock});
   auto slow_read = slow.get();
-  CHECK(slow_read.first == "two"); // what it read before the change
+  CHECK(slow_read.first == "three"); // what it read before the change
+  CHECK_FALSE(slow_read.second);
   for (int i = 0; i < 3; ++i) {
-    CHECK(get_value(a.http(), key).first == "three");
-    CHECK(get_value(on_b, key).first == "three");
+    CHECK(get_value(a.http(), key).first == "four");
+    CHECK(get_value(on_b, key).first == "four");
   }
 }
 
