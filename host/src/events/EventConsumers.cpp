@@ -1,11 +1,13 @@
 // EventConsumers: see the header.
 #include "events/EventConsumers.hpp"
 
+#include "core/CrashPoints.hpp"
 #include "log/Log.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -297,6 +299,8 @@ void EventConsumers::handle(Consumer& c, const std::vector<natsMsg*>& msgs) {
                    std::to_string(batch.size()) + " events";
     outcomes.assign(batch.size(), lost);
   }
+  if (std::any_of(outcomes.begin(), outcomes.end(), [](const plugins::Outcome& o) { return o.status == CRM_OK && !o.duplicate; }))
+    core::crash_point("events.batch_committed");
   for (size_t i = 0; i < batch.size(); ++i) settle(c, batch[i], outcomes[i]);
 }
 

@@ -2,6 +2,8 @@
 // start, now, iso, log) and how the engine hands them their ctx.
 #include "workflows/EngineParts.hpp"
 
+#include "core/CrashPoints.hpp"
+
 #include "log/Log.hpp"
 #include "workflows/LuaJson.hpp"
 
@@ -60,7 +62,9 @@ plugins::Outcome call_operation(WorkflowEngine::Run& run, const std::string& op_
   // Audited as the workflow, on behalf of whoever started the instance.
   const plugins::Delegation on_behalf{"workflow:" + run.instance->name, run.instance->started_by, run.instance->id};
   inv.delegation = &on_behalf;
-  return run.engine->invoker_ref().invoke(inv);
+  plugins::Outcome outcome = run.engine->invoker_ref().invoke(inv);
+  if (outcome.status == CRM_OK && !outcome.duplicate) core::crash_point("workflow.call_committed");
+  return outcome;
 }
 
 // The operation's name and outcome of crm.call / crm.try_call (the Lua

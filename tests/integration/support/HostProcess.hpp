@@ -73,6 +73,9 @@ public:
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
 
+  // A CRM_* setting for the next start().
+  void set_env(const std::string& name, const std::string& value) { config_.env[name] = value; }
+
   // The CRM_* environment start() gives the host.
   std::map<std::string, std::string> environment() const {
     std::map<std::string, std::string> env{

@@ -1,0 +1,119 @@
+// Exactly-once effects proven at the exact moment that needs it: the host dies
+// (a test crash point, core/CrashPoints.hpp) right after an operation's
+// transaction committed and before the engine recorded the step, or before a
+// consumer acked the events it committed. Restarted, the work runs again:
+// the workflow call's idempotency key, and the event inbox, must make that
+// second run have no effect. Each effect is a row of its own (fixture_flow's
+// ledger, fixture_pulse's handled rows), so a second effect shows.
+#include "support/Checks.hpp"
+#include "support/FlowHost.hpp"
+#include "support/HostUnderTest.hpp"
+
+#include "core/CrashPoints.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace itest;
+
+namespace {
+
+// False (and says why the test does nothing) in a build without crash points.
+bool crash_points_built() {
+  if (crm::core::crash_points_built()) return true;
+  WARN("skipped: this build does not honour test crash points; configure with -DCRM_CRASH_POINTS=ON "
+       "(scripts/test does)");
+  return false;
+}
+
+// The host died at its crash point; it is started again without it, and the instance ends `status`.
+void crash_then_restart(FlowHost& f, const std::string& id, const std::string& status) {
+  REQUIRE(f.host.process().wait_for_exit(std::chrono::seconds(20)) == 86);
+  f.host.process().set_env("CRM_TEST_CRASH_AT", "");
+  f.host.start();
+  f.wait_for(id, status, std::chrono::seconds(30));
+}
+
+std::string metrics_of(HostUnderTest& host) {
+  Http http(host.port());
+  return http.get("/metrics").body;
+}
+
+} // namespace
+
+TEST_CASE("a saga step's call that committed just before the host died is not made again", "[workflows][crash-point]") {
+  if (!crash_points_built()) return;
+  // Dies right after step two's call committed, before the step was recorded.
+  FlowHost f({{"three", three_steps("three")}},
+             {{"CRM_TEST_CRASH_AT", "workflow.call_committed:2"}, {"CRM_WORKFLOWS_HOST_ID", "itest-crash-point"}});
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  crash_then_restart(f, id, "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "three"});
+}
+
+TEST_CASE("a compensation that committed just before the host died is not made again", "[workflows][crash-point]") {
+  if (!crash_points_built()) return;
+  // Step three fails for good; the host dies right after the first
+  // compensation (undo:two, the third call that commits) committed.
+  FlowHost f({{"three", three_steps("three")}},
+             {{"CRM_TEST_CRASH_AT", "workflow.call_committed:3"}, {"CRM_WORKFLOWS_HOST_ID", "itest-crash-point"}});
+  f.fail("three", -1);
+  const std::string key = random_uuid();
+  const std::string id = f.start("three", "{\"key\":\"" + key + "\"}");
+  crash_then_restart(f, id, "COMPENSATED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"one", "two", "undo:two", "undo:one"});
+}
+
+TEST_CASE("a state machine's call that committed just before the host died is not made again",
+          "[workflows][crash-point]") {
+  if (!crash_points_built()) return;
+  const std::string source = R"(return workflow "calls" {
+  trigger = manual,
+  start = "first",
+  states = {
+    first = function(ctx)
+      crm.call("fixture_flow.record", { key = ctx.input.key, kind = "a" })
+      crm.call("fixture_flow.record", { key = ctx.input.key, kind = "b" })
+      return "second"
+    end,
+    second = function(ctx)
+      crm.call("fixture_flow.record", { key = ctx.input.key, kind = "c" })
+    end,
+  },
+})";
+  // Dies right after the second call of the first state committed: the state
+  // runs again from its start, its calls with the same keys.
+  FlowHost f({{"calls", source}},
+             {{"CRM_TEST_CRASH_AT", "workflow.call_committed:2"}, {"CRM_WORKFLOWS_HOST_ID", "itest-crash-point"}});
+  const std::string key = random_uuid();
+  const std::string id = f.start("calls", "{\"key\":\"" + key + "\"}");
+  crash_then_restart(f, id, "COMPLETED");
+  CHECK(f.ledger(key) == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("events a consumer committed just before the host died, unacknowledged, are not handled again",
+          "[events][crash-point]") {
+  if (!crash_points_built()) return;
+  // A short ack wait: the events the dead host never acked come again soon.
+  HostUnderTest host({"fixture_pulse"}, {{"CRM_TEST_CRASH_AT", "events.batch_committed"},
+                                         {"CRM_EVENTS_ACK_WAIT_MS", "1500"}});
+  auto sql = host.sql();
+  auto r = host.http().post("/api/fixture-pulse/emit", R"({"run":"crash","from":0,"count":20})");
+  REQUIRE(r.status == 200);
+  REQUIRE(host.process().wait_for_exit(std::chrono::seconds(20)) == 86);
+  // What committed before the crash is there once...
+  const long long before = sql.count("select count(*) from fixture_pulse.handled where run = 'crash'");
+  CHECK(before > 0);
+  host.process().set_env("CRM_TEST_CRASH_AT", "");
+  host.start();
+  // ...and stays once when the unacknowledged events come again: the
+  // restarted host finds each of them in the inbox.
+  REQUIRE(eventually([&] {
+    const auto seen = metric_value(metrics_of(host), "crm_consumer_duplicates", {{"consumer", "fixture_pulse__record"}});
+    return seen && *seen >= static_cast<double>(before);
+  }, std::chrono::seconds(30)));
+  CHECK(sql.count("select count(distinct seq) from fixture_pulse.handled where run = 'crash'") == 20);
+  CHECK(sql.count("select count(*) from fixture_pulse.handled where run = 'crash'") == 20);
+}
