@@ -156,18 +156,16 @@ void EventConsumers::run(Consumer& c, Puller& puller) {
       }
     }
     // What is there now, up to a batch; when nothing is, wait for the next
-    // one event, then take what came with it. (natsSubscription_Fetch would
-    // wait for a whole batch, or its timeout, before returning any.)
-    natsMsgList now{nullptr, 0}, next{nullptr, 0};
+    // one event (what comes with it is taken at the next turn).
+    // natsSubscription_Fetch would wait for a whole batch, or its timeout,
+    // before returning any.
+    natsMsgList now{nullptr, 0};
     natsStatus s = fetch(sub, now, config_.fetch_batch, false);
     // (The server answers a no-wait pull that finds nothing with 404, or
     // with 408 when the request also has an expiry.)
     if (s == NATS_NOT_FOUND || s == NATS_TIMEOUT || (s == NATS_OK && now.Count == 0)) {
       natsMsgList_Destroy(&now);
       s = fetch(sub, now, 1, true);
-      if (s == NATS_OK && now.Count > 0 && config_.fetch_batch > 1) {
-        if (fetch(sub, next, config_.fetch_batch - 1, false) != NATS_OK) natsMsgList_Destroy(&next);
-      }
     }
     if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) { // nothing new
       natsMsgList_Destroy(&now);
@@ -179,11 +177,9 @@ void EventConsumers::run(Consumer& c, Puller& puller) {
       else std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
-    std::vector<natsMsg*> msgs(now.Msgs, now.Msgs + now.Count);
-    if (next.Count > 0) msgs.insert(msgs.end(), next.Msgs, next.Msgs + next.Count);
+    const std::vector<natsMsg*> msgs(now.Msgs, now.Msgs + now.Count);
     if (!stop_) handle(c, msgs);
     natsMsgList_Destroy(&now);
-    natsMsgList_Destroy(&next);
   }
 }
 
