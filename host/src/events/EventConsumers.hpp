@@ -36,7 +36,9 @@ struct ConsumerConfig {
   // batch's subtransactions (a savepoint an event) stay in PostgreSQL's
   // per-backend cache and do not slow everyone's snapshots.
   int fetch_batch = 32;
-  int pullers = 2; // threads pulling from each durable consumer on this host
+  // Threads pulling from each durable consumer on this host. More than one
+  // handles a durable's events out of order on one host too.
+  int pullers = 1;
   std::vector<int> nak_delays_ms{1000, 5000, 30000}; // by attempt; the last repeats
 };
 

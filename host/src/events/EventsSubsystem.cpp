@@ -51,7 +51,7 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
   cc.max_deliver = config.getInt("events.max_deliver", 5);
   cc.ack_wait_ms = config.getInt("events.ack_wait_ms", 30000);
   cc.fetch_batch = std::clamp(config.getInt("events.consumer_batch", 32), 1, 64);
-  cc.pullers = std::clamp(config.getInt("events.consumer_pullers", 2), 1, 16);
+  cc.pullers = std::clamp(config.getInt("events.consumer_pullers", 1), 1, 16);
   cc.nak_delays_ms.clear();
   Poco::StringTokenizer delays(config.getString("events.retry_delays_ms", "1000,5000,30000"), ",",
                                Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
