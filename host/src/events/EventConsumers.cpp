@@ -33,7 +33,10 @@ struct EventConsumers::Consumer {
   std::string operation;
   std::string subject;    // crm.item.created
   BatchHandler handler;   // the host's own consumers; else the operation runs
-  bool deliver_new = false;
+  // The host's own consumers start, when first created, at the time they
+  // were asked for, not at whatever the stream held before: an event
+  // published between the request and the subscription is not missed.
+  int64_t deliver_from_ns = 0;
   std::vector<std::unique_ptr<Puller>> pullers;
   // Events per transaction now. A batch that loses a deadlock (its events'
   // locks collide with another transaction's) drops it to one for the next
@@ -109,7 +112,8 @@ bool EventConsumers::add_batch_consumer(const std::string& durable, const std::s
   c->operation = label;
   c->subject = subject;
   c->handler = std::move(handler);
-  c->deliver_new = true;
+  c->deliver_from_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
   start_pullers(*c);
   consumers_.push_back(std::move(c));
   log::info("events", "consuming " + subject + " for " + label, {{"consumer", durable}});
@@ -143,7 +147,19 @@ void EventConsumers::run(Consumer& c, Puller& puller) {
       // server's limit is a backstop for a host that dies on every attempt.
       so.Config.MaxDeliver = config_.max_deliver + 3;
       so.Config.FilterSubject = c.subject.c_str();
-      so.Config.DeliverPolicy = c.deliver_new ? js_DeliverNew : js_DeliverAll;
+      so.Config.DeliverPolicy = js_DeliverAll;
+      if (c.deliver_from_ns != 0) {
+        jsConsumerInfo* info = nullptr;
+        if (js_GetConsumerInfo(&info, nats_.jetstream(), so.Stream, so.Config.Durable, nullptr, nullptr) ==
+            NATS_OK) {
+          // It exists: bound to as it is, wherever it was made to start.
+          so.Config.DeliverPolicy = static_cast<jsDeliverPolicy>(-1);
+          jsConsumerInfo_Destroy(info);
+        } else {
+          so.Config.DeliverPolicy = js_DeliverByStartTime;
+          so.Config.OptStartTime = c.deliver_from_ns;
+        }
+      }
       jsErrCode jerr = static_cast<jsErrCode>(0);
       natsStatus s = js_PullSubscribe(&sub, nats_.jetstream(), c.subject.c_str(), c.durable.c_str(), nullptr, &so,
                                       &jerr);

@@ -66,6 +66,13 @@ void WorkflowEngine::start(events::EventConsumers* consumers, std::string subjec
     w->thread = std::thread([this, raw] { work(*raw); });
     workers_.push_back(std::move(w));
   }
+  // The consumers of triggers and waits exist before the host says it is
+  // ready: an event emitted from then on reaches them.
+  try {
+    sync_consumers();
+  } catch (const std::exception& e) {
+    log::warn("workflows", std::string("cannot subscribe the workflows' consumers yet: ") + e.what(), {});
+  }
   housekeeping_ = std::thread([this] {
     auto last_prune = Clock::now() - std::chrono::hours(1);
     while (!stop_) {
@@ -465,6 +472,12 @@ WorkflowEngine::Compiled* WorkflowEngine::compiled(Worker& w, const std::string&
     throw std::runtime_error(name + ".lua:" + std::to_string(check.errors.front().line) + ": " +
                              check.errors.front().message);
   c->def = std::move(check.definition);
+  {
+    // Its waits are heard from now on, before any of its instances can
+    // wait here (the housekeeping's next sync would be up to a second late).
+    std::lock_guard lock(waits_mutex_);
+    for (const auto& [state, wait] : c->def.waits) waited_types_.insert(wait.events.begin(), wait.events.end());
+  }
   load_definition(*c, source, "@" + name + ".lua");
   Compiled* raw = c.get();
   w.compiled[version] = std::move(c);

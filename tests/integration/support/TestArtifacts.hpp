@@ -49,9 +49,10 @@ public:
       }
       std::cout.flush();
     }
-    // CRM_IT_KEEP=1 keeps the folders of failed tests for a closer look.
-    const char* keep = std::getenv("CRM_IT_KEEP");
-    if (!(failed && keep && std::string(keep) == "1")) {
+    // CRM_IT_KEEP=1 keeps the folders of failed tests for a closer look,
+    // CRM_IT_KEEP=all those of every test.
+    const std::string keep = std::getenv("CRM_IT_KEEP") ? std::getenv("CRM_IT_KEEP") : "";
+    if (!((failed && keep == "1") || keep == "all")) {
       for (const auto& dir : dirs_) {
         std::error_code ec;
         std::filesystem::remove_all(dir, ec);
