@@ -127,7 +127,11 @@ TEST_CASE("500 connections trickling header lines hold no worker: the live probe
                             << Catch::Detail::stringify(login_ms) << "; logins before the trickle (ms): "
                             << Catch::Detail::stringify(baseline_ms));
   CHECK(median(live_ms) <= 100);
-  CHECK(median(login_ms) <= std::max(100.0, 1.5 * median(baseline_ms)));
+  // Workers held by the trickle would hold up every login, by seconds; other
+  // tests sharing the machine's two cores hold up some, by tens of ms. The
+  // quickest of the three shows the former and not the latter.
+  CHECK(*std::min_element(login_ms.begin(), login_ms.end()) <=
+        std::max(100.0, 1.5 * *std::min_element(baseline_ms.begin(), baseline_ms.end())));
   // Every trickler is still connected, and none of them holds a worker (the
   // one busy worker may be the one serving /metrics).
   CHECK(count_closed(tricklers) == 0);
@@ -154,8 +158,10 @@ TEST_CASE("10,000 idle keep-alive connections: the live probe answers within 100
   REQUIRE(timed_live_probe(port).reply);
   const auto rss_before = resident_kib(pid);
   const auto fds_before = open_fd_count(pid);
+  const auto accepted_before = accepted_connection_count(pid, port);
   REQUIRE(rss_before);
   REQUIRE(fds_before);
+  REQUIRE(accepted_before);
 
   std::vector<RawConnection> idle;
   idle.reserve(kIdle);
@@ -187,27 +193,34 @@ TEST_CASE("10,000 idle keep-alive connections: the live probe answers within 100
   }
   const auto rss_held = resident_kib(pid);
   const auto fds_held = open_fd_count(pid);
+  const auto accepted_held = accepted_connection_count(pid, port);
   REQUIRE(rss_held);
   REQUIRE(fds_held);
+  REQUIRE(accepted_held);
   INFO("live probes (ms): " << Catch::Detail::stringify(live_ms) << "; RSS " << *rss_before << " -> " << *rss_held
-                            << " KiB; fds " << *fds_before << " -> " << *fds_held);
+                            << " KiB; fds " << *fds_before << " -> " << *fds_held << "; accepted connections "
+                            << *accepted_before << " -> " << *accepted_held);
   CHECK(median(live_ms) <= 100);
   CHECK(*rss_held - *rss_before < 200 * 1024);
-  // They really are held. The host's own descriptors come and go meanwhile
-  // (a pool or NATS connection closed), so allow a few of those.
+  // They really are held, each by a descriptor of its own.
+  CHECK(*accepted_held >= *accepted_before + static_cast<long>(kIdle));
   CHECK(*fds_held >= *fds_before + static_cast<long>(kIdle) - 16);
   CHECK(count_closed(idle) == 0);
   CHECK(metric_or_zero(metrics_text(port), "crm_http_connections_open") >= kIdle);
 
   idle.clear();
-  std::optional<long> fds_after;
+  // Every connection's descriptor is given back. The host's own (pool and
+  // NATS connections) may have grown by a few meanwhile, which is no leak.
+  std::optional<long> fds_after, accepted_after;
   const bool given_back = eventually(
       [&] {
         fds_after = open_fd_count(pid);
-        return fds_after && *fds_after <= *fds_before;
+        accepted_after = accepted_connection_count(pid, port);
+        return fds_after && accepted_after && *accepted_after <= *accepted_before && *fds_after <= *fds_before + 8;
       },
       15s, 100ms);
-  INFO("fds before " << *fds_before << ", after closing " << fds_after.value_or(-1));
+  INFO("fds before " << *fds_before << ", after closing " << fds_after.value_or(-1) << "; accepted connections "
+                     << *accepted_before << " -> " << accepted_after.value_or(-1));
   CHECK(given_back);
   CHECK(timed_live_probe(port).reply);
 }
