@@ -8,6 +8,9 @@ balancer while the cluster is hurt on a timetable:
   25%              stop NATS server 2 for --nats-down seconds, then start it
   55%              restart Redis
   70%              start a reassignment saga and SIGKILL the host holding it
+  85%              a plugin's operation crashes the last host (SIGSEGV), when
+                   the fixture plugin with that operation is loaded; the time
+                   until the host is ready again is printed
 
 A fault's window lasts from its start until it is repaired (the host ready
 again, the server back) plus a grace for the balancer to notice. The report
@@ -342,7 +345,41 @@ def faults(cluster, client, world, windows, t0, duration, nats_down, grace, even
     else:
         windows.add("the saga's host killed", start, time.monotonic() + grace)
         events.append(f"saga {instance} finished before its host could be found and killed")
+
+    at(0.85)
+    crash_plugin(cluster, world, windows, grace, events)
     return instance
+
+
+def crash_plugin(cluster, world, windows, grace, events):
+    """A plugin's operation crashes the last host with SIGSEGV: the time from
+    the crash to that host answering ready again is the time it was out."""
+    victim = cluster.hosts
+    base = f"http://127.0.0.1:{cluster.ports[victim - 1]}"
+    direct = Client(base)
+    status, plugins = direct.call("GET", "/api/plugins", None, world["tokens"]["admin"])
+    if "fixture_slow" not in json.dumps(plugins):
+        events.append("plugin crash: skipped (the fixture plugin with the crashing operation is not loaded)")
+        return
+    start = time.monotonic()
+    log(f"a plugin operation crashes crm-host {victim} (SIGSEGV)")
+    status, _ = direct.call("POST", "/api/fixture-slow/crash", {}, world["tokens"]["admin"], timeout=5)
+    deadline = start + 60
+    went = False
+    while time.monotonic() < deadline:
+        up = cluster.ready(victim)
+        went = went or not up
+        if went and up:
+            break
+        time.sleep(0.01)
+    out = time.monotonic() - start
+    windows.add("a plugin crashed its host", start, time.monotonic() + grace)
+    if status != 0:
+        events.append(f"plugin crash: the crashing operation answered {status}; the host did not crash")
+    elif went and out < 60:
+        events.append(f"plugin crash: crm-host {victim} out for {out:.2f} s (SIGSEGV to ready again)  target <= 2 s")
+    else:
+        events.append(f"plugin crash: crm-host {victim} NOT ready again within 60 s")
 
 
 # ------------------------------------------------------------------ checks
