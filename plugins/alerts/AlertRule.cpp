@@ -14,18 +14,24 @@ std::optional<AlertKind> kind_named(std::string_view word) {
 
 const char* kind_word(AlertKind kind) {
   switch (kind) {
-  case AlertKind::above: return "ABOVE";
-  case AlertKind::below: return "BELOW";
-  case AlertKind::move_pct: return "MOVE_PCT";
+  case AlertKind::above:
+    return "ABOVE";
+  case AlertKind::below:
+    return "BELOW";
+  case AlertKind::move_pct:
+    return "MOVE_PCT";
   }
   return "";
 }
 
 bool condition_holds(AlertKind kind, double threshold, double value) {
   switch (kind) {
-  case AlertKind::above: return value >= threshold;
-  case AlertKind::below: return value <= threshold;
-  case AlertKind::move_pct: return value >= threshold;
+  case AlertKind::above:
+    return value >= threshold;
+  case AlertKind::below:
+    return value <= threshold;
+  case AlertKind::move_pct:
+    return value >= threshold;
   }
   return false;
 }
@@ -63,8 +69,8 @@ std::vector<FieldError> rule_errors(const RuleRequest& request) {
   else if (!std::isfinite(*request.threshold))
     errors.push_back({"threshold", "must be a finite number"});
   else if (*request.threshold <= 0)
-    errors.push_back({"threshold", kind == AlertKind::move_pct ? "must be a percentage above 0"
-                                                               : "must be a price above 0"});
+    errors.push_back(
+        {"threshold", kind == AlertKind::move_pct ? "must be a percentage above 0" : "must be a price above 0"});
 
   if (kind == AlertKind::move_pct) {
     if (!request.window_minutes)
