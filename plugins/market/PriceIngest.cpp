@@ -1,10 +1,10 @@
 // PriceIngest: POST /api/market/prices {prices: [{symbol, at, price,
 // volume?}]}, at most 10,000 points, all or nothing.
 //
-// Three steps, none a statement per point: the body (parsed once) is read
-// into column arrays with every item's shape checked (PriceBatch); one query
-// finds the items naming an unknown symbol or a time too far ahead; one
-// statement stores the batch through unnest(), keeps the hourly bars and
+// Two steps, none a statement per point: the body (parsed once) is read into
+// column arrays with every item's shape checked (PriceBatch); one statement
+// finds the items naming an unknown symbol or a time too far ahead, stores
+// the batch through unnest() when there are none, keeps the hourly bars and
 // answers what the events need. Any bad item is a 422 naming every bad
 // item's field, and nothing is stored. A (symbol, at) already stored or
 // repeated in the batch is a duplicate: counted, not an error, the first
@@ -25,18 +25,12 @@ namespace market {
 
 namespace {
 
-// Items naming no instrument, or a time beyond the tolerance: $1 symbols,
-// $2 times, $3 the tolerance in seconds. Item numbers from 0.
-constexpr const char* kRefusedItemsSql = R"sql(
-select b.i - 1, i.symbol is null, b.at > now() + make_interval(secs => $3::float8)
-from unnest($1::text[], $2::timestamptz[]) with ordinality as b (symbol, at, i)
-left join instruments i on i.symbol = b.symbol
-where i.symbol is null or b.at > now() + make_interval(secs => $3::float8)
-order by b.i
-)sql";
-
-// The batch stored in one statement: $1 symbols, $2 times, $3 prices,
-// $4 volumes, $5 the jump (in percent) that flags a point. Each point's
+// The batch checked and stored in one statement: $1 symbols, $2 times,
+// $3 prices, $4 volumes, $5 the jump (in percent) that flags a point, $6 how
+// many seconds ahead a time may be, $7 whether to store (false when other
+// items are already refused: their checks still run). The rows naming an unknown symbol or a
+// time too far ahead are answered (kinds 'unknown' and 'ahead', with their
+// row) and then nothing is stored. Each point's
 // previous price is the one before it in time, among the batch's new points
 // and the stored ones (for a batch appending to a series: the symbol's last
 // stored point, then the batch in time order). Rows are written in key
@@ -46,10 +40,16 @@ order by b.i
 // to completion though nothing reads it (PostgreSQL runs every data-modifying
 // WITH).
 constexpr const char* kStoreSql = R"sql(
-with batch as (
-  select distinct on (symbol, at) symbol, at, price, volume
-  from unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[]) with ordinality as b (symbol, at, price, volume, i)
-  order by symbol, at, i
+with given as (
+  select * from unnest($1::text[], $2::timestamptz[], $3::float8[], $4::float8[]) with ordinality as b (symbol, at, price, volume, i)
+),
+refused as (
+  select g.i - 1 as row, i.symbol is null as unknown, g.at > now() + make_interval(secs => $6::float8) as ahead
+  from given g left join instruments i on i.symbol = g.symbol
+  where i.symbol is null or g.at > now() + make_interval(secs => $6::float8)
+),
+batch as (
+  select distinct on (symbol, at) symbol, at, price, volume from given order by symbol, at, i
 ),
 spans as (select symbol, min(at) as lo, max(at) as hi from batch group by symbol),
 before as (
@@ -76,7 +76,7 @@ judged as (
 inserted as (
   insert into prices (symbol, at, price, volume, flagged)
   select symbol, at, price, volume, coalesce(abs(price / previous - 1) * 100 > $5::float8, false)
-  from judged where fresh order by symbol, at
+  from judged where fresh and $7::boolean and not exists (select 1 from refused) order by symbol, at
   on conflict do nothing
   returning symbol, at, price, volume, flagged
 ),
@@ -109,21 +109,11 @@ select 'flagged', i.symbol, 1,
        json_build_object('symbol', i.symbol, 'at', iso_time(i.at), 'price', i.price, 'previousPrice', j.previous,
                          'changePct', round(((i.price / j.previous - 1) * 100)::numeric, 4))::text
 from inserted i join judged j using (symbol, at) where i.flagged
+union all
+select 'unknown', null, row, null from refused where unknown
+union all
+select 'ahead', null, row, null from refused where ahead
 )sql";
-
-// Adds an error for every item naming an unknown symbol or a time too far ahead.
-void add_refused_items(crm::Call& call, const PriceColumns& columns, std::vector<FieldError>& errors) {
-  if (columns.items.empty()) return;
-  const long long tolerance = settings().future_tolerance_seconds;
-  auto rows = call.sql(kRefusedItemsSql, {columns.symbols, columns.times, static_cast<std::int64_t>(tolerance)});
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const std::size_t item = columns.items.at(std::stoul(std::string(*rows.at(r, 0))));
-    if (*rows.at(r, 1) == "t") errors.push_back({item, item_field(item, "symbol"), "is not a known instrument"});
-    if (*rows.at(r, 2) == "t")
-      errors.push_back(
-          {item, item_field(item, "at"), "is more than " + std::to_string(tolerance) + " seconds in the future"});
-  }
-}
 
 // A 422 naming every bad item's fields, in the items' order.
 [[noreturn]] void refuse(std::vector<FieldError> errors, std::size_t items) {
@@ -145,11 +135,24 @@ void ingest_prices(crm::Call& call) {
                                      std::to_string(kMaxBatchPoints) + " are taken in one call");
   PriceBatch batch = read_price_batch(*prices);
   const PriceColumns& columns = batch.columns;
-  add_refused_items(call, columns, batch.errors);
+  // The database's checks name their bad items too: they run on every item
+  // of good shape, even when others are bad, and then nothing is stored.
+  const long long tolerance = settings().future_tolerance_seconds;
+  auto rows =
+      call.sql(kStoreSql, {columns.symbols, columns.times, columns.prices, columns.volumes, settings().flag_jump_pct,
+                           static_cast<std::int64_t>(tolerance), batch.errors.empty()});
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const std::string_view kind = *rows.at(r, 0);
+    if (kind != "unknown" && kind != "ahead") continue;
+    const std::size_t item = columns.items.at(std::stoul(std::string(*rows.at(r, 2))));
+    if (kind == "unknown")
+      batch.errors.push_back({item, item_field(item, "symbol"), "is not a known instrument"});
+    else
+      batch.errors.push_back(
+          {item, item_field(item, "at"), "is more than " + std::to_string(tolerance) + " seconds in the future"});
+  }
   if (!batch.errors.empty()) refuse(std::move(batch.errors), prices->size());
 
-  auto rows =
-      call.sql(kStoreSql, {columns.symbols, columns.times, columns.prices, columns.volumes, settings().flag_jump_pct});
   std::int64_t accepted = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
     const std::string_view kind = *rows.at(r, 0);
