@@ -16,8 +16,10 @@ constexpr int kDefaultLags = 5;
 constexpr double kDefaultLambda = 0.001;
 constexpr int kMaxLags = 50;
 
+// Only an operation declared for the purpose, <plugin>.forecast_<name>: the
+// schedule calls it as the system, so a kind must not name any other.
 bool is_operation_name(const std::string& s) {
-  static const std::regex pattern("^[a-z][a-z0-9_]{0,62}\\.[a-z][a-z0-9_]{0,126}$");
+  static const std::regex pattern("^[a-z][a-z0-9_]{0,62}\\.forecast_[a-z0-9_]{1,100}$");
   return std::regex_match(s, pattern);
 }
 
@@ -91,9 +93,9 @@ std::vector<FieldError> check_model(const std::string& kind, const Poco::JSON::O
     ridge_params(params, errors);
   else if (kind.rfind("op:", 0) == 0) {
     if (!is_operation_name(operation_of_kind(kind)))
-      errors.push_back({"kind", "must name an operation as op:<plugin>.<operation>"});
+      errors.push_back({"kind", "must name an operation as op:<plugin>.forecast_<name>"});
   } else
-    errors.push_back({"kind", "must be holt, ridge or op:<plugin>.<operation>"});
+    errors.push_back({"kind", "must be holt, ridge or op:<plugin>.forecast_<name>"});
   return errors;
 }
 

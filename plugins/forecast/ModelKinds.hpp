@@ -1,8 +1,10 @@
 // ModelKinds: the kinds of model a version may be, and the checks on their
 // parameters. "holt" {alpha, beta} and "ridge" {lags, lambda} are built in
-// (Methods.hpp); "op:<plugin>.<operation>" is a model another plugin brings:
-// its forecast is made by calling that operation (OperationMethod.hpp), and
-// its params object is passed to it as it is.
+// (Methods.hpp); "op:<plugin>.forecast_<name>" is a model another plugin
+// brings: its forecast is made by calling that operation (OperationMethod.hpp),
+// and its params object is passed to it as it is. The operation's name must
+// start with forecast_ so that a kind can name nothing but a forecasting
+// operation (the schedule calls it as the system).
 #pragma once
 
 #include "Methods.hpp"
@@ -21,7 +23,7 @@ struct FieldError {
   std::string message;
 };
 
-// "op:market_models.arima" -> "market_models.arima"; empty for a built-in kind.
+// "op:models.forecast_arima" -> "models.forecast_arima"; empty for a built-in kind.
 std::string operation_of_kind(const std::string& kind);
 
 // Every problem with kind and params, each on its field path ("kind",

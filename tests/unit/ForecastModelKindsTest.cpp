@@ -31,14 +31,16 @@ TEST_CASE("holt and ridge with good params, or none, are accepted", "[forecast][
   CHECK(check_model("holt", nullptr).empty());
   CHECK(check_model("ridge", params(R"({"lags":50,"lambda":0})")).empty());
   CHECK(check_model("ridge", params(R"({"lags":1})")).empty());
-  CHECK(check_model("op:models.arima", params(R"({"anything":[1,2]})")).empty());
+  CHECK(check_model("op:models.forecast_arima", params(R"({"anything":[1,2]})")).empty());
 }
 
 TEST_CASE("an unknown kind is refused on the field kind", "[forecast][kinds]") {
   CHECK(fields(check_model("arima", nullptr)) == std::vector<std::string>{"kind"});
   CHECK(fields(check_model("op:", nullptr)) == std::vector<std::string>{"kind"});
   CHECK(fields(check_model("op:no_dot", nullptr)) == std::vector<std::string>{"kind"});
-  CHECK(fields(check_model("op:Bad.Name", nullptr)) == std::vector<std::string>{"kind"});
+  CHECK(fields(check_model("op:Bad.forecast_x", nullptr)) == std::vector<std::string>{"kind"});
+  // Only an operation made for forecasting: the schedule calls it as the system.
+  CHECK(fields(check_model("op:auth.users_get", nullptr)) == std::vector<std::string>{"kind"});
 }
 
 TEST_CASE("params out of range are refused each on its path", "[forecast][kinds]") {
@@ -57,8 +59,8 @@ TEST_CASE("a built-in kind makes its method with defaults; an operation kind mak
   REQUIRE(holt);
   CHECK(holt->predict({1, 2, 3, 4, 5}, 1).predicted == Approx(6));
   CHECK(forecast::builtin_method("ridge", params(R"({"lags":3})"))->min_points() == 6);
-  CHECK(forecast::builtin_method("op:models.arima", nullptr) == nullptr);
+  CHECK(forecast::builtin_method("op:models.forecast_arima", nullptr) == nullptr);
   CHECK_THROWS_AS(forecast::builtin_method("holt", params(R"({"alpha":2})")), forecast::MethodError);
-  CHECK(forecast::operation_of_kind("op:models.arima") == "models.arima");
+  CHECK(forecast::operation_of_kind("op:models.forecast_arima") == "models.forecast_arima");
   CHECK(forecast::operation_of_kind("holt").empty());
 }
