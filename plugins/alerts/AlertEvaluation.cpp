@@ -1,6 +1,7 @@
 // AlertEvaluation: market.prices_updated against the alert rules of its
 // symbol. The event carries the symbol's last price of a batch; the rules
-// move as AlertRule.hpp says, in one set-based statement:
+// move as AlertRule.hpp says, in one set-based statement (and a second for
+// the MOVE_PCT rules, only for a symbol that has some):
 //
 //   - the price is marked as the symbol's latest only if it is newer than
 //     the one marked before, so an older or repeated event changes nothing;
@@ -12,8 +13,9 @@
 //     condition did not hold at the last price, the armed ones found are
 //     those the move from the last price to this one crossed;
 //   - MOVE_PCT rules compare the move since the start of their window,
-//     priced by market.price_at once per distinct window of the symbol,
-//     with the same fire and re-arm rules;
+//     priced by market.price_at once per distinct window of the symbol
+//     (the first statement names the windows), with the same fire and
+//     re-arm rules in the second;
 //   - each crossing is recorded in fired_alerts under (rule, price time).
 //
 // Then each fired rule becomes a PRICE_ALERT (AlertNotifications.hpp).
@@ -21,7 +23,12 @@
 #include "Handlers.hpp"
 #include "MarketPeer.hpp"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,32 +36,15 @@ namespace alerts {
 
 namespace {
 
-// [{"window": minutes, "base": price}] for the symbol's MOVE_PCT windows
-// that have a price at their start.
-std::string window_bases(crm::Call& call, const std::string& envelope) {
-  auto windows = call.sql(R"sql(
-    select distinct r.window_minutes,
-           cursor_time(($1::jsonb->'data'->>'at')::timestamptz - make_interval(mins => r.window_minutes))
-    from rules r where r.symbol = $1::jsonb->'data'->>'symbol' and r.kind = 'MOVE_PCT')sql",
-                          {envelope});
-  std::string out = "[";
-  const std::string symbol = call.input().object().getObject("data")->getValue<std::string>("symbol");
-  // Copied first: the rows end at the next statement, and an invoke may run one.
-  std::vector<std::pair<std::string, std::string>> starts;
-  for (size_t i = 0; i < windows.size(); ++i) starts.emplace_back(*windows.at(i, 0), *windows.at(i, 1));
-  for (const auto& [minutes, start] : starts) {
-    const auto base = price_at(call, symbol, start);
-    if (!base) continue;
-    if (out.size() > 1) out += ',';
-    char price[32];
-    std::snprintf(price, sizeof price, "%.17g", base->price); // every digit of the double
-    out += crm::JsonObject().raw("window", minutes).raw("base", price).str();
-  }
-  return out + "]";
-}
+// The fired rules as both statements return them, after the row's kind.
+constexpr const char* kFiredColumns = R"sql(
+  f.id::text, f.user_id::text, f.symbol, f.kind, f.threshold::text, f.window_minutes::text,
+  round(f.pct::numeric, 2)::text, m.price::text, cursor_time(m.at))sql";
 
-// The one statement: mark, fire, re-arm, record. Returns the fired rules.
-constexpr const char* kEvaluate = R"sql(
+// Mark, fire, re-arm, record: ABOVE and BELOW. $1 the event's envelope, $2
+// its id. Rows ('fired', <kFiredColumns>), and ('moves', [{window, start}])
+// when the price was marked and the symbol has MOVE_PCT rules.
+const std::string kEvaluate = R"sql(
 with e as (
   select d->>'symbol' as symbol, (d->>'price')::float8 as price, (d->>'at')::timestamptz as at
   from (select $1::jsonb->'data' as d) x),
@@ -62,44 +52,98 @@ marked as (
   insert into symbol_marks as s (symbol, price, at) select symbol, price, at from e
   on conflict (symbol) do update set price = excluded.price, at = excluded.at where s.at < excluded.at
   returning symbol, price, at),
-moves as (
-  select (b->>'window')::int as window_minutes, abs(m.price / (b->>'base')::float8 - 1) * 100 as pct
-  from marked m, jsonb_array_elements($2::jsonb) b where (b->>'base')::float8 > 0),
 crossed as (
-  select r.id, null::float8 as pct from marked m join rules r
+  select r.id from marked m join rules r
     on r.symbol = m.symbol and r.armed and r.kind = 'ABOVE' and r.threshold <= m.price
   union all
-  select r.id, null from marked m join rules r
-    on r.symbol = m.symbol and r.armed and r.kind = 'BELOW' and r.threshold >= m.price
-  union all
-  select r.id, v.pct from marked m cross join moves v join rules r
-    on r.symbol = m.symbol and r.armed and r.kind = 'MOVE_PCT' and r.threshold <= v.pct
-       and r.window_minutes = v.window_minutes),
+  select r.id from marked m join rules r
+    on r.symbol = m.symbol and r.armed and r.kind = 'BELOW' and r.threshold >= m.price),
 crossed_back as (
   select r.id from marked m join rules r
     on r.symbol = m.symbol and not r.armed and r.kind = 'ABOVE' and r.threshold > m.price
   union all
   select r.id from marked m join rules r
-    on r.symbol = m.symbol and not r.armed and r.kind = 'BELOW' and r.threshold < m.price
-  union all
-  select r.id from marked m cross join moves v join rules r
+    on r.symbol = m.symbol and not r.armed and r.kind = 'BELOW' and r.threshold < m.price),
+rearmed as (
+  update rules r set armed = true from crossed_back b where r.id = b.id returning r.id),
+fired as (
+  update rules r set armed = false, last_fired_at = m.at, fired_count = r.fired_count + 1
+  from crossed c, marked m where r.id = c.id
+  returning r.id, r.user_id, r.symbol, r.kind, r.threshold, r.window_minutes, null::float8 as pct),
+recorded as (
+  insert into fired_alerts (rule_id, price_at, price, event_id)
+  select f.id, m.at, m.price, $2 from fired f, marked m
+  on conflict (rule_id, price_at) do nothing
+  returning rule_id)
+select 'fired', )sql" + std::string(kFiredColumns) +
+                              R"sql(
+from fired f join recorded k on k.rule_id = f.id cross join marked m
+union all
+select 'moves', json_agg(json_build_object('window', w.window_minutes,
+                         'start', cursor_time(m.at - make_interval(mins => w.window_minutes))))::text,
+       null, null, null, null, null, null, null, null
+from marked m join lateral (select distinct window_minutes from rules r
+                            where r.symbol = m.symbol and r.kind = 'MOVE_PCT') w on true
+group by m.at)sql";
+
+// The MOVE_PCT rules of the symbol marked by kEvaluate: $1 the envelope, $2
+// [{window, base}], $3 the event's id. Rows ('fired', <kFiredColumns>).
+const std::string kEvaluateMoves = R"sql(
+with m as (
+  select d->>'symbol' as symbol, (d->>'price')::float8 as price, (d->>'at')::timestamptz as at
+  from (select $1::jsonb->'data' as d) x),
+moves as (
+  select (b->>'window')::int as window_minutes, abs(m.price / (b->>'base')::float8 - 1) * 100 as pct
+  from m, jsonb_array_elements($2::jsonb) b where (b->>'base')::float8 > 0),
+crossed as (
+  select r.id, v.pct from m cross join moves v join rules r
+    on r.symbol = m.symbol and r.armed and r.kind = 'MOVE_PCT' and r.threshold <= v.pct
+       and r.window_minutes = v.window_minutes),
+crossed_back as (
+  select r.id from m cross join moves v join rules r
     on r.symbol = m.symbol and not r.armed and r.kind = 'MOVE_PCT' and r.threshold > v.pct
        and r.window_minutes = v.window_minutes),
 rearmed as (
   update rules r set armed = true from crossed_back b where r.id = b.id returning r.id),
 fired as (
   update rules r set armed = false, last_fired_at = m.at, fired_count = r.fired_count + 1
-  from crossed c, marked m where r.id = c.id
+  from crossed c, m where r.id = c.id
   returning r.id, r.user_id, r.symbol, r.kind, r.threshold, r.window_minutes, c.pct),
 recorded as (
   insert into fired_alerts (rule_id, price_at, price, move_pct, event_id)
-  select f.id, m.at, m.price, f.pct, $3 from fired f, marked m
+  select f.id, m.at, m.price, f.pct, $3 from fired f, m
   on conflict (rule_id, price_at) do nothing
   returning rule_id)
-select f.id, f.user_id, f.symbol, f.kind, f.threshold::text, f.window_minutes::text, round(f.pct::numeric, 2)::text,
-       m.price::text, cursor_time(m.at)
-from fired f join recorded k on k.rule_id = f.id cross join marked m
-order by f.id)sql";
+select 'fired', )sql" + std::string(kFiredColumns) +
+                                   R"sql(
+from fired f join recorded k on k.rule_id = f.id cross join m)sql";
+
+FiredAlert fired_alert(const crm::Rows& rows, size_t i) {
+  auto text = [&](size_t c) { return std::string(rows.at(i, c).value_or("")); };
+  auto maybe = [&](size_t c) -> std::optional<std::string> {
+    const auto v = rows.at(i, c);
+    return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+  };
+  return {text(1), text(2), text(3), text(4), text(5), maybe(6), maybe(7), text(8), text(9)};
+}
+
+// [{"window": minutes, "base": price}] for the windows (kEvaluate's 'moves'
+// JSON) that have a price at their start.
+std::string window_bases(crm::Call& call, const std::string& symbol, const std::string& windows_json) {
+  Poco::JSON::Parser parser;
+  const auto windows = parser.parse(windows_json).extract<Poco::JSON::Array::Ptr>();
+  std::string out = "[";
+  for (unsigned i = 0; windows && i < windows->size(); ++i) {
+    const auto w = windows->getObject(i);
+    const auto base = price_at(call, symbol, w->getValue<std::string>("start"));
+    if (!base) continue;
+    char price[32];
+    std::snprintf(price, sizeof price, "%.17g", base->price); // every digit of the double
+    if (out.size() > 1) out += ',';
+    out += crm::JsonObject().field("window", w->getValue<std::int64_t>("window")).raw("base", price).str();
+  }
+  return out + "]";
+}
 
 } // namespace
 
@@ -111,18 +155,23 @@ void on_prices_updated(crm::Call& call) {
     return;
   }
   const std::string envelope(call.input_json());
-  const std::string bases = window_bases(call, envelope);
-  auto rows = call.sql(kEvaluate, {envelope, bases, event.text("id")});
+  const auto event_id = event.text("id");
 
   std::vector<FiredAlert> fired;
-  fired.reserve(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    auto text = [&](size_t c) { return std::string(*rows.at(i, c)); };
-    auto maybe = [&](size_t c) -> std::optional<std::string> {
-      const auto v = rows.at(i, c);
-      return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
-    };
-    fired.push_back({text(0), text(1), text(2), text(3), text(4), maybe(5), maybe(6), text(7), text(8)});
+  std::optional<std::string> windows;
+  {
+    auto rows = call.sql(kEvaluate, {envelope, event_id});
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (rows.at(i, 0) == "moves")
+        windows = std::string(*rows.at(i, 1));
+      else
+        fired.push_back(fired_alert(rows, i));
+    }
+  }
+  if (windows) {
+    const std::string bases = window_bases(call, data->getValue<std::string>("symbol"), *windows);
+    auto rows = call.sql(kEvaluateMoves, {envelope, bases, event_id});
+    for (size_t i = 0; i < rows.size(); ++i) fired.push_back(fired_alert(rows, i));
   }
   for (const auto& alert : fired) send_price_alert(call, alert);
 }
