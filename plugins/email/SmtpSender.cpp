@@ -1,0 +1,90 @@
+// SmtpSender: see the header.
+#include "SmtpSender.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureSMTPClientSession.h>
+#include <Poco/Net/SMTPClientSession.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <mutex>
+
+namespace email {
+
+namespace {
+
+// The TLS context of STARTTLS: the system's trusted CAs, the server's
+// certificate checked.
+Poco::Net::Context::Ptr tls_context() {
+  static std::once_flag once;
+  static Poco::Net::Context::Ptr context;
+  std::call_once(once, [] {
+    Poco::Net::initializeSSL();
+    context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
+  });
+  return context;
+}
+
+Poco::Timespan timespan_of(std::chrono::milliseconds ms) { return Poco::Timespan(ms.count() * 1000); }
+
+void login(Poco::Net::SMTPClientSession& session, const EmailSettings& settings) {
+  if (settings.smtp_user.empty()) {
+    session.login();
+    return;
+  }
+  session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, settings.smtp_user, settings.smtp_password);
+}
+
+// The exception's text without anything the password could be in.
+std::string reason_of(const Poco::Exception& e, const EmailSettings& settings) {
+  std::string text = e.displayText();
+  if (!settings.smtp_password.empty())
+    for (size_t at; (at = text.find(settings.smtp_password)) != std::string::npos;)
+      text.replace(at, settings.smtp_password.size(), "***");
+  return text.substr(0, 500);
+}
+
+// QUIT after the server took the message: its failure changes nothing.
+void quit(Poco::Net::SMTPClientSession& session) {
+  try {
+    session.close();
+  } catch (const Poco::Exception&) {
+  }
+}
+
+} // namespace
+
+SendResult send_message(const EmailSettings& settings, const Poco::Net::MailMessage& message) {
+  try {
+    const Poco::Net::SocketAddress address(settings.smtp_host, settings.smtp_port);
+    Poco::Net::StreamSocket socket;
+    socket.connect(address, timespan_of(settings.timeout));
+    if (settings.smtp_starttls) {
+      Poco::Net::SecureSMTPClientSession session(socket);
+      session.setTimeout(timespan_of(settings.timeout));
+      session.login();
+      if (!session.startTLS(tls_context())) return {false, "the SMTP server does not offer STARTTLS"};
+      if (!settings.smtp_user.empty())
+        session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, settings.smtp_user, settings.smtp_password);
+      session.sendMessage(message);
+      quit(session);
+    } else {
+      Poco::Net::SMTPClientSession session(socket);
+      session.setTimeout(timespan_of(settings.timeout));
+      login(session, settings);
+      session.sendMessage(message);
+      quit(session);
+    }
+    return {true, {}};
+  } catch (const Poco::Exception& e) {
+    return {false, reason_of(e, settings)};
+  } catch (const std::exception& e) {
+    return {false, e.what()};
+  }
+}
+
+} // namespace email

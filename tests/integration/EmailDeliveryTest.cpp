@@ -1,0 +1,350 @@
+// The email plugin against a real host (auth, analytics, email and the
+// plugins analytics reads), real PostgreSQL, NATS and Redis, and a real SMTP
+// server: the sink scripts/services runs (CRM_SMTP_PORT, CRM_SMTP_SINK_DIR),
+// or one of the test's own (scripts/smtp-sink.py) for a server that is down
+// first. Notifications are made by analytics.notify, called as the host would
+// (support/SystemCalls.hpp); what the server received is read from its folder,
+// one file per message, and parsed as a mail reader would.
+#include "support/AnalyticsHost.hpp"
+#include "support/SystemCalls.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <Poco/Net/MailMessage.h>
+#include <Poco/Net/MessageHeader.h>
+#include <Poco/Net/PartHandler.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+
+#include <csignal>
+#include <fstream>
+
+using namespace itest;
+using namespace std::chrono_literals;
+
+namespace {
+
+// One message the SMTP server received, parsed.
+struct ReceivedMail {
+  std::string envelope_to; // X-Sink-Rcpt-To: what the client sent in RCPT TO
+  std::string to;
+  std::string subject;
+  std::string message_id;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> parts; // {content type, decoded body}
+};
+
+class PartCollector : public Poco::Net::PartHandler {
+public:
+  explicit PartCollector(ReceivedMail& mail) : mail_(mail) {}
+  void handlePart(const Poco::Net::MessageHeader& header, std::istream& stream) override {
+    std::string body;
+    Poco::StreamCopier::copyToString(stream, body);
+    mail_.parts.emplace_back(header.get("Content-Type", ""), body);
+  }
+
+private:
+  ReceivedMail& mail_;
+};
+
+ReceivedMail parse_mail(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  ReceivedMail mail;
+  Poco::Net::MailMessage message;
+  PartCollector parts(mail);
+  message.read(in, parts);
+  mail.envelope_to = message.get("X-Sink-Rcpt-To", "");
+  mail.to = message.get("To", "");
+  mail.subject = message.getSubject();
+  mail.message_id = message.get("Message-ID", "");
+  mail.content_type = message.getContentType();
+  return mail;
+}
+
+// The messages in `folder` (a sink's) whose envelope recipient is `address`.
+std::vector<ReceivedMail> mails_to(const fs::path& folder, const std::string& address) {
+  std::vector<ReceivedMail> out;
+  if (!fs::exists(folder)) return out;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.' || entry.path().extension() != ".eml") continue; // not yet whole
+    auto mail = parse_mail(entry.path());
+    if (mail.envelope_to == address) out.push_back(std::move(mail));
+  }
+  return out;
+}
+
+// The sink of scripts/services, which every test shares (each writes to
+// addresses of its own).
+struct SharedSink {
+  std::string port = env_or("CRM_SMTP_PORT");
+  fs::path folder = env_or("CRM_SMTP_SINK_DIR");
+  SharedSink() {
+    if (port.empty() || folder.empty())
+      FAIL("CRM_SMTP_PORT / CRM_SMTP_SINK_DIR are not set: start scripts/services (it runs the SMTP sink) and "
+           "export its env");
+  }
+};
+
+// An SMTP sink of the test's own on `port`, from the moment it is made.
+class OwnSink {
+public:
+  explicit OwnSink(int port) : folder_(make_temp_dir("email-sink-")) {
+    handle_.emplace(Poco::Process::launch("/usr/bin/python3", {std::string(CRM_SOURCE_DIR) + "/scripts/smtp-sink.py",
+                                                               std::to_string(port), folder_.string()}));
+    const bool up = eventually(
+        [&] {
+          try {
+            Poco::Net::StreamSocket s;
+            s.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)),
+                      Poco::Timespan(0, 200000));
+            return true;
+          } catch (const Poco::Exception&) {
+            return false;
+          }
+        },
+        10s, 20ms);
+    INFO("scripts/smtp-sink.py should listen on 127.0.0.1:" << port);
+    REQUIRE(up);
+  }
+  ~OwnSink() {
+    ::kill(handle_->id(), SIGTERM);
+    handle_->wait();
+  }
+  const fs::path& folder() const { return folder_; }
+
+private:
+  fs::path folder_;
+  std::optional<Poco::ProcessHandle> handle_;
+};
+
+inline constexpr const char* kSystemCallFile = "system_call.lua";
+
+// A host with auth, analytics (and what it reads) and email, the e-mail
+// settings of `email_env` (CRM_PLUGIN_EMAIL_*), and the system_call workflow.
+struct EmailHost {
+  AuthHost auth;
+  SystemCalls calls;
+  Sql sql;
+
+  explicit EmailHost(std::map<std::string, std::string> email_env)
+      : auth(options(std::move(email_env))), calls(auth.host(), auth.admin().access_token), sql(auth.host().sql()) {
+    calls.wait_until_ready();
+  }
+
+  static AuthHostOptions options(std::map<std::string, std::string> email_env) {
+    auto o = analytics_options({{kSystemCallFile, kSystemCallWorkflow}}, {"email"});
+    o.env["CRM_PLUGIN_EMAIL_SMTP_HOST"] = "127.0.0.1";
+    o.env["CRM_PLUGIN_EMAIL_SMTP_FROM"] = "CRM Test <crm@example.com>";
+    for (auto& [k, v] : email_env) o.env[k] = v;
+    return o;
+  }
+
+  // analytics.notify for one user; returns the notification's id.
+  std::string notify(const Account& user, const std::string& kind, const std::string& title,
+                     const std::string& body = "") {
+    Poco::JSON::Object n;
+    n.set("userId", user.id);
+    n.set("kind", kind);
+    n.set("title", title);
+    if (!body.empty()) n.set("body", body);
+    Poco::JSON::Array list;
+    list.add(n);
+    Poco::JSON::Object args;
+    args.set("key", random_uuid());
+    args.set("notifications", list);
+    auto answer = calls.call("analytics.notify", json_of(args));
+    INFO(answer.status << " " << answer.message);
+    REQUIRE(answer.ok());
+    auto id = sql.scalar("select id::text from analytics.notifications where user_id = $1::uuid and title = $2",
+                         {user.id, title});
+    REQUIRE(id);
+    return *id;
+  }
+
+  // The id of notification.created for `notification_id` in analytics' outbox.
+  std::string event_of(const std::string& notification_id) {
+    auto id = sql.scalar("select id::text from analytics.crm_outbox where type = 'notification.created' and "
+                         "subject = $1",
+                         {notification_id});
+    REQUIRE(id);
+    return *id;
+  }
+
+  void wait_handled(const std::string& notification_id) {
+    wait_for_inbox(sql, "email", event_of(notification_id), "email__on_notification_created");
+  }
+
+  void set_preferences(const Account& user, const std::string& body) {
+    ok_json(auth.http(), user, "PUT", "/api/notifications/preferences", body);
+  }
+
+  long long deliveries(const Account& user, const std::string& status = "") {
+    return sql.count("select count(*) from email.deliveries where user_id = $1::uuid and ($2 = '' or status = $2)",
+                     {user.id, status});
+  }
+};
+
+std::vector<ReceivedMail> wait_for_mails(const fs::path& folder, const std::string& address, size_t n,
+                                         std::chrono::milliseconds timeout = 20s) {
+  std::vector<ReceivedMail> mails;
+  const bool arrived = eventually([&] { return (mails = mails_to(folder, address)).size() >= n; }, timeout, 50ms);
+  INFO("waiting for " << n << " e-mail(s) to " << address << " in " << folder);
+  REQUIRE(arrived);
+  return mails;
+}
+
+const std::string* part_of(const ReceivedMail& mail, const std::string& type) {
+  for (const auto& [content_type, body] : mail.parts)
+    if (content_type.rfind(type, 0) == 0) return &body;
+  return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("a notification is e-mailed to its user once with its kind's subject and a text and an HTML part, "
+          "even when its event comes again",
+          "[email]") {
+  SharedSink sink;
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", sink.port}});
+  const Account user = h.auth.create_user_only("SALES");
+
+  const std::string id = h.notify(user, "PRICE_ALERT", "ACME above 120 <now>", "ACME traded at 121.50 & rising.");
+  auto mails = wait_for_mails(sink.folder, user.email, 1);
+  REQUIRE(mails.size() == 1);
+  const auto& mail = mails[0];
+  CHECK(mail.to == "<" + user.email + ">");
+  CHECK(mail.subject == "Price alert: ACME above 120 <now>");
+  CHECK(contains(mail.content_type, "multipart/alternative"));
+  CHECK(contains(mail.message_id, id));
+  const auto* text = part_of(mail, "text/plain");
+  const auto* html = part_of(mail, "text/html");
+  REQUIRE(text);
+  REQUIRE(html);
+  CHECK(contains(*text, "ACME traded at 121.50 & rising."));
+  CHECK(contains(*html, "ACME above 120 &lt;now&gt;"));
+  CHECK(contains(*html, "ACME traded at 121.50 &amp; rising."));
+  CHECK(eventually([&] { return h.deliveries(user, "SENT") == 1; }, 10s));
+
+  // The event again, past the host's inbox (its row taken out): the delivery
+  // row's uniqueness alone keeps the e-mail from going twice.
+  const std::string event = h.event_of(id);
+  h.sql.query("delete from email.crm_inbox where event_id = $1::uuid", {event});
+  replay_event(h.auth, h.sql, "analytics", event);
+  h.wait_handled(id);
+  CHECK(h.deliveries(user) == 1);
+  CHECK(mails_to(sink.folder, user.email).size() == 1);
+}
+
+TEST_CASE("a user on NONE gets no e-mail, and a muted kind is not e-mailed while other kinds are", "[email]") {
+  SharedSink sink;
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", sink.port}});
+  const Account silent = h.auth.create_user("SALES");
+  const Account picky = h.auth.create_user("SALES");
+  h.set_preferences(silent, R"({"email":"NONE"})");
+  h.set_preferences(picky, R"({"email":"INSTANT","mutedKinds":["PRICE_ALERT"]})");
+
+  const std::string to_silent = h.notify(silent, "PRICE_ALERT", "Silent alert");
+  const std::string muted = h.notify(picky, "PRICE_ALERT", "Muted alert");
+  h.notify(picky, "TASK_DUE_SOON", "Call the customer back");
+  // The e-mail that does go out, then the two that must not have.
+  auto mails = wait_for_mails(sink.folder, picky.email, 1);
+  h.wait_handled(to_silent);
+  h.wait_handled(muted);
+  CHECK(h.deliveries(silent) == 0);
+  CHECK(h.deliveries(picky) == 1);
+  CHECK(mails_to(sink.folder, silent.email).empty());
+  mails = mails_to(sink.folder, picky.email);
+  REQUIRE(mails.size() == 1);
+  CHECK(mails[0].subject == "Task due soon: Call the customer back");
+}
+
+TEST_CASE("a user on DAILY_DIGEST gets one digest of the day's notifications when the digest run fires", "[email]") {
+  SharedSink sink;
+  // From hour 0 on: whenever the test runs, the digest is due.
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", sink.port}, {"CRM_PLUGIN_EMAIL_DIGEST_HOUR_UTC", "0"}});
+  const Account user = h.auth.create_user("SALES");
+  h.set_preferences(user, R"({"email":"DAILY_DIGEST"})");
+
+  h.wait_handled(h.notify(user, "PRICE_ALERT", "First of the day"));
+  h.wait_handled(h.notify(user, "TASK_DUE_SOON", "Second of the day"));
+  CHECK(h.sql.count("select count(*) from email.digest_queue where user_id = $1::uuid", {user.id}) == 2);
+  CHECK(h.deliveries(user) == 0);
+  CHECK(mails_to(sink.folder, user.email).empty());
+
+  auto run = h.calls.call("email.send_digests", "{}");
+  REQUIRE(run.ok());
+  CHECK(run.reply->getValue<int>("digests") >= 1);
+  auto mails = wait_for_mails(sink.folder, user.email, 1);
+  REQUIRE(mails.size() == 1);
+  CHECK(contains(mails[0].subject, "Your daily digest for "));
+  CHECK(contains(mails[0].subject, ": 2 notifications"));
+  const auto* text = part_of(mails[0], "text/plain");
+  REQUIRE(text);
+  CHECK(contains(*text, "First of the day"));
+  CHECK(contains(*text, "Second of the day"));
+  CHECK(text->find("First of the day") < text->find("Second of the day"));
+  REQUIRE(part_of(mails[0], "text/html"));
+
+  // A second run the same day makes nothing more.
+  h.wait_handled(h.notify(user, "PRICE_ALERT", "Late in the day"));
+  auto again = h.calls.call("email.send_digests", "{}");
+  REQUIRE(again.ok());
+  CHECK(h.sql.count("select count(*) from email.digests where user_id = $1::uuid", {user.id}) == 1);
+  CHECK(h.sql.count("select count(*) from email.digest_queue where user_id = $1::uuid", {user.id}) == 1);
+  CHECK(eventually([&] { return h.deliveries(user, "SENT") == 1; }, 10s));
+  CHECK(mails_to(sink.folder, user.email).size() == 1);
+}
+
+TEST_CASE("an SMTP server that is down, then up, gets each e-mail once", "[email]") {
+  const int port = free_port();
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", std::to_string(port)},
+               {"CRM_PLUGIN_EMAIL_RETRY_DELAYS_MS", "200,200,200,200,200,200,200,200,200,200,200,200,200,200,200"}});
+  const Account first = h.auth.create_user_only("SALES");
+  const Account second = h.auth.create_user_only("SALES");
+  h.notify(first, "PRICE_ALERT", "While the server is down");
+  h.notify(second, "APPROVAL_ASSIGNED", "Approve the ACME deal");
+
+  // Both tried and failed at least twice, then the server comes up.
+  const bool retried = eventually(
+      [&] {
+        return h.sql.count("select count(*) from email.deliveries where status = 'FAILED' and attempts >= 2 "
+                           "and last_error is not null") == 2;
+      },
+      20s, 50ms);
+  INFO(h.sql.scalar("select json_agg(d)::text from email.deliveries d").value_or("none"));
+  REQUIRE(retried);
+  OwnSink sink(port);
+  auto to_first = wait_for_mails(sink.folder(), first.email, 1);
+  auto to_second = wait_for_mails(sink.folder(), second.email, 1);
+  CHECK(to_first[0].subject == "Price alert: While the server is down");
+  CHECK(to_second[0].subject == "Approval needed: Approve the ACME deal");
+  CHECK(eventually([&] { return h.deliveries(first, "SENT") + h.deliveries(second, "SENT") == 2; }, 10s));
+  CHECK(mails_to(sink.folder(), first.email).size() == 1);
+  CHECK(mails_to(sink.folder(), second.email).size() == 1);
+}
+
+TEST_CASE("an e-mail the server never takes ends DEAD, listed for an ADMIN, and is sent once when retried", "[email]") {
+  const int port = free_port();
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", std::to_string(port)}, {"CRM_PLUGIN_EMAIL_RETRY_DELAYS_MS", "100,100"}});
+  const Account user = h.auth.create_user("SALES");
+  h.notify(user, "PRICE_ALERT", "Nobody listens");
+  REQUIRE(eventually([&] { return h.deliveries(user, "DEAD") == 1; }, 20s, 50ms));
+  CHECK(h.sql.count("select count(*) from email.deliveries where user_id = $1::uuid and attempts = 3", {user.id}) == 1);
+
+  Account admin = h.auth.admin();
+  auto dead = items_of(ok_json(h.auth.http(), admin, "GET", "/api/email/deliveries?status=DEAD"));
+  REQUIRE(dead.size() == 1);
+  CHECK(text_of(dead[0], "to") == user.email);
+  CHECK(number_of(dead[0], "attempts") == 3);
+  CHECK_FALSE(text_of(dead[0], "lastError").empty());
+  CHECK(as(h.auth.http(), user, "GET", "/api/email/deliveries").status == 403);
+
+  OwnSink sink(port);
+  ok_json(h.auth.http(), admin, "POST", "/api/email/deliveries/" + text_of(dead[0], "id") + "/retry", "{}", 202);
+  auto mails = wait_for_mails(sink.folder(), user.email, 1);
+  CHECK(mails[0].subject == "Price alert: Nobody listens");
+  CHECK(eventually([&] { return h.deliveries(user, "SENT") == 1; }, 10s));
+  CHECK(mails_to(sink.folder(), user.email).size() == 1);
+}
