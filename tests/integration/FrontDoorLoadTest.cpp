@@ -75,7 +75,7 @@ AuthHostOptions with_settings(std::map<std::string, std::string> env) {
 
 } // namespace
 
-TEST_CASE("500 connections trickling header lines hold no worker: the live probe and a login answer within 100 ms",
+TEST_CASE("500 connections trickling header lines hold no worker: the live probe and a login answer at once",
           "[frontdoor][frontdoor-load]") {
   // The trickle must outlive the test, not the header deadline.
   AuthHost auth(with_settings({{"CRM_HTTP_HEADER_TIMEOUT", "60"}}));
@@ -127,11 +127,13 @@ TEST_CASE("500 connections trickling header lines hold no worker: the live probe
                             << Catch::Detail::stringify(login_ms) << "; logins before the trickle (ms): "
                             << Catch::Detail::stringify(baseline_ms));
   CHECK(median(live_ms) <= 100);
-  // Workers held by the trickle would hold up every login, by seconds; other
-  // tests sharing the machine's two cores hold up some, by tens of ms. The
-  // quickest of the three shows the former and not the latter.
+  // Workers held by the trickle would hold up every login until the header
+  // deadline (60 s here); the trickle's own CPU and other tests sharing the
+  // machine's two cores slow some by tens of ms (a login is ~50 ms of
+  // argon2id). The quickest of the three shows the former and not the
+  // latter (a property, not a speed figure).
   CHECK(*std::min_element(login_ms.begin(), login_ms.end()) <=
-        std::max(100.0, 1.5 * *std::min_element(baseline_ms.begin(), baseline_ms.end())));
+        std::max(250.0, 3 * *std::min_element(baseline_ms.begin(), baseline_ms.end())));
   // Every trickler is still connected, and none of them holds a worker (the
   // one busy worker may be the one serving /metrics).
   CHECK(count_closed(tricklers) == 0);
