@@ -84,8 +84,8 @@ bool loaded(AuthHost& auth, const std::string& file) {
   return false;
 }
 
-const char* const kShippedPlugins[] = {"auth",     "customer", "sales",  "opportunity", "analytics",
-                                       "inventory", "payments", "orders", "shipping"};
+const char* const kShippedPlugins[] = {"auth",      "customer", "sales",  "opportunity", "analytics",
+                                       "inventory", "payments", "orders", "shipping",    "email"};
 
 AuthHostOptions with_every_shipped_plugin() {
   AuthHostOptions options;
