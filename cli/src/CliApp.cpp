@@ -106,6 +106,7 @@ int run(int argc, char** argv) {
   add_platform_commands(app, ctx);
   add_order_commands(app, ctx);
   add_market_commands(app, ctx);
+  add_forecast_commands(app, ctx);
   add_alert_commands(app, ctx);
   add_completion_command(app);
   app.footer(kRootFooter); // after the subcommands: they would inherit it

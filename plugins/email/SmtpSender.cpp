@@ -68,8 +68,7 @@ SendResult send_message(const EmailSettings& settings, const Poco::Net::MailMess
       session.setTimeout(timespan_of(settings.timeout));
       session.login();
       if (!session.startTLS(tls_context())) return {false, "the SMTP server does not offer STARTTLS"};
-      if (!settings.smtp_user.empty())
-        session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, settings.smtp_user, settings.smtp_password);
+      login(session, settings); // EHLO again, over TLS, and AUTH there
       session.sendMessage(message);
       quit(session);
     } else {

@@ -1,6 +1,8 @@
 // SeriesText: see the header.
 #include "SeriesText.hpp"
 
+#include <crm/sdk/text_rules.hpp>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -11,16 +13,6 @@
 namespace forecast {
 
 namespace {
-
-int digits(std::string_view s, std::size_t pos, std::size_t n) {
-  if (pos + n > s.size()) return -1;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    v = v * 10 + (s[i] - '0');
-  }
-  return v;
-}
 
 // Days since 1970-01-01 of a proleptic Gregorian date.
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -35,36 +27,18 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 } // namespace
 
 std::optional<std::int64_t> utc_ms(std::string_view s) {
+  if (!crm::is_rfc3339(s)) return std::nullopt;
+  using crm::detail::digits;
   const int year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
   const int hour = digits(s, 11, 2), minute = digits(s, 14, 2), second = digits(s, 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 ||
-      minute > 59 || second < 0 || second > 60 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-      s[13] != ':' || s[16] != ':')
-    return std::nullopt;
   std::size_t i = 19;
   std::int64_t ms = 0;
-  if (i < s.size() && s[i] == '.') {
-    std::int64_t scale = 100;
-    ++i;
-    const std::size_t start = i;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+  if (s[i] == '.')
+    for (std::int64_t scale = 100; ++i < s.size() && crm::detail::is_digit(s[i]); scale /= 10)
       ms += (s[i] - '0') * scale;
-      scale /= 10;
-    }
-    if (i == start) return std::nullopt;
-  }
   std::int64_t offset_minutes = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    const int oh = digits(s, i + 1, 2), om = digits(s, i + 4, 2);
-    if (oh < 0 || om < 0 || s[i + 3] != ':') return std::nullopt;
-    offset_minutes = (s[i] == '+' ? 1 : -1) * (oh * 60 + om);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size()) return std::nullopt;
+  if (s[i] == '+' || s[i] == '-')
+    offset_minutes = (s[i] == '+' ? 1 : -1) * (digits(s, i + 1, 2) * 60 + digits(s, i + 4, 2));
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   return ((days * 24 + hour) * 60 + minute - offset_minutes) * 60000 + second * 1000LL + ms;
 }

@@ -348,3 +348,28 @@ TEST_CASE("an e-mail the server never takes ends DEAD, listed for an ADMIN, and 
   CHECK(eventually([&] { return h.deliveries(user, "SENT") == 1; }, 10s));
   CHECK(mails_to(sink.folder(), user.email).size() == 1);
 }
+
+TEST_CASE("with STARTTLS asked for, nothing goes in clear to a server that does not offer it, and the SMTP "
+          "password is never logged",
+          "[email]") {
+  SharedSink sink;
+  const std::string password = "pw-" + random_hex(16);
+  const fs::path password_file = make_temp_dir("email-secret-") / "smtp-password";
+  std::ofstream(password_file) << password << "\n";
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", sink.port},
+               {"CRM_PLUGIN_EMAIL_SMTP_STARTTLS", "true"},
+               {"CRM_PLUGIN_EMAIL_SMTP_USER", "mailer"},
+               {"CRM_PLUGIN_EMAIL_SMTP_PASSWORD_FILE", password_file.string()},
+               {"CRM_PLUGIN_EMAIL_RETRY_DELAYS_MS", "100"}});
+  const Account user = h.auth.create_user_only("SALES");
+  h.notify(user, "PRICE_ALERT", "Only over TLS");
+
+  REQUIRE(eventually([&] { return h.deliveries(user, "DEAD") == 1; }, 20s, 50ms));
+  auto error = h.sql.scalar("select last_error from email.deliveries where user_id = $1::uuid", {user.id});
+  REQUIRE(error);
+  CHECK(contains(*error, "STARTTLS"));
+  CHECK(mails_to(sink.folder, user.email).empty());
+  const std::string log = h.auth.host().process().log();
+  CHECK(contains(log, "login mailer password ***"));
+  CHECK_FALSE(contains(log, password));
+}

@@ -4,7 +4,8 @@
 // and retired by an ADMIN only, with every refusal on its field; forecasts
 // made on the schedule by every LIVE and SHADOW version; accuracy counted
 // once per forecast when its target price arrives; a failing version that
-// does not stop the others; a backtest that stores nothing.
+// does not stop the others; a model another plugin brings through an
+// operation; a backtest that stores nothing.
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
 #include "support/SystemCalls.hpp"
@@ -18,6 +19,7 @@
 #include <ctime>
 #include <map>
 #include <string>
+#include <vector>
 
 using namespace itest;
 
@@ -39,8 +41,10 @@ std::string utc_in(long long offset_seconds) {
 
 struct ForecastHost {
   // interval_seconds: the schedule's spacing (long: runs only on request).
-  explicit ForecastHost(const std::string& interval_seconds = "3600", const std::string& horizon_minutes = "1")
-      : host({},
+  // fixtures: fixture plugins to load as well.
+  explicit ForecastHost(const std::string& interval_seconds = "3600", const std::string& horizon_minutes = "1",
+                        const std::vector<std::string>& fixtures = {})
+      : host(fixtures,
              {{"CRM_PLUGIN_FORECAST_INTERVAL_SECONDS", interval_seconds},
               {"CRM_PLUGIN_FORECAST_HORIZON_MINUTES", horizon_minutes},
               {"CRM_WORKFLOWS_POLL_MS", "50"},
@@ -299,6 +303,30 @@ TEST_CASE("a version that fails at run time is marked failed for the run and doe
   CHECK_FALSE(fine->getValue<bool>("lastRunFailed"));
   CHECK(fine->isNull("lastError"));
   CHECK(contains(f.host.process().log(), "failed this run"));
+}
+
+TEST_CASE("a model another plugin brings forecasts through its operation, and a garbled answer is its failure",
+          "[forecast][operation]") {
+  ForecastHost f("3600", "1", {"fixture_forecast_model"});
+  REQUIRE(f.host.wait_for_plugin("fixture_forecast_model.so", "LOADED", std::chrono::seconds(20)));
+  auto drift = f.create_model(
+      R"({"name":"drift","kind":"op:fixture_forecast_model.forecast_drift","params":{"step":0.5},"status":"LIVE"})");
+  auto garbled =
+      f.create_model(R"({"name":"garbled","kind":"op:fixture_forecast_model.forecast_garbled","status":"SHADOW"})");
+  auto holt = f.create_model(R"({"name":"smooth","kind":"holt","status":"LIVE"})");
+  f.instrument_with_history("OPCO", 20, [](int i) { return 10 + i; });
+
+  auto report = f.run_now();
+  INFO(json_of(*report));
+  CHECK(report->getValue<int>("forecasts") == 2);
+  // One step of a minute ahead: the last price, 29, plus the params' step.
+  CHECK(f.forecasts("model_id = '" + id_of(drift) + "' and predicted = 29.5 and low = 28.5 and high = 30.5") == 1);
+  CHECK(f.forecasts("model_id = '" + id_of(holt) + "'") == 1);
+  CHECK(f.forecasts("model_id = '" + id_of(garbled) + "'") == 0);
+  auto failed = f.model(id_of(garbled));
+  CHECK(failed->getValue<bool>("lastRunFailed"));
+  CHECK(contains(text_of(failed, "lastError"), "did not answer"));
+  CHECK_FALSE(f.model(id_of(drift))->getValue<bool>("lastRunFailed"));
 }
 
 TEST_CASE("a backtest replays a symbol's history through a version, answers its accuracy and stores nothing",
