@@ -14,9 +14,14 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -356,4 +361,53 @@ TEST_CASE("a backtest replays a symbol's history through a version, answers its 
   require_problem(
       f.send("POST", "/api/market/models/" + random_uuid() + "/backtest", "{\"symbol\":\"LINE\"," + range + "}"), 404);
   require_problem(f.send("POST", path, "{\"symbol\":\"LINE\"," + range + "}", "SALES"), 403);
+}
+
+namespace {
+
+// The host process's CPU time (user + system) in seconds, from /proc.
+double host_cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip; // state .. cmajflt
+  long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+} // namespace
+
+// A figure, not a test (hidden: run it by name, "[.forecast-cpu]"): the host's
+// CPU time of one run for 100 symbols of 480 one-minute points by two versions
+// (PostgreSQL's own CPU, which builds the history replies, is not counted).
+TEST_CASE("the host's CPU time of forecasts for 100 symbols by two versions", "[.forecast-cpu]") {
+  ForecastHost f("3600", "60");
+  f.create_model(R"({"name":"smooth","kind":"holt","status":"LIVE"})");
+  f.create_model(R"({"name":"returns","kind":"ridge","params":{"lags":5},"status":"SHADOW"})");
+  std::string items;
+  int in_batch = 0;
+  for (int s = 0; s < 100; ++s) {
+    const std::string symbol = "S" + std::to_string(s);
+    auto r = f.send("POST", "/api/market/instruments",
+                    "{\"symbol\":\"" + symbol + "\",\"name\":\"" + symbol +
+                        "\",\"exchange\":\"XNAS\",\"currency\":\"USD\"}");
+    REQUIRE(r.status == 201);
+    for (int i = 0; i < 480; ++i) {
+      if (!items.empty()) items += ',';
+      items += "{\"symbol\":\"" + symbol + "\",\"at\":\"" + utc_in(-60LL * (479 - i) - 1) +
+               "\",\"price\":" + std::to_string(50 + s + 0.1 * i + (i * 7 % 5)) + "}";
+      if (++in_batch == 9600) f.ingest(items), items.clear(), in_batch = 0;
+    }
+  }
+  if (!items.empty()) f.ingest(items);
+  const int runs = 5;
+  const double before = host_cpu_seconds(f.host.process().pid());
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < runs; ++i) REQUIRE(f.run_now()->getValue<int>("forecasts") == 200);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double cpu = host_cpu_seconds(f.host.process().pid()) - before;
+  WARN("forecasts for 100 symbols x 2 versions: host CPU "
+       << 1000 * cpu / runs << " ms per run, wall " << 1000 * wall / runs << " ms per run (" << runs << " runs)");
 }
