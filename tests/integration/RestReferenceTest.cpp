@@ -85,7 +85,8 @@ bool loaded(AuthHost& auth, const std::string& file) {
 }
 
 const char* const kShippedPlugins[] = {"auth",      "customer", "sales",  "opportunity", "analytics",
-                                       "inventory", "payments", "orders", "shipping",    "email"};
+                                       "inventory", "payments", "orders", "shipping",    "email",
+                                       "forecast"};
 
 AuthHostOptions with_every_shipped_plugin() {
   AuthHostOptions options;
