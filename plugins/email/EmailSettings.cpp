@@ -73,9 +73,10 @@ std::chrono::milliseconds EmailSettings::delay_after(int attempts) const {
 
 std::string EmailSettings::describe() const {
   return "smtp " + smtp_host + ":" + std::to_string(smtp_port) + (smtp_starttls ? " STARTTLS" : "") +
-         (smtp_user.empty() ? std::string(", no login") : ", login " + smtp_user + " password ***") + ", from " + from +
-         ", " + std::to_string(max_attempts()) + " attempts, digest from " + std::to_string(digest_hour_utc) +
-         ":00 UTC";
+         (smtp_user.empty() ? std::string(", no login")
+                            : ", login " + smtp_user + " password *** (AUTH " + smtp_auth + ")") +
+         ", from " + from + ", " + std::to_string(max_attempts()) + " attempts, digest from " +
+         std::to_string(digest_hour_utc) + ":00 UTC";
 }
 
 EmailSettings parse_settings(std::string_view config_json) {
@@ -86,6 +87,9 @@ EmailSettings parse_settings(std::string_view config_json) {
   s.smtp_port = static_cast<unsigned short>(config.number("smtp_port", 1, 65535, s.smtp_port));
   s.smtp_starttls = config.flag("smtp_starttls");
   s.smtp_user = config.text("smtp_user", "");
+  s.smtp_auth = config.text("smtp_auth", s.smtp_auth);
+  if (s.smtp_auth != "PLAIN" && s.smtp_auth != "LOGIN")
+    throw std::invalid_argument("plugin.email.smtp_auth must be PLAIN or LOGIN, not '" + s.smtp_auth + "'");
   s.smtp_password = config.text("smtp_password", "");
   s.from = config.text("smtp_from", s.from);
   if (s.from.find('@') == std::string::npos)

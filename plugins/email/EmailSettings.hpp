@@ -18,8 +18,9 @@ struct EmailSettings {
   std::string smtp_host = "127.0.0.1";
   unsigned short smtp_port = 25;
   bool smtp_starttls = false;
-  std::string smtp_user;     // empty: no AUTH
-  std::string smtp_password; // plugin.email.smtp_password, or the file of smtp_password_file
+  std::string smtp_user;           // empty: no AUTH
+  std::string smtp_auth = "PLAIN"; // the AUTH mechanism with a user: PLAIN or LOGIN
+  std::string smtp_password;       // plugin.email.smtp_password, or the file of smtp_password_file
   std::string from = "CRM <crm@localhost>";
   std::chrono::milliseconds timeout{10000};
   // The wait after the 1st, 2nd, ... failed attempt; after the last the

@@ -36,7 +36,9 @@ void login(Poco::Net::SMTPClientSession& session, const EmailSettings& settings)
     session.login();
     return;
   }
-  session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, settings.smtp_user, settings.smtp_password);
+  const auto method = settings.smtp_auth == "LOGIN" ? Poco::Net::SMTPClientSession::AUTH_LOGIN
+                                                    : Poco::Net::SMTPClientSession::AUTH_PLAIN;
+  session.login(method, settings.smtp_user, settings.smtp_password);
 }
 
 // The exception's text without anything the password could be in.

@@ -87,12 +87,15 @@ struct SharedSink {
   }
 };
 
-// An SMTP sink of the test's own on `port`, from the moment it is made.
+// An SMTP sink of the test's own on `port`, from the moment it is made;
+// `login` ("user:password"): it takes mail only after that AUTH.
 class OwnSink {
 public:
-  explicit OwnSink(int port) : folder_(make_temp_dir("email-sink-")) {
-    handle_.emplace(Poco::Process::launch("/usr/bin/python3", {std::string(CRM_SOURCE_DIR) + "/scripts/smtp-sink.py",
-                                                               std::to_string(port), folder_.string()}));
+  explicit OwnSink(int port, const std::string& login = {}) : folder_(make_temp_dir("email-sink-")) {
+    Poco::Process::Args args{"-W", "ignore", std::string(CRM_SOURCE_DIR) + "/scripts/smtp-sink.py",
+                             std::to_string(port), folder_.string()};
+    if (!login.empty()) args.insert(args.end(), {"--login", login});
+    handle_.emplace(Poco::Process::launch("/usr/bin/python3", args));
     const bool up = eventually(
         [&] {
           try {
@@ -372,4 +375,19 @@ TEST_CASE("with STARTTLS asked for, nothing goes in clear to a server that does 
   const std::string log = h.auth.host().process().log();
   CHECK(contains(log, "login mailer password ***"));
   CHECK_FALSE(contains(log, password));
+}
+
+TEST_CASE("a server that takes mail only after a login gets it with the configured user and password", "[email]") {
+  const int port = free_port();
+  const std::string password = "pw-" + random_hex(16);
+  OwnSink sink(port, "mailer:" + password);
+  EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", std::to_string(port)},
+               {"CRM_PLUGIN_EMAIL_SMTP_USER", "mailer"},
+               {"CRM_PLUGIN_EMAIL_SMTP_PASSWORD", password}});
+  const Account user = h.auth.create_user_only("SALES");
+  h.notify(user, "TASK_DUE_SOON", "Logged in first");
+  auto mails = wait_for_mails(sink.folder(), user.email, 1);
+  CHECK(mails[0].subject == "Task due soon: Logged in first");
+  CHECK(eventually([&] { return h.deliveries(user, "SENT") == 1; }, 10s));
+  CHECK_FALSE(contains(h.auth.host().process().log(), password));
 }

@@ -34,6 +34,7 @@ TEST_CASE("bad settings are refused with the key in the message", "[email][unit]
   CHECK_THROWS_WITH(email::parse_settings(R"({"digest_hour_utc":"24"})"),
                     Catch::Contains("plugin.email.digest_hour_utc"));
   CHECK_THROWS_WITH(email::parse_settings(R"({"smtp_from":"nobody"})"), Catch::Contains("plugin.email.smtp_from"));
+  CHECK_THROWS_WITH(email::parse_settings(R"({"smtp_auth":"CRAM-MD5"})"), Catch::Contains("plugin.email.smtp_auth"));
 }
 
 TEST_CASE("the description of the settings never shows the password", "[email][unit]") {
