@@ -57,10 +57,17 @@ void on_notification_created(crm::Call& call) {
     throw crm::invalid("data", "a notification needs an id, a userId and a kind");
   const NotificationText n{kind, text_member(data, "title"), text_member(data, "body"), text_member(data, "createdAt")};
 
-  auto prefs = call.sql("select email, $2 = any(muted_kinds) as muted from preferences where user_id = $1::uuid",
-                        {user_id, kind});
-  const std::string mode = prefs.empty() ? "INSTANT" : std::string(*prefs.at(0, "email"));
-  if (mode == "NONE" || (!prefs.empty() && *prefs.at(0, "muted") == "t")) return;
+  // One row whether or not the user has preferences (INSTANT, nothing muted, when not).
+  auto facts =
+      call.sql("select coalesce(p.email, 'INSTANT') as email, coalesce($2 = any(p.muted_kinds), false) as muted, "
+               "$4::int > 0 and nullif($3, '')::timestamptz < now() - make_interval(hours => $4::int) as stale "
+               "from (select 1) one left join preferences p on p.user_id = $1::uuid",
+               {user_id, kind, n.created_at, settings().max_age_hours});
+  const std::string mode(*facts.at(0, "email"));
+  if (mode == "NONE" || *facts.at(0, "muted") == "t") return;
+  // A subscription starts at the stream's first event: a plugin loaded into a
+  // platform with a history would otherwise e-mail every old notification.
+  if (facts.at(0, "stale").value_or("f") == "t") return;
 
   if (mode == "DAILY_DIGEST") {
     call.sql("insert into digest_queue (user_id, notification_id, kind, title, body, created_at) "

@@ -99,6 +99,7 @@ EmailSettings parse_settings(std::string_view config_json) {
   if (!delays.empty()) s.retry_delays = parse_delays(delays);
   s.digest_hour_utc = static_cast<int>(config.number("digest_hour_utc", 0, 23, s.digest_hour_utc));
   s.batch = static_cast<int>(config.number("batch", 1, 1000, s.batch));
+  s.max_age_hours = static_cast<int>(config.number("max_age_hours", 0, 87600, s.max_age_hours));
   return s;
 }
 

@@ -30,6 +30,7 @@ struct EmailSettings {
                                                       std::chrono::hours(2)};
   int digest_hour_utc = 7; // the daily digest goes out from this hour (UTC) on
   int batch = 20;          // deliveries one run of the sender attempts at most
+  int max_age_hours = 24;  // older notifications are not e-mailed (0: any age)
 
   // The number of attempts after which a delivery is DEAD.
   int max_attempts() const { return static_cast<int>(retry_delays.size()) + 1; }

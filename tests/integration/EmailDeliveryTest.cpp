@@ -240,7 +240,8 @@ TEST_CASE("a notification is e-mailed to its user once with its kind's subject a
   CHECK(mails_to(sink.folder, user.email).size() == 1);
 }
 
-TEST_CASE("a user on NONE gets no e-mail, and a muted kind is not e-mailed while other kinds are", "[email]") {
+TEST_CASE("a user on NONE gets no e-mail, a muted kind or an old notification is not e-mailed while other kinds are",
+          "[email]") {
   SharedSink sink;
   EmailHost h({{"CRM_PLUGIN_EMAIL_SMTP_PORT", sink.port}});
   const Account silent = h.auth.create_user("SALES");
@@ -255,6 +256,15 @@ TEST_CASE("a user on NONE gets no e-mail, and a muted kind is not e-mailed while
   auto mails = wait_for_mails(sink.folder, picky.email, 1);
   h.wait_handled(to_silent);
   h.wait_handled(muted);
+  // A notification of long ago (as a newly loaded plugin meets the stream's
+  // history) is not e-mailed either.
+  const std::string old_id = random_uuid();
+  const std::string old_event = publish_event(
+      h.sql, "notification.created", old_id,
+      R"({"id":")" + old_id + R"(","userId":")" + picky.id +
+          R"(","kind":"TASK_DUE_SOON","title":"Long ago","body":null,"createdAt":"2020-01-01T00:00:00Z"})",
+      "analytics");
+  wait_for_inbox(h.sql, "email", old_event, "email__on_notification_created");
   CHECK(h.deliveries(silent) == 0);
   CHECK(h.deliveries(picky) == 1);
   CHECK(mails_to(sink.folder, silent.email).empty());
