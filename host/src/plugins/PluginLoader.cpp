@@ -10,6 +10,7 @@
 #include <Poco/Path.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstddef>
 #include <cstring>
@@ -157,6 +158,11 @@ std::string PluginLoader::read_definition(const crm_plugin_def* raw, PluginInsta
 
 bool PluginLoader::load(const std::string& path) {
   std::lock_guard admit(registry_.admit_lock());
+  using Clock = std::chrono::steady_clock;
+  const auto ms_since = [](Clock::time_point from) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - from).count());
+  };
+  const auto started = Clock::now();
   auto plugin = std::make_shared<PluginInstance>();
   plugin->file = Poco::Path(path).getFileName();
   // Before any of its code can run (a library's constructors run at load).
@@ -196,6 +202,7 @@ bool PluginLoader::load(const std::string& path) {
   std::string own = config_.conninfo_for ? config_.conninfo_for(plugin->name) : std::string();
   plugin->conninfo = own.empty() ? config_.conninfo : own;
   plugin->config_json = config_.config_json ? config_.config_json(plugin->name) : "{}";
+  const auto schema_started = Clock::now();
   try {
     if (std::find(prepared_databases_.begin(), prepared_databases_.end(), plugin->conninfo) == prepared_databases_.end()) {
       provisioner_.prepare_platform(plugin->conninfo);
@@ -209,6 +216,8 @@ bool PluginLoader::load(const std::string& path) {
     return false; // the library stays mapped: harmless, and no code of it ever ran
   }
 
+  const std::string schema_ms = ms_since(schema_started);
+  const auto init_started = Clock::now();
   storage::PoolConfig pool;
   pool.conninfo = plugin->conninfo;
   pool.password = config_.password;
@@ -230,9 +239,11 @@ bool PluginLoader::load(const std::string& path) {
       return false;
     }
   }
+  // How long each part took: a host's start is the sum over its plugins.
   log::info("plugins", "loaded plugin " + plugin->name + " " + plugin->version + " from " + plugin->file + " (" +
                            std::to_string(plugin->operations.size()) + " operations)",
-            {{"plugin", plugin->name}});
+            {{"plugin", plugin->name}, {"ms", ms_since(started)}, {"schema_ms", schema_ms},
+             {"init_ms", ms_since(init_started)}});
   const PluginInstance& admitted = *plugin;
   registry_.admit(std::move(plugin));
   if (config_.on_admitted) config_.on_admitted(admitted);

@@ -5,18 +5,21 @@
 
 #include "log/Log.hpp"
 #include "storage/PgConnection.hpp"
+#include "storage/PgError.hpp"
 
 #include <Poco/SHA1Engine.h>
 
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
 namespace crm::plugins {
 
 namespace {
 
 // Tables every plugin schema carries for the host. Created as the plugin's
-// role so the plugin owns them like its own tables.
+// role so the plugin owns them like its own tables. in_place() looks for each
+// of them by name: one added here is added there too.
 const char* kHostTables = R"SQL(
 create table if not exists crm_outbox (
   seq bigserial primary key,
@@ -70,13 +73,79 @@ std::string SchemaProvisioner::connection_setup(const PluginInstance& plugin, in
          "; set time zone 'UTC'; set statement_timeout = " + std::to_string(statement_timeout_ms);
 }
 
-void SchemaProvisioner::prepare_platform(const std::string& conninfo) {
-  storage::PgConnection conn(conninfo, password_, "set client_min_messages = warning");
-  storage::ensure_platform_schema(conn);
+SchemaProvisioner::SchemaProvisioner(std::string password) : password_(std::move(password)) {}
+
+SchemaProvisioner::~SchemaProvisioner() = default;
+
+storage::PgConnection& SchemaProvisioner::connection(const std::string& conninfo) {
+  auto& conn = connections_[conninfo];
+  if (!conn)
+    conn = std::make_unique<storage::PgConnection>(conninfo, password_,
+                                                   "set client_min_messages = warning; set time zone 'UTC'");
+  return *conn;
 }
 
+// `work` on the kept connection; once more on a new one when the kept one
+// turns out closed (the server restarted since it was opened).
+template <typename Work>
+void SchemaProvisioner::with_connection(const std::string& conninfo, Work&& work) {
+  for (int attempt = 0;; ++attempt) {
+    const bool kept = connections_.count(conninfo) > 0;
+    try {
+      work(connection(conninfo));
+      return;
+    } catch (const storage::PgError& e) {
+      connections_.erase(conninfo);
+      if (!(kept && e.connection_lost() && attempt == 0)) throw;
+    } catch (...) {
+      connections_.erase(conninfo);
+      throw;
+    }
+  }
+}
+
+void SchemaProvisioner::prepare_platform(const std::string& conninfo) {
+  with_connection(conninfo, [](storage::PgConnection& conn) { storage::ensure_platform_schema(conn); });
+}
+
+namespace {
+
+// Whether everything provision() does is done already: the role, this
+// host's membership of it, the schema, the grants on platform objects, the
+// host's tables and every migration of the plugin. Then a start reads one row
+// and writes nothing (the grants alone rewrite catalog rows, and take turns
+// with every other host's, each time they run).
+bool in_place(storage::PgConnection& conn, const PluginInstance& plugin) {
+  std::string versions = "{";
+  for (const auto& m : plugin.migrations) versions += (versions.size() > 1 ? "," : "") + std::to_string(m.version);
+  versions += "}";
+  const char* p[] = {plugin.db_role.c_str(), plugin.schema.c_str(), plugin.name.c_str(), versions.c_str()};
+  auto r = conn.query(
+      "select case when exists (select 1 from pg_roles where rolname = $1) "
+      "and exists (select 1 from pg_namespace where nspname = $2) then "
+      "pg_has_role(current_user, $1, 'MEMBER') and has_schema_privilege($1, 'platform', 'USAGE') "
+      "and has_table_privilege($1, 'platform.audit_log', 'INSERT') "
+      "and has_sequence_privilege($1, 'platform.audit_log_id_seq', 'USAGE') "
+      "and to_regclass(quote_ident($2) || '.crm_outbox') is not null "
+      "and to_regclass(quote_ident($2) || '.crm_outbox_unpublished') is not null "
+      "and to_regclass(quote_ident($2) || '.crm_inbox') is not null "
+      "and to_regclass(quote_ident($2) || '.crm_idempotency') is not null else false end, "
+      "(select count(distinct version) from platform.plugin_migrations where plugin = $3 "
+      "and version = any($4::int[]))",
+      p, 4);
+  return r.rows() == 1 && std::string_view(r.value(0, 0)) == "t" &&
+         std::stoul(r.value(0, 1)) == plugin.migrations.size();
+}
+
+} // namespace
+
 void SchemaProvisioner::provision(const PluginInstance& plugin) {
-  storage::PgConnection conn(plugin.conninfo, password_, "set client_min_messages = warning; set time zone 'UTC'");
+  with_connection(plugin.conninfo, [&](storage::PgConnection& conn) {
+    if (!in_place(conn, plugin)) provision(conn, plugin);
+  });
+}
+
+void SchemaProvisioner::provision(storage::PgConnection& conn, const PluginInstance& plugin) {
   const std::string role = quote_ident(plugin.db_role);
   const std::string schema = quote_ident(plugin.schema);
   const char* name[] = {plugin.name.c_str()};
