@@ -287,6 +287,13 @@ class Windows:
 
 def faults(cluster, client, world, windows, t0, duration, nats_down, grace, events):
     def at(fraction):
+        # Each fault hits a whole cluster: every host ready, and back in the
+        # balancer's rotation (its prober looks each second), however late
+        # that makes the fault.
+        deadline = time.monotonic() + 60
+        while not all(cluster.ready(i) for i in range(1, cluster.hosts + 1)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.0)
         delay = t0 + fraction * duration - time.monotonic()
         if delay > 0:
             time.sleep(delay)

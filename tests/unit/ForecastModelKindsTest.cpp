@@ -54,7 +54,7 @@ TEST_CASE("params out of range are refused each on its path", "[forecast][kinds]
   CHECK(fields(check_model("ridge", params(R"({"lags":2.5})"))) == std::vector<std::string>{"params.lags"});
 }
 
-TEST_CASE("a built-in kind makes its method with defaults; an operation kind makes none", "[forecast][kinds]") {
+TEST_CASE("a built-in kind makes its method with defaults, an operation kind makes none", "[forecast][kinds]") {
   const auto holt = forecast::builtin_method("holt", nullptr);
   REQUIRE(holt);
   CHECK(holt->predict({1, 2, 3, 4, 5}, 1).predicted == Approx(6));
