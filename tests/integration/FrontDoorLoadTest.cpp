@@ -204,8 +204,9 @@ TEST_CASE("10,000 idle keep-alive connections: the live probe answers within 100
                             << *accepted_before << " -> " << *accepted_held);
   CHECK(median(live_ms) <= 100);
   CHECK(*rss_held - *rss_before < 200 * 1024);
-  // They really are held, each by a descriptor of its own.
-  CHECK(*accepted_held >= *accepted_before + static_cast<long>(kIdle));
+  // They really are held, each by a descriptor of its own (the probes'
+  // connections may come and go meanwhile).
+  CHECK(*accepted_held >= static_cast<long>(kIdle));
   CHECK(*fds_held >= *fds_before + static_cast<long>(kIdle) - 16);
   CHECK(count_closed(idle) == 0);
   CHECK(metric_or_zero(metrics_text(port), "crm_http_connections_open") >= kIdle);
@@ -218,7 +219,7 @@ TEST_CASE("10,000 idle keep-alive connections: the live probe answers within 100
       [&] {
         fds_after = open_fd_count(pid);
         accepted_after = accepted_connection_count(pid, port);
-        return fds_after && accepted_after && *accepted_after <= *accepted_before && *fds_after <= *fds_before + 8;
+        return fds_after && accepted_after && *accepted_after == 0 && *fds_after <= *fds_before + 8;
       },
       15s, 100ms);
   INFO("fds before " << *fds_before << ", after closing " << fds_after.value_or(-1) << "; accepted connections "
