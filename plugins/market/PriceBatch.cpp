@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <crm/sdk/json_scan.hpp>
 #include <crm/sdk/text_rules.hpp>
 #include <optional>
 
@@ -111,6 +112,75 @@ PriceBatch read_price_batch(const Poco::JSON::Array& prices) {
   c.prices.push_back('}');
   c.volumes.push_back('}');
   return batch;
+}
+
+std::optional<PriceColumns> scan_price_batch(std::string_view input_json) {
+  namespace scan = crm::json_scan;
+  // Only "prices" at the top: anything else goes the long way (the schema
+  // refuses other members before the handler runs).
+  bool other_member = false;
+  std::string_view items;
+  if (!scan::each_member(input_json, [&](std::string_view key, std::string_view value) {
+        if (key != "prices" || !items.empty()) other_member = true;
+        items = value;
+        return !other_member;
+      }))
+    return std::nullopt;
+  PriceColumns c;
+  c.symbols.reserve(items.size() / 6);
+  c.times.reserve(items.size() / 3);
+  c.prices.reserve(items.size() / 8);
+  c.volumes.reserve(items.size() / 8);
+  // A JSON number as written, or a decimal in a plain string; finite only.
+  auto number = [](std::string_view raw, double& out) {
+    if (raw.size() >= 2 && raw.front() == '"') raw = raw.substr(1, raw.size() - 2);
+    if (raw.empty() || raw.find('\\') != std::string_view::npos) return false;
+    const auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), out);
+    return ec == std::errc() && end == raw.data() + raw.size() && std::isfinite(out);
+  };
+  const bool complete = scan::each_element(items, [&](std::string_view item) {
+    std::optional<std::string_view> symbol, at;
+    double price = 0, volume = 0;
+    bool has_price = false, has_volume = false, seen_volume = false;
+    const bool plain = scan::each_member(item, [&](std::string_view key, std::string_view value) {
+      if (key == "symbol" && !symbol) {
+        symbol = scan::plain_string(value);
+        return symbol && is_symbol(*symbol);
+      }
+      if (key == "at" && !at) {
+        at = scan::plain_string(value);
+        return at && crm::is_rfc3339(*at);
+      }
+      if (key == "price" && !has_price) {
+        has_price = number(value, price) && price > 0;
+        return has_price;
+      }
+      if (key == "volume" && !seen_volume) {
+        seen_volume = true;
+        if (value == "null") return true;
+        has_volume = number(value, volume) && volume >= 0;
+        return has_volume;
+      }
+      return false; // an unknown or repeated key
+    });
+    if (!plain || !symbol || !at || !has_price) return false;
+    separate(c);
+    c.symbols += *symbol;
+    c.times += *at;
+    append_number(c.prices, price);
+    if (has_volume)
+      append_number(c.volumes, volume);
+    else
+      c.volumes += "NULL";
+    c.items.push_back(c.items.size());
+    return c.items.size() <= kMaxBatchPoints;
+  });
+  if (!complete || c.items.empty()) return std::nullopt;
+  c.symbols.push_back('}');
+  c.times.push_back('}');
+  c.prices.push_back('}');
+  c.volumes.push_back('}');
+  return c;
 }
 
 } // namespace market

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Array.h>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,13 @@ bool is_symbol(std::string_view text);
 // Reads every item of `prices`; the caller has checked it is an array of at
 // most kMaxBatchPoints items.
 PriceBatch read_price_batch(const Poco::JSON::Array& prices);
+
+// The same from the input's raw text, with no tree: for a batch whose every
+// item is of good shape and plainly written (no escapes, no repeated keys,
+// volume a number or null), the columns read_price_batch would give;
+// nullopt for anything else (then read_price_batch names what is wrong).
+// A 10,000-point batch reads several times faster this way.
+std::optional<PriceColumns> scan_price_batch(std::string_view input_json);
 
 // The field path of item `index`'s `key`: "prices[17].price".
 std::string item_field(std::size_t index, std::string_view key);

@@ -125,15 +125,27 @@ select 'ahead', null, row, null from refused where ahead
   throw error;
 }
 
-} // namespace
-
-void ingest_prices(crm::Call& call) {
+// The batch in columns: read from the text when every item is plainly good
+// (the common case), else through the parsed tree, which names what is bad.
+PriceBatch read_batch(crm::Call& call, std::size_t& items) {
+  if (auto columns = scan_price_batch(call.input_json())) {
+    items = columns->size();
+    return PriceBatch{std::move(*columns), {}};
+  }
   const auto prices = call.input().object().getArray("prices");
   if (!prices) throw crm::invalid("prices", "must be an array of {symbol, at, price, volume?}");
   if (prices->size() > kMaxBatchPoints)
     throw crm::invalid("prices", "holds " + std::to_string(prices->size()) + " prices; at most " +
                                      std::to_string(kMaxBatchPoints) + " are taken in one call");
-  PriceBatch batch = read_price_batch(*prices);
+  items = prices->size();
+  return read_price_batch(*prices);
+}
+
+} // namespace
+
+void ingest_prices(crm::Call& call) {
+  std::size_t items = 0;
+  PriceBatch batch = read_batch(call, items);
   const PriceColumns& columns = batch.columns;
   // The database's checks name their bad items too: they run on every item
   // of good shape, even when others are bad, and then nothing is stored.
@@ -151,7 +163,7 @@ void ingest_prices(crm::Call& call) {
       batch.errors.push_back(
           {item, item_field(item, "at"), "is more than " + std::to_string(tolerance) + " seconds in the future"});
   }
-  if (!batch.errors.empty()) refuse(std::move(batch.errors), prices->size());
+  if (!batch.errors.empty()) refuse(std::move(batch.errors), items);
 
   std::int64_t accepted = 0;
   for (size_t r = 0; r < rows.size(); ++r) {

@@ -69,3 +69,45 @@ TEST_CASE("a symbol is 1 to 32 letters, digits, dots, underscores or dashes", "[
   CHECK(market::item_field(17, "price") == "prices[17].price");
   CHECK(market::item_field(3, "") == "prices[3]");
 }
+
+TEST_CASE("a plainly good batch is read from its text into the same columns as from its tree", "[market]") {
+  const std::string items = R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":10.25,"volume":100},
+                       {"symbol":"BRK.B","at":"2026-01-05T10:00:00.5+01:00","price":"0.1"},
+                       {"volume":null, "price":3e2, "at":"2026-01-05T10:01:00Z", "symbol":"X_1-2"},
+                       {"symbol":"X_1-2","at":"2026-01-05T10:02:00Z","price":3,"volume":"0"})";
+  const auto scanned = market::scan_price_batch("{ \"prices\": [" + items + "] }");
+  REQUIRE(scanned);
+  const auto tree = read(items);
+  REQUIRE(tree.errors.empty());
+  CHECK(scanned->symbols == tree.columns.symbols);
+  CHECK(scanned->times == tree.columns.times);
+  CHECK(scanned->prices == tree.columns.prices);
+  CHECK(scanned->volumes == tree.columns.volumes);
+  CHECK(scanned->items == tree.columns.items);
+}
+
+TEST_CASE("a batch with anything unplain is left to the tree, which names it", "[market]") {
+  const std::string good = R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":1})";
+  for (const std::string bad :
+       {R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":0})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":"NaN"})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":"inf"})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":1e400})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":true})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":1,"volume":-1})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":1,"note":"x"})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z","price":1,"price":2})",
+        R"({"symbol":"AC\u004dE","at":"2026-01-05T10:00:00Z","price":1})",
+        R"({"symbol":"ACME","at":"2026-02-30T10:00:00Z","price":1})",
+        R"({"symbol":"ACME","at":"2026-01-05T10:00:00Z"})", R"([1,2])", R"("x")"}) {
+    INFO(bad);
+    CHECK_FALSE(market::scan_price_batch("{\"prices\":[" + good + "," + bad + "]}"));
+  }
+  CHECK(market::scan_price_batch("{\"prices\":[" + good + "]}"));
+  CHECK_FALSE(market::scan_price_batch("{\"prices\":[]}"));
+  CHECK_FALSE(market::scan_price_batch("{\"prices\":[" + good + "],\"extra\":1}"));
+  CHECK_FALSE(market::scan_price_batch("{\"prices\":{}}"));
+  std::string many = "{\"prices\":[" + good;
+  for (std::size_t i = 1; i <= market::kMaxBatchPoints; ++i) many += "," + good;
+  CHECK_FALSE(market::scan_price_batch(many + "]}"));
+}

@@ -131,12 +131,26 @@ InputResult build_input(std::string_view body, const Params& query, const Params
     r.problem = core::Problem{400, "", std::move(detail), "", {}};
     return r;
   }
+  bool merged = false;
   for (const auto& [k, v] : query)
-    if (!object->has(k)) object->set(k, v);
-  for (const auto& [k, v] : path) object->set(k, v);
-  std::ostringstream out;
-  Poco::JSON::Stringifier::condense(object, out);
-  r.json = out.str();
+    if (!object->has(k)) {
+      object->set(k, v);
+      merged = true;
+    }
+  for (const auto& [k, v] : path) {
+    object->set(k, v);
+    merged = true;
+  }
+  if (merged) {
+    std::ostringstream out;
+    Poco::JSON::Stringifier::condense(object, out);
+    r.json = out.str();
+  } else {
+    // Nothing added: the body is the input as it came, which the handler
+    // parses to the same object (the SDK's parser is this one). Writing a
+    // large body again cost as much as parsing it.
+    r.json.assign(body);
+  }
   r.parsed = object;
   return r;
 }

@@ -34,3 +34,27 @@ TEST_CASE("the plain strings of an array are visited in order", "[sdk][json-scan
   });
   CHECK(seen == std::vector<std::string>{"a", "c"});
 }
+
+TEST_CASE("each element and each member are visited in order, raw, until told to stop", "[sdk][json-scan]") {
+  std::vector<std::string> elements;
+  CHECK(crm::json_scan::each_element(R"( [ "a", 1 , {"b": [2]}, [] ] )", [&](std::string_view e) {
+    elements.emplace_back(e);
+    return true;
+  }));
+  CHECK(elements == std::vector<std::string>{"\"a\"", "1", "{\"b\": [2]}", "[]"});
+  CHECK(crm::json_scan::each_element("[]", [](std::string_view) { return false; }));
+  CHECK_FALSE(crm::json_scan::each_element("[1, 2]", [](std::string_view e) { return e != "2"; }));
+  CHECK_FALSE(crm::json_scan::each_element("[1 2]", [](std::string_view) { return true; }));
+  CHECK_FALSE(crm::json_scan::each_element("{}", [](std::string_view) { return true; }));
+
+  std::vector<std::string> members;
+  CHECK(crm::json_scan::each_member(R"({"k": "v", "e\"q": [1, {"x": 2}] , "n":null})",
+                                    [&](std::string_view k, std::string_view v) {
+                                      members.emplace_back(std::string(k) + "=" + std::string(v));
+                                      return true;
+                                    }));
+  CHECK(members == std::vector<std::string>{"k=\"v\"", "e\\\"q=[1, {\"x\": 2}]", "n=null"});
+  CHECK(crm::json_scan::each_member(" { } ", [](std::string_view, std::string_view) { return false; }));
+  CHECK_FALSE(crm::json_scan::each_member(R"({"a": 1,})", [](std::string_view, std::string_view) { return true; }));
+  CHECK_FALSE(crm::json_scan::each_member("[1]", [](std::string_view, std::string_view) { return true; }));
+}

@@ -122,4 +122,53 @@ template <class Fn> bool any_string(std::string_view array, Fn fn) {
   return false;
 }
 
+// Calls fn(std::string_view element) with the raw text of each element of
+// `array`, in order; fn returns false to stop. Returns true when every
+// element was visited (an empty array included), false when `array` is not
+// an array or fn stopped.
+template <class Fn> bool each_element(std::string_view array, Fn fn) {
+  using namespace detail;
+  std::size_t i = skip_ws(array, 0);
+  if (i >= array.size() || array[i] != '[') return false;
+  i = skip_ws(array, i + 1);
+  if (i < array.size() && array[i] == ']') return true;
+  while (i < array.size()) {
+    const std::size_t end = skip_value(array, i);
+    if (end == npos || !fn(array.substr(i, end - i))) return false;
+    i = skip_ws(array, end);
+    if (i < array.size() && array[i] == ']') return true;
+    if (i >= array.size() || array[i] != ',') return false;
+    i = skip_ws(array, i + 1);
+  }
+  return false;
+}
+
+// Calls fn(std::string_view key, std::string_view value) for each member of
+// `object` (raw text; the key without its quotes, escapes left as written),
+// in order; fn returns false to stop. Returns true when every member was
+// visited, false when `object` is not an object or fn stopped.
+template <class Fn> bool each_member(std::string_view object, Fn fn) {
+  using namespace detail;
+  std::size_t i = skip_ws(object, 0);
+  if (i >= object.size() || object[i] != '{') return false;
+  i = skip_ws(object, i + 1);
+  if (i < object.size() && object[i] == '}') return true;
+  while (i < object.size()) {
+    if (object[i] != '"') return false;
+    const std::size_t key_end = skip_string(object, i);
+    if (key_end == npos) return false;
+    const std::string_view key = object.substr(i + 1, key_end - i - 2);
+    i = skip_ws(object, key_end);
+    if (i >= object.size() || object[i] != ':') return false;
+    i = skip_ws(object, i + 1);
+    const std::size_t value_end = skip_value(object, i);
+    if (value_end == npos || !fn(key, object.substr(i, value_end - i))) return false;
+    i = skip_ws(object, value_end);
+    if (i < object.size() && object[i] == '}') return true;
+    if (i >= object.size() || object[i] != ',') return false;
+    i = skip_ws(object, i + 1);
+  }
+  return false;
+}
+
 } // namespace crm::json_scan
