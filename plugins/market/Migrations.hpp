@@ -58,6 +58,15 @@ create function instrument_json(i instruments) returns jsonb language sql stable
   select jsonb_build_object('symbol', i.symbol, 'name', i.name, 'exchange', i.exchange, 'currency', i.currency)
 $$;
 )sql"},
+    // Symbols compare as bytes: every key of prices and bars_1h leads with
+    // one, and comparing under the database's locale (C.UTF-8 calls strcoll)
+    // made the ingestion's sorts and index inserts about 15% dearer. Their
+    // characters (A-Z a-z 0-9 . _ -) order the same either way.
+    {2, R"sql(
+alter table instruments alter column symbol type text collate "C";
+alter table prices alter column symbol type text collate "C";
+alter table bars_1h alter column symbol type text collate "C";
+)sql"},
 };
 
 } // namespace market
