@@ -1,17 +1,18 @@
 // AlertEvaluation: market.prices_updated against the alert rules of its
-// symbol. The event carries the symbol's last price of a batch; the rules
-// move as AlertRule.hpp says, in one set-based statement (and a second for
-// the MOVE_PCT rules, only for a symbol that has some):
+// symbol. The event carries the symbol's last price of a batch and the
+// batch's lowest and highest; the rules move as AlertRule.hpp says
+// (observe_span), in one set-based statement (and a second for the MOVE_PCT
+// rules, only for a symbol that has some):
 //
 //   - the price is marked as the symbol's latest only if it is newer than
 //     the one marked before, so an older or repeated event changes nothing;
-//   - armed ABOVE rules with threshold <= price and armed BELOW rules with
-//     threshold >= price fire; fired ABOVE rules with threshold > price and
-//     fired BELOW rules with threshold < price re-arm. Each is a range scan
-//     of a partial index on (symbol, kind, threshold): the rules a price
-//     does not cross are never read. As armed rules are exactly those whose
-//     condition did not hold at the last price, the armed ones found are
-//     those the move from the last price to this one crossed;
+//   - armed ABOVE rules with threshold <= the batch's high and armed BELOW
+//     rules with threshold >= its low fire; fired rules the batch went back
+//     from re-arm, or fire again when its last price is over once more. Each
+//     is a range scan of a partial index on (symbol, kind, threshold): the
+//     rules the batch does not reach are never read. As armed rules are
+//     exactly those whose condition did not hold at the last price, the
+//     armed ones found are those the batch crossed;
 //   - MOVE_PCT rules compare the move since the start of their window,
 //     priced by market.price_at once per distinct window of the symbol
 //     (the first statement names the windows), with the same fire and
@@ -36,54 +37,71 @@ namespace alerts {
 
 namespace {
 
-// The fired rules as both statements return them, after the row's kind.
+// The fired rules as both statements return them, after the row's kind:
+// f.price is the price that crossed.
 constexpr const char* kFiredColumns = R"sql(
   f.id::text, f.user_id::text, f.symbol, f.kind, f.threshold::text, f.window_minutes::text,
-  round(f.pct::numeric, 2)::text, m.price::text, cursor_time(m.at))sql";
+  round(f.pct::numeric, 2)::text, f.price::text, cursor_time(m.at))sql";
 
-// Mark, fire, re-arm, record: ABOVE and BELOW. $1 the event's envelope, $2
-// its id. Rows ('fired', <kFiredColumns>), and ('moves', [{window, start}])
-// when the price was marked and the symbol has MOVE_PCT rules.
+// Mark, fire, re-arm, record: ABOVE and BELOW, against the batch's lowest,
+// highest and last price (RuleState::observe_span; an event without low and
+// high is one price). $1 the event's envelope, $2 its id. Rows ('fired',
+// <kFiredColumns>), and ('moves', [{window, start}]) when the price was
+// marked and the symbol has MOVE_PCT rules.
+//   ABOVE fires when armed and threshold <= high, or when fired and
+//   low < threshold <= last (went back, then over again); it ends armed when
+//   last < threshold, and a fired one with low < threshold and
+//   last < threshold re-arms. BELOW is the mirror image.
 const std::string kEvaluate = R"sql(
 with e as (
-  select d->>'symbol' as symbol, (d->>'price')::float8 as price, (d->>'at')::timestamptz as at
+  select d->>'symbol' as symbol, (d->>'price')::float8 as price, (d->>'at')::timestamptz as at,
+         coalesce((d->>'low')::float8, (d->>'price')::float8) as low,
+         coalesce((d->>'high')::float8, (d->>'price')::float8) as high
   from (select $1::jsonb->'data' as d) x),
 marked as (
   insert into symbol_marks as s (symbol, price, at) select symbol, price, at from e
   on conflict (symbol) do update set price = excluded.price, at = excluded.at where s.at < excluded.at
   returning symbol, price, at),
+m as (select marked.*, least(e.low, e.price) as low, greatest(e.high, e.price) as high from marked cross join e),
 crossed as (
-  select r.id from marked m join rules r
-    on r.symbol = m.symbol and r.armed and r.kind = 'ABOVE' and r.threshold <= m.price
+  select r.id, m.high as price from m join rules r
+    on r.symbol = m.symbol and r.armed and r.kind = 'ABOVE' and r.threshold <= m.high
   union all
-  select r.id from marked m join rules r
-    on r.symbol = m.symbol and r.armed and r.kind = 'BELOW' and r.threshold >= m.price),
+  select r.id, m.high from m join rules r
+    on r.symbol = m.symbol and not r.armed and r.kind = 'ABOVE' and r.threshold > m.low and r.threshold <= m.price
+  union all
+  select r.id, m.low from m join rules r
+    on r.symbol = m.symbol and r.armed and r.kind = 'BELOW' and r.threshold >= m.low
+  union all
+  select r.id, m.low from m join rules r
+    on r.symbol = m.symbol and not r.armed and r.kind = 'BELOW' and r.threshold < m.high and r.threshold >= m.price),
 crossed_back as (
-  select r.id from marked m join rules r
-    on r.symbol = m.symbol and not r.armed and r.kind = 'ABOVE' and r.threshold > m.price
+  select r.id from m join rules r
+    on r.symbol = m.symbol and not r.armed and r.kind = 'ABOVE' and r.threshold > m.low and r.threshold > m.price
   union all
-  select r.id from marked m join rules r
-    on r.symbol = m.symbol and not r.armed and r.kind = 'BELOW' and r.threshold < m.price),
+  select r.id from m join rules r
+    on r.symbol = m.symbol and not r.armed and r.kind = 'BELOW' and r.threshold < m.high and r.threshold < m.price),
 rearmed as (
   update rules r set armed = true from crossed_back b where r.id = b.id returning r.id),
 fired as (
-  update rules r set armed = false, last_fired_at = m.at, fired_count = r.fired_count + 1
-  from crossed c, marked m where r.id = c.id
-  returning r.id, r.user_id, r.symbol, r.kind, r.threshold, r.window_minutes, null::float8 as pct),
+  update rules r set last_fired_at = m.at, fired_count = r.fired_count + 1,
+    armed = case when r.kind = 'ABOVE' then r.threshold > m.price else r.threshold < m.price end
+  from crossed c, m where r.id = c.id
+  returning r.id, r.user_id, r.symbol, r.kind, r.threshold, r.window_minutes, null::float8 as pct, c.price),
 recorded as (
   insert into fired_alerts (rule_id, price_at, price, event_id)
-  select f.id, m.at, m.price, $2 from fired f, marked m
+  select f.id, m.at, f.price, $2 from fired f, m
   on conflict (rule_id, price_at) do nothing
   returning rule_id)
 select 'fired', )sql" + std::string(kFiredColumns) +
                               R"sql(
-from fired f join recorded k on k.rule_id = f.id cross join marked m
+from fired f join recorded k on k.rule_id = f.id cross join m
 union all
 select 'moves', json_agg(json_build_object('window', w.window_minutes,
                          'start', cursor_time(m.at - make_interval(mins => w.window_minutes))))::text,
        null, null, null, null, null, null, null, null
-from marked m join lateral (select distinct window_minutes from rules r
-                            where r.symbol = m.symbol and r.kind = 'MOVE_PCT') w on true
+from m join lateral (select distinct window_minutes from rules r
+                     where r.symbol = m.symbol and r.kind = 'MOVE_PCT') w on true
 group by m.at)sql";
 
 // The MOVE_PCT rules of the symbol marked by kEvaluate: $1 the envelope, $2
@@ -108,7 +126,7 @@ rearmed as (
 fired as (
   update rules r set armed = false, last_fired_at = m.at, fired_count = r.fired_count + 1
   from crossed c, m where r.id = c.id
-  returning r.id, r.user_id, r.symbol, r.kind, r.threshold, r.window_minutes, c.pct),
+  returning r.id, r.user_id, r.symbol, r.kind, r.threshold, r.window_minutes, c.pct, m.price),
 recorded as (
   insert into fired_alerts (rule_id, price_at, price, move_pct, event_id)
   select f.id, m.at, m.price, f.pct, $3 from fired f, m

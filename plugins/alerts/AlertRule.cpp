@@ -59,6 +59,23 @@ Transition RuleState::observe(double value) {
   return step;
 }
 
+Transition RuleState::observe_span(double low, double high, double last) {
+  if (kind_ == AlertKind::move_pct) return observe(last);
+  // The batch's price nearest the condition, and the one furthest from it.
+  const double toward = kind_ == AlertKind::above ? high : low;
+  const double away = kind_ == AlertKind::above ? low : high;
+  if (armed_) {
+    if (!condition_holds(kind_, threshold_, toward)) return Transition::none;
+    armed_ = !condition_holds(kind_, threshold_, last);
+    return Transition::fire;
+  }
+  if (condition_holds(kind_, threshold_, away)) return Transition::none; // never went back
+  // It went back (at `away`, before `last` when `last` holds): over again.
+  if (condition_holds(kind_, threshold_, last)) return Transition::fire;
+  armed_ = true;
+  return Transition::rearm;
+}
+
 std::vector<FieldError> rule_errors(const RuleRequest& request) {
   std::vector<FieldError> errors;
   const auto kind = kind_named(request.kind);

@@ -57,6 +57,16 @@ public:
   RuleState(AlertKind kind, double threshold, bool armed = true) : kind_(kind), threshold_(threshold), armed_(armed) {}
   // Sees one value; returns the step taken (fire, rearm or none).
   Transition observe(double value);
+  // Sees a batch of prices at once, as a market.prices_updated event gives
+  // them: their lowest, highest and last (ABOVE and BELOW; a MOVE_PCT rule
+  // sees `last` alone). An armed rule fires when the batch reached its
+  // threshold, and ends re-armed when the last price is back on the other
+  // side; a fired rule re-arms when the batch went back, and fires again
+  // when the last price holds the condition once more. So a crossing and
+  // its return inside one batch fire once, the batch ending as `last`
+  // leaves it; a rule fires at most once a batch, and only a fired rule
+  // that goes back, over and back again inside one batch re-arms unfired.
+  Transition observe_span(double low, double high, double last);
   bool armed() const { return armed_; }
 
 private:

@@ -5,8 +5,9 @@
 //
 // Events, each with the symbol as subject: market.prices_updated, one per
 // symbol with new points in an accepted batch, {symbol, price, at, volume,
-// previousPrice, count} (the symbol's last new point by time; previousPrice
-// the symbol's latest price before the batch, null when none);
+// previousPrice, count, low, high} (the symbol's last new point by time;
+// previousPrice the symbol's latest price before the batch, null when none;
+// low and high the lowest and highest of its new points);
 // market.price_flagged {symbol, at, price, previousPrice, changePct}.
 //
 // Settings: plugin.market.flag_jump_pct (20), plugin.market.

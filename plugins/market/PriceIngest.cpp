@@ -97,12 +97,12 @@ hours as (
 ),
 updated as (
   select symbol, count(*) as n, max(at) as at, (array_agg(price order by at desc))[1] as price,
-         (array_agg(volume order by at desc))[1] as volume
+         (array_agg(volume order by at desc))[1] as volume, min(price) as low, max(price) as high
   from inserted group by symbol
 )
 select 'updated', u.symbol, u.n,
        json_build_object('symbol', u.symbol, 'price', u.price, 'at', iso_time(u.at), 'volume', u.volume,
-                         'previousPrice', l.price, 'count', u.n)::text
+                         'previousPrice', l.price, 'count', u.n, 'low', u.low, 'high', u.high)::text
 from updated u left join latest l using (symbol)
 union all
 select 'flagged', i.symbol, 1,

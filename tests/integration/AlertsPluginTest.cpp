@@ -238,7 +238,7 @@ TEST_CASE("an ABOVE rule fires one PRICE_ALERT per crossing and again only after
   alerts.rule(bob, R"({"symbol":"ACME","kind":"ABOVE","threshold":200})");
   const std::string id = text_of(rule, "id");
 
-  // The batch's last point decides: 101 at minute 2 crosses.
+  // 101 at minute 2 crosses.
   alerts.post_prices({point("ACME", 1, "97"), point("ACME", 2, "101")});
   CHECK(alerts.price_alerts(alice) == 1);
   CHECK(alerts.price_alerts(bob) == 0);
@@ -266,6 +266,42 @@ TEST_CASE("an ABOVE rule fires one PRICE_ALERT per crossing and again only after
   CHECK(fired->getValue<int>("firedCount") == 2);
   CHECK(text_of(fired, "lastFiredAt") == minute(6).substr(0, 19) + ".000Z");
   CHECK(alerts.host.sql().count("select count(*) from alerts.fired_alerts") == 2);
+}
+
+TEST_CASE("a batch that crosses a threshold and comes back within itself fires once and ends re-armed", "[alerts]") {
+  AlertsHost alerts;
+  alerts.add_instrument("ACME");
+  alerts.post_prices({point("ACME", 0, "95")});
+  User alice, bob;
+  const std::string above = text_of(alerts.rule(alice, R"({"symbol":"ACME","kind":"ABOVE","threshold":100})"), "id");
+  const std::string below = text_of(alerts.rule(bob, R"({"symbol":"ACME","kind":"BELOW","threshold":90})"), "id");
+  auto armed = [&](const User& who, const std::string& id) {
+    return alerts.send(who, "GET", "/api/market/alerts/" + id).json()->getValue<bool>("armed");
+  };
+
+  // Up over 100 and back under in one batch (its last point 99): one alert
+  // at the batch's high, and the rule is armed again.
+  alerts.post_prices({point("ACME", 1, "98"), point("ACME", 2, "102.5"), point("ACME", 3, "99")});
+  CHECK(alerts.price_alerts(alice) == 1);
+  CHECK(armed(alice, above));
+  auto title = alerts.host.sql().query("select title from analytics.notifications where user_id = $1::uuid", {alice.id});
+  REQUIRE(title.size() == 1);
+  CHECK(contains(*title[0][0], "ACME rose to 102.5"));
+  // Armed again, so the next crossing fires, and this one stays over.
+  alerts.post_prices({point("ACME", 4, "101")});
+  CHECK(alerts.price_alerts(alice) == 2);
+  CHECK_FALSE(armed(alice, above));
+  // Fired: a batch that dips under and comes back over is a new crossing.
+  alerts.post_prices({point("ACME", 5, "99.5"), point("ACME", 6, "100.5")});
+  CHECK(alerts.price_alerts(alice) == 3);
+  CHECK_FALSE(armed(alice, above));
+
+  // BELOW, down through 90 and back up in one batch.
+  alerts.post_prices({point("ACME", 7, "95"), point("ACME", 8, "89"), point("ACME", 9, "92")});
+  CHECK(alerts.price_alerts(bob) == 1);
+  CHECK(armed(bob, below));
+  CHECK(alerts.price_alerts(alice) == 3);
+  CHECK(alerts.host.sql().count("select count(*) from alerts.fired_alerts") == 4);
 }
 
 TEST_CASE("BELOW and MOVE_PCT rules fire once per crossing", "[alerts]") {

@@ -136,3 +136,52 @@ TEST_CASE("a rule request is refused on each field that is wrong", "[alerts]") {
   // Every wrong field at once.
   CHECK(fields_of(R{"MOVE_PCT", -2.0, 0}) == std::vector<std::string>{"threshold", "windowMinutes"});
 }
+
+TEST_CASE("a batch seen at once ends where its points one by one end and fires when they fire, at most once",
+          "[alerts]") {
+  // Every series of 1 to 4 prices from {98, 100, 102} against threshold 100,
+  // from both states: the span's end state is the point-by-point one; it
+  // fires exactly when the points fire, except the one case it cannot see
+  // (a fired rule going back, over and back again), where it re-arms unfired.
+  const std::vector<double> values{98, 100, 102};
+  for (AlertKind kind : {AlertKind::above, AlertKind::below})
+    for (bool armed : {true, false})
+      for (int length = 1; length <= 4; ++length) {
+        int combinations = 1;
+        for (int i = 0; i < length; ++i) combinations *= 3;
+        for (int c = 0; c < combinations; ++c) {
+          std::vector<double> series;
+          for (int i = 0, rest = c; i < length; ++i, rest /= 3) series.push_back(values[rest % 3]);
+          RuleState one_by_one(kind, 100, armed), at_once(kind, 100, armed);
+          int fires = 0;
+          for (double v : series) fires += one_by_one.observe(v) == fire;
+          const auto [low, high] = std::minmax_element(series.begin(), series.end());
+          const Transition step = at_once.observe_span(*low, *high, series.back());
+          INFO("kind " << static_cast<int>(kind) << ", armed " << armed << ", series " << c << " of length "
+                       << length);
+          CHECK(at_once.armed() == one_by_one.armed());
+          const bool unseen = !armed && fires > 0 && one_by_one.armed();
+          if (unseen)
+            CHECK(step == rearm);
+          else
+            CHECK((step == fire) == (fires > 0));
+        }
+      }
+}
+
+TEST_CASE("a batch that crosses and comes back fires once and ends re-armed", "[alerts]") {
+  RuleState above(AlertKind::above, 100);
+  CHECK(above.observe_span(97, 101, 99) == fire);
+  CHECK(above.armed());
+  CHECK(above.observe_span(98, 103, 103) == fire);
+  CHECK_FALSE(above.armed());
+  // Fired: dipping under and back over is a new crossing.
+  CHECK(above.observe_span(99, 104, 104) == fire);
+  CHECK(above.observe_span(101, 104, 102) == none);
+  CHECK(above.observe_span(99, 104, 99.5) == rearm);
+  RuleState below(AlertKind::below, 50);
+  CHECK(below.observe_span(49, 55, 51) == fire);
+  CHECK(below.armed());
+  RuleState move(AlertKind::move_pct, 5);
+  CHECK(move.observe_span(0.01, 1000, 4) == none); // only the last value
+}
