@@ -173,6 +173,8 @@ create table dropped_customers (
     // The moment an event was applied, not its transaction's start: a
     // consumer applies a batch of events in one transaction.
     {6, "alter table applied_events alter column applied_at set default clock_timestamp()"},
+    // The rollups' functions, planned once per session (RollupSchema.hpp).
+    {7, kRollupFunctionsPlpgsql},
 };
 
 } // namespace analytics

@@ -295,4 +295,92 @@ create trigger approvals_rollup_delete after delete on approvals
   referencing old table as old_rows for each statement execute function approvals_rollup();
 )sql";
 
+
+// Migration 7: add_stats and add_approval_totals as PL/pgSQL, the same
+// statements. A multi-statement SQL function is planned again on every call,
+// and every projected event calls one from its statement's trigger (an
+// INSERT .. ON CONFLICT fires both the insert and the update trigger): three
+// upserts planned twice per event were most of a projection's time. PL/pgSQL
+// keeps its plans for the session, and returns at once when the statement
+// changed nothing the rollups count. 1,000 single-row upserts of customers
+// took 0.77-0.86 s before, 0.27-0.40 s after. (The parameters of
+// add_approval_totals share their names with approval_totals' columns:
+// there the columns win, as they did in SQL.)
+inline constexpr const char* kRollupFunctionsPlpgsql = R"sql(
+create or replace function add_stats(deltas stat_delta[]) returns void language plpgsql as $$
+begin
+  if cardinality(deltas) = 0 then
+    return;
+  end if;
+  insert into daily_user_stats as s (user_id, day, customers, meetings, tasks_completed, tasks_open_due,
+                                     approvals_requested, approvals_approved, approvals_rejected, approved_amount)
+  select user_id, day, sum(customers), sum(meetings), sum(tasks_completed), sum(tasks_open_due),
+         sum(approvals_requested), sum(approvals_approved), sum(approvals_rejected), sum(approved_amount)
+  from unnest(deltas)
+  group by user_id, day
+  having sum(customers) <> 0 or sum(meetings) <> 0 or sum(tasks_completed) <> 0 or sum(tasks_open_due) <> 0
+      or sum(approvals_requested) <> 0 or sum(approvals_approved) <> 0 or sum(approvals_rejected) <> 0
+      or sum(approved_amount) <> 0
+  order by user_id, day
+  on conflict (user_id, day) do update set
+    customers = s.customers + excluded.customers,
+    meetings = s.meetings + excluded.meetings,
+    tasks_completed = s.tasks_completed + excluded.tasks_completed,
+    tasks_open_due = s.tasks_open_due + excluded.tasks_open_due,
+    approvals_requested = s.approvals_requested + excluded.approvals_requested,
+    approvals_approved = s.approvals_approved + excluded.approvals_approved,
+    approvals_rejected = s.approvals_rejected + excluded.approvals_rejected,
+    approved_amount = s.approved_amount + excluded.approved_amount;
+
+  insert into monthly_user_stats as s (user_id, month, customers, meetings, tasks_completed, tasks_open_due,
+                                       approvals_requested, approvals_approved, approvals_rejected, approved_amount)
+  select user_id, date_trunc('month', day)::date, sum(customers), sum(meetings), sum(tasks_completed),
+         sum(tasks_open_due), sum(approvals_requested), sum(approvals_approved), sum(approvals_rejected),
+         sum(approved_amount)
+  from unnest(deltas)
+  group by 1, 2
+  having sum(customers) <> 0 or sum(meetings) <> 0 or sum(tasks_completed) <> 0 or sum(tasks_open_due) <> 0
+      or sum(approvals_requested) <> 0 or sum(approvals_approved) <> 0 or sum(approvals_rejected) <> 0
+      or sum(approved_amount) <> 0
+  order by 1, 2
+  on conflict (user_id, month) do update set
+    customers = s.customers + excluded.customers,
+    meetings = s.meetings + excluded.meetings,
+    tasks_completed = s.tasks_completed + excluded.tasks_completed,
+    tasks_open_due = s.tasks_open_due + excluded.tasks_open_due,
+    approvals_requested = s.approvals_requested + excluded.approvals_requested,
+    approvals_approved = s.approvals_approved + excluded.approvals_approved,
+    approvals_rejected = s.approvals_rejected + excluded.approvals_rejected,
+    approved_amount = s.approved_amount + excluded.approved_amount;
+
+  insert into user_totals as t (user_id, customers)
+  select user_id, sum(customers)
+  from unnest(deltas)
+  group by user_id
+  having sum(customers) <> 0
+  order by user_id
+  on conflict (user_id) do update set customers = t.customers + excluded.customers;
+end $$;
+
+create or replace function add_approval_totals(requester_id uuid[], status text[], currency text[],
+                                               approvals integer[], amount numeric[])
+returns void language plpgsql as $$
+#variable_conflict use_column
+begin
+  if cardinality(requester_id) = 0 then
+    return;
+  end if;
+  insert into approval_totals as t (requester_id, status, currency, approvals, amount)
+  select r, s, c, sum(n), sum(a)
+  from unnest(requester_id, status, currency, approvals, amount) as x (r, s, c, n, a)
+  where r is not null and s is not null
+  group by r, s, c
+  having sum(n) <> 0 or sum(a) <> 0
+  order by r, s, c
+  on conflict (requester_id, status, currency) do update set
+    approvals = t.approvals + excluded.approvals,
+    amount = t.amount + excluded.amount;
+end $$;
+)sql";
+
 } // namespace analytics
