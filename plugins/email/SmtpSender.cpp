@@ -3,10 +3,11 @@
 
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureSMTPClientSession.h>
 #include <Poco/Net/SMTPClientSession.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
@@ -28,6 +29,32 @@ Poco::Net::Context::Ptr tls_context() {
   });
   return context;
 }
+
+// An SMTP session on a connected socket whose STARTTLS knows the server's
+// name. Poco's SecureSMTPClientSession made from a socket forgets it: no SNI
+// in the handshake (a server holding several certificates may show the wrong
+// one), and the certificate is matched against the peer's IP address instead
+// of the configured host.
+class SmtpSession : public Poco::Net::SMTPClientSession {
+public:
+  SmtpSession(const Poco::Net::StreamSocket& socket, std::string host)
+      : Poco::Net::SMTPClientSession(socket), host_(std::move(host)) {}
+
+  // STARTTLS and the handshake; false when the server does not offer it.
+  // Throws when the handshake or the certificate check fails.
+  bool start_tls(const Poco::Net::Context::Ptr& context) {
+    std::string response;
+    if (!isPositiveCompletion(sendCommand("STARTTLS", response))) return false;
+    // An address is no name for SNI; the certificate is then checked against it.
+    Poco::Net::IPAddress literal;
+    const std::string name = Poco::Net::IPAddress::tryParse(host_, literal) ? std::string() : host_;
+    socket() = Poco::Net::SecureStreamSocket::attach(socket(), name, context);
+    return true;
+  }
+
+private:
+  std::string host_;
+};
 
 Poco::Timespan timespan_of(std::chrono::milliseconds ms) { return Poco::Timespan(ms.count() * 1000); }
 
@@ -65,21 +92,15 @@ SendResult send_message(const EmailSettings& settings, const Poco::Net::MailMess
     const Poco::Net::SocketAddress address(settings.smtp_host, settings.smtp_port);
     Poco::Net::StreamSocket socket;
     socket.connect(address, timespan_of(settings.timeout));
+    SmtpSession session(socket, settings.smtp_host);
+    session.setTimeout(timespan_of(settings.timeout));
     if (settings.smtp_starttls) {
-      Poco::Net::SecureSMTPClientSession session(socket);
-      session.setTimeout(timespan_of(settings.timeout));
-      session.login();
-      if (!session.startTLS(tls_context())) return {false, "the SMTP server does not offer STARTTLS"};
-      login(session, settings); // EHLO again, over TLS, and AUTH there
-      session.sendMessage(message);
-      quit(session);
-    } else {
-      Poco::Net::SMTPClientSession session(socket);
-      session.setTimeout(timespan_of(settings.timeout));
-      login(session, settings);
-      session.sendMessage(message);
-      quit(session);
+      session.login(); // EHLO, to learn whether STARTTLS is offered
+      if (!session.start_tls(tls_context())) return {false, "the SMTP server does not offer STARTTLS"};
     }
+    login(session, settings); // EHLO (again, over TLS) and AUTH there
+    session.sendMessage(message);
+    quit(session);
     return {true, {}};
   } catch (const Poco::Exception& e) {
     return {false, reason_of(e, settings)};
