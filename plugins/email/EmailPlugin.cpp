@@ -6,6 +6,7 @@
 // (GET /api/email/deliveries, ADMIN). See docs/markets.md, "E-mail delivery".
 #include "Handlers.hpp"
 #include "Migrations.hpp"
+#include "SmtpSender.hpp"
 
 #include <crm/plugin.hpp>
 
@@ -59,6 +60,7 @@ crm_status init(const char* config_json, void** state) {
   *state = nullptr;
   try {
     email::use_settings(email::parse_settings(config_json ? config_json : ""));
+    email::prepare_tls(email::settings());
   } catch (const std::exception& e) {
     crm::detail::host->log(nullptr, CRM_LOG_ERROR, (std::string("bad configuration: ") + e.what()).c_str());
     return CRM_E_INVALID;

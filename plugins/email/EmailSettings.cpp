@@ -72,7 +72,9 @@ std::chrono::milliseconds EmailSettings::delay_after(int attempts) const {
 }
 
 std::string EmailSettings::describe() const {
-  return "smtp " + smtp_host + ":" + std::to_string(smtp_port) + (smtp_starttls ? " STARTTLS" : "") +
+  return "smtp " + smtp_host + ":" + std::to_string(smtp_port) +
+         (smtp_starttls ? " STARTTLS (CAs: " + (smtp_ca_path.empty() ? std::string("the system's") : smtp_ca_path) + ")"
+                        : std::string()) +
          (smtp_user.empty() ? std::string(", no login")
                             : ", login " + smtp_user + " password *** (AUTH " + smtp_auth + ")") +
          ", from " + from + ", " + std::to_string(max_attempts()) + " attempts, digest from " +
@@ -86,6 +88,7 @@ EmailSettings parse_settings(std::string_view config_json) {
   if (s.smtp_host.empty()) throw std::invalid_argument("plugin.email.smtp_host must not be empty");
   s.smtp_port = static_cast<unsigned short>(config.number("smtp_port", 1, 65535, s.smtp_port));
   s.smtp_starttls = config.flag("smtp_starttls");
+  s.smtp_ca_path = config.text("smtp_ca_path", "");
   s.smtp_user = config.text("smtp_user", "");
   s.smtp_auth = config.text("smtp_auth", s.smtp_auth);
   if (s.smtp_auth != "PLAIN" && s.smtp_auth != "LOGIN")

@@ -18,6 +18,10 @@ struct EmailSettings {
   std::string smtp_host = "127.0.0.1";
   unsigned short smtp_port = 25;
   bool smtp_starttls = false;
+  // The CAs STARTTLS trusts for the server's certificate: a PEM file, or a
+  // directory of them as OpenSSL's c_rehash leaves it; empty: the system's.
+  // Not "_file": the host reads a key ending in _file as a secret's file.
+  std::string smtp_ca_path;
   std::string smtp_user;           // empty: no AUTH
   std::string smtp_auth = "PLAIN"; // the AUTH mechanism with a user: PLAIN or LOGIN
   std::string smtp_password;       // plugin.email.smtp_password, or the file of smtp_password_file

@@ -11,24 +11,14 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
-#include <mutex>
+#include <stdexcept>
 
 namespace email {
 
 namespace {
 
-// The TLS context of STARTTLS: the system's trusted CAs, the server's
-// certificate checked.
-Poco::Net::Context::Ptr tls_context() {
-  static std::once_flag once;
-  static Poco::Net::Context::Ptr context;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    context =
-        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
-  });
-  return context;
-}
+// The TLS context of STARTTLS, made by prepare_tls at init; read-only after.
+Poco::Net::Context::Ptr tls_context;
 
 // An SMTP session on a connected socket whose STARTTLS knows the server's
 // name. Poco's SecureSMTPClientSession made from a socket forgets it: no SNI
@@ -87,6 +77,18 @@ void quit(Poco::Net::SMTPClientSession& session) {
 
 } // namespace
 
+void prepare_tls(const EmailSettings& settings) {
+  if (!settings.smtp_starttls) return;
+  Poco::Net::initializeSSL();
+  try {
+    // With a CA path only its CAs are trusted, not the system's as well.
+    tls_context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, settings.smtp_ca_path,
+                                         Poco::Net::Context::VERIFY_RELAXED, 9, settings.smtp_ca_path.empty());
+  } catch (const Poco::Exception& e) {
+    throw std::invalid_argument("plugin.email.smtp_ca_path: " + e.displayText());
+  }
+}
+
 SendResult send_message(const EmailSettings& settings, const Poco::Net::MailMessage& message) {
   try {
     const Poco::Net::SocketAddress address(settings.smtp_host, settings.smtp_port);
@@ -96,7 +98,7 @@ SendResult send_message(const EmailSettings& settings, const Poco::Net::MailMess
     session.setTimeout(timespan_of(settings.timeout));
     if (settings.smtp_starttls) {
       session.login(); // EHLO, to learn whether STARTTLS is offered
-      if (!session.start_tls(tls_context())) return {false, "the SMTP server does not offer STARTTLS"};
+      if (!session.start_tls(tls_context)) return {false, "the SMTP server does not offer STARTTLS"};
     }
     login(session, settings); // EHLO (again, over TLS) and AUTH there
     session.sendMessage(message);
