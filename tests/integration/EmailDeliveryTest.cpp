@@ -2,209 +2,16 @@
 // plugins analytics reads), real PostgreSQL, NATS and Redis, and a real SMTP
 // server: the sink scripts/services runs (CRM_SMTP_PORT, CRM_SMTP_SINK_DIR),
 // or one of the test's own (scripts/smtp-sink.py) for a server that is down
-// first. Notifications are made by analytics.notify, called as the host would
-// (support/SystemCalls.hpp); what the server received is read from its folder,
-// one file per message, and parsed as a mail reader would.
-#include "support/AnalyticsHost.hpp"
-#include "support/SystemCalls.hpp"
+// first (support/EmailHost.hpp). STARTTLS and logins that succeed are in
+// EmailSmtpSenderTest.cpp.
+#include "support/EmailHost.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <Poco/Net/MailMessage.h>
-#include <Poco/Net/MessageHeader.h>
-#include <Poco/Net/PartHandler.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Process.h>
-#include <Poco/StreamCopier.h>
-
-#include <csignal>
 #include <fstream>
 
 using namespace itest;
 using namespace std::chrono_literals;
-
-namespace {
-
-// One message the SMTP server received, parsed.
-struct ReceivedMail {
-  std::string envelope_to; // X-Sink-Rcpt-To: what the client sent in RCPT TO
-  std::string to;
-  std::string subject;
-  std::string message_id;
-  std::string content_type;
-  std::vector<std::pair<std::string, std::string>> parts; // {content type, decoded body}
-};
-
-class PartCollector : public Poco::Net::PartHandler {
-public:
-  explicit PartCollector(ReceivedMail& mail) : mail_(mail) {}
-  void handlePart(const Poco::Net::MessageHeader& header, std::istream& stream) override {
-    std::string body;
-    Poco::StreamCopier::copyToString(stream, body);
-    mail_.parts.emplace_back(header.get("Content-Type", ""), body);
-  }
-
-private:
-  ReceivedMail& mail_;
-};
-
-ReceivedMail parse_mail(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  ReceivedMail mail;
-  Poco::Net::MailMessage message;
-  PartCollector parts(mail);
-  message.read(in, parts);
-  mail.envelope_to = message.get("X-Sink-Rcpt-To", "");
-  mail.to = message.get("To", "");
-  mail.subject = message.getSubject();
-  mail.message_id = message.get("Message-ID", "");
-  mail.content_type = message.getContentType();
-  return mail;
-}
-
-// The messages in `folder` (a sink's) whose envelope recipient is `address`.
-std::vector<ReceivedMail> mails_to(const fs::path& folder, const std::string& address) {
-  std::vector<ReceivedMail> out;
-  if (!fs::exists(folder)) return out;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    const auto name = entry.path().filename().string();
-    if (name.empty() || name[0] == '.' || entry.path().extension() != ".eml") continue; // not yet whole
-    auto mail = parse_mail(entry.path());
-    if (mail.envelope_to == address) out.push_back(std::move(mail));
-  }
-  return out;
-}
-
-// The sink of scripts/services, which every test shares (each writes to
-// addresses of its own).
-struct SharedSink {
-  std::string port = env_or("CRM_SMTP_PORT");
-  fs::path folder = env_or("CRM_SMTP_SINK_DIR");
-  SharedSink() {
-    if (port.empty() || folder.empty())
-      FAIL("CRM_SMTP_PORT / CRM_SMTP_SINK_DIR are not set: start scripts/services (it runs the SMTP sink) and "
-           "export its env");
-  }
-};
-
-// An SMTP sink of the test's own on `port`, from the moment it is made;
-// `login` ("user:password"): it takes mail only after that AUTH.
-class OwnSink {
-public:
-  explicit OwnSink(int port, const std::string& login = {}) : folder_(make_temp_dir("email-sink-")) {
-    Poco::Process::Args args{"-W", "ignore", std::string(CRM_SOURCE_DIR) + "/scripts/smtp-sink.py",
-                             std::to_string(port), folder_.string()};
-    if (!login.empty()) args.insert(args.end(), {"--login", login});
-    handle_.emplace(Poco::Process::launch("/usr/bin/python3", args));
-    const bool up = eventually(
-        [&] {
-          try {
-            Poco::Net::StreamSocket s;
-            s.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)),
-                      Poco::Timespan(0, 200000));
-            return true;
-          } catch (const Poco::Exception&) {
-            return false;
-          }
-        },
-        10s, 20ms);
-    INFO("scripts/smtp-sink.py should listen on 127.0.0.1:" << port);
-    REQUIRE(up);
-  }
-  ~OwnSink() {
-    ::kill(handle_->id(), SIGTERM);
-    handle_->wait();
-  }
-  const fs::path& folder() const { return folder_; }
-
-private:
-  fs::path folder_;
-  std::optional<Poco::ProcessHandle> handle_;
-};
-
-inline constexpr const char* kSystemCallFile = "system_call.lua";
-
-// A host with auth, analytics (and what it reads) and email, the e-mail
-// settings of `email_env` (CRM_PLUGIN_EMAIL_*), and the system_call workflow.
-struct EmailHost {
-  AuthHost auth;
-  SystemCalls calls;
-  Sql sql;
-
-  explicit EmailHost(std::map<std::string, std::string> email_env)
-      : auth(options(std::move(email_env))), calls(auth.host(), auth.admin().access_token), sql(auth.host().sql()) {
-    calls.wait_until_ready();
-  }
-
-  static AuthHostOptions options(std::map<std::string, std::string> email_env) {
-    auto o = analytics_options({{kSystemCallFile, kSystemCallWorkflow}}, {"email"});
-    o.env["CRM_PLUGIN_EMAIL_SMTP_HOST"] = "127.0.0.1";
-    o.env["CRM_PLUGIN_EMAIL_SMTP_FROM"] = "CRM Test <crm@example.com>";
-    for (auto& [k, v] : email_env) o.env[k] = v;
-    return o;
-  }
-
-  // analytics.notify for one user; returns the notification's id.
-  std::string notify(const Account& user, const std::string& kind, const std::string& title,
-                     const std::string& body = "") {
-    Poco::JSON::Object n;
-    n.set("userId", user.id);
-    n.set("kind", kind);
-    n.set("title", title);
-    if (!body.empty()) n.set("body", body);
-    Poco::JSON::Array list;
-    list.add(n);
-    Poco::JSON::Object args;
-    args.set("key", random_uuid());
-    args.set("notifications", list);
-    auto answer = calls.call("analytics.notify", json_of(args));
-    INFO(answer.status << " " << answer.message);
-    REQUIRE(answer.ok());
-    auto id = sql.scalar("select id::text from analytics.notifications where user_id = $1::uuid and title = $2",
-                         {user.id, title});
-    REQUIRE(id);
-    return *id;
-  }
-
-  // The id of notification.created for `notification_id` in analytics' outbox.
-  std::string event_of(const std::string& notification_id) {
-    auto id = sql.scalar("select id::text from analytics.crm_outbox where type = 'notification.created' and "
-                         "subject = $1",
-                         {notification_id});
-    REQUIRE(id);
-    return *id;
-  }
-
-  void wait_handled(const std::string& notification_id) {
-    wait_for_inbox(sql, "email", event_of(notification_id), "email__on_notification_created");
-  }
-
-  void set_preferences(const Account& user, const std::string& body) {
-    ok_json(auth.http(), user, "PUT", "/api/notifications/preferences", body);
-  }
-
-  long long deliveries(const Account& user, const std::string& status = "") {
-    return sql.count("select count(*) from email.deliveries where user_id = $1::uuid and ($2 = '' or status = $2)",
-                     {user.id, status});
-  }
-};
-
-std::vector<ReceivedMail> wait_for_mails(const fs::path& folder, const std::string& address, size_t n,
-                                         std::chrono::milliseconds timeout = 20s) {
-  std::vector<ReceivedMail> mails;
-  const bool arrived = eventually([&] { return (mails = mails_to(folder, address)).size() >= n; }, timeout, 50ms);
-  INFO("waiting for " << n << " e-mail(s) to " << address << " in " << folder);
-  REQUIRE(arrived);
-  return mails;
-}
-
-const std::string* part_of(const ReceivedMail& mail, const std::string& type) {
-  for (const auto& [content_type, body] : mail.parts)
-    if (content_type.rfind(type, 0) == 0) return &body;
-  return nullptr;
-}
-
-} // namespace
 
 TEST_CASE("a notification is e-mailed to its user once with its kind's subject and a text and an HTML part, "
           "even when its event comes again",
@@ -398,6 +205,7 @@ TEST_CASE("a server that takes mail only after a login gets it with the configur
   h.notify(user, "TASK_DUE_SOON", "Logged in first");
   auto mails = wait_for_mails(sink.folder(), user.email, 1);
   CHECK(mails[0].subject == "Task due soon: Logged in first");
+  CHECK(contains(mails[0].session, "auth=mailer"));
   CHECK(eventually([&] { return h.deliveries(user, "SENT") == 1; }, 10s));
   CHECK_FALSE(contains(h.auth.host().process().log(), password));
 }
