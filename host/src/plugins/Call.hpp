@@ -68,6 +68,7 @@ struct crm_call {
   std::vector<crm::core::FieldError> errors;
   bool commit_on_failure = false;
   bool audited = false; // the plugin wrote its own audit entry: the host adds none
+  bool emitted = false; // wrote outbox rows: the relays are woken once it commits
   std::vector<std::pair<std::string, std::string>> headers; // response headers for a REST call
   std::vector<std::string> principals_changed; // "" means everyone; announced on commit
   std::vector<std::pair<std::string, std::string>> cache_generations; // key -> generation seen on a miss

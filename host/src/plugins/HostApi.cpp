@@ -266,13 +266,19 @@ crm_status emit_event(crm_call* call, const char* type, const char* subject, con
   const char* params[] = {type, call->plugin->name.c_str(), subject, actor.c_str(),
                           *call->trace_id ? call->trace_id : nullptr, payload.c_str(), id.c_str()};
   try {
-    // NOTIFY is delivered on commit: it wakes the outbox relay of every host
-    // at once instead of on its next poll. One statement, one round trip.
+    // The relays are woken after the commit (Invoker, through PgNotifier),
+    // not by a NOTIFY in this transaction: that would hold the database's
+    // notification lock until this commit is on disk. A host assembled
+    // without the notifier (tests) NOTIFYs here, as delivered on commit.
+    const bool woken_after = call->invoker->platform().notifier != nullptr;
     call->invoker->run_sql(*call,
-                           "with e as (insert into crm_outbox (id, type, source, subject, actor, traceparent, data) "
-                           "values ($7::uuid, $1, $2, $3, $4, $5, $6::jsonb)) "
-                           "select pg_notify('crm_outbox', $2)",
+                           woken_after ? "insert into crm_outbox (id, type, source, subject, actor, traceparent, data) "
+                                         "values ($7::uuid, $1, $2, $3, $4, $5, $6::jsonb)"
+                                       : "with e as (insert into crm_outbox (id, type, source, subject, actor, "
+                                         "traceparent, data) values ($7::uuid, $1, $2, $3, $4, $5, $6::jsonb)) "
+                                         "select pg_notify('crm_outbox', $2)",
                            params, 7);
+    call->emitted = true;
     if (id_out) std::memcpy(id_out, id.c_str(), id.size() + 1);
     return CRM_OK;
   } catch (const storage::PgError& e) {

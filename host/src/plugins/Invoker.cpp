@@ -8,6 +8,7 @@
 #include "security/AuditLog.hpp"
 #include "security/PrincipalCache.hpp"
 #include "storage/PgError.hpp"
+#include "storage/PgNotifier.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -160,7 +161,7 @@ std::vector<Outcome> Invoker::invoke_events(const std::vector<Invocation>& invs,
   // What the batch's calls changed, applied once it commits.
   std::vector<std::string> principals, invalidations;
   std::vector<size_t> committed; // successes that exist only if the batch commits
-  bool broken = false;
+  bool broken = false, emitted = false;
   for (size_t i = 0; i < invs.size() && !broken; ++i) {
     if (settled[i]) continue;
     const Invocation& inv = invs[i];
@@ -178,6 +179,7 @@ std::vector<Outcome> Invoker::invoke_events(const std::vector<Invocation>& invs,
     crm_status status = run_handler(call, inv);
     out[i] = conclude(call, status);
     conn = std::move(call.connection);
+    emitted = emitted || call.emitted;
     if (call.batch_broken || (out[i].status != CRM_OK && out[i].transient)) {
       // The transaction is lost, or this event lost a deadlock (or a
       // serialization conflict) that the batch's other locks may have caused:
@@ -226,6 +228,7 @@ std::vector<Outcome> Invoker::invoke_events(const std::vector<Invocation>& invs,
     return out;
   }
   conn.release();
+  if (emitted && platform_.notifier) platform_.notifier->notify(storage::PgNotifier::outbox);
   if (platform_.principals)
     for (const auto& subject : principals) platform_.principals->drop(subject);
   if (!invalidations.empty() && platform_.cache) platform_.cache->invalidate(op->plugin->name, invalidations);
@@ -483,6 +486,7 @@ void Invoker::finish_transaction(crm_call& call, crm_status& status) {
       } else if (status == CRM_OK || (call.commit_on_failure && !call.aborted)) {
         if (!call.principals_changed.empty()) announce_principal_changes(call);
         call.connection->exec("COMMIT");
+        if (call.emitted && platform_.notifier) platform_.notifier->notify(storage::PgNotifier::outbox);
         if (platform_.principals)
           for (const auto& subject : call.principals_changed) platform_.principals->drop(subject);
       } else {

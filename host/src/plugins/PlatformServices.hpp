@@ -1,5 +1,6 @@
 // PlatformServices: the host parts behind the ABI 1.1 functions of the host
-// API (tokens, revocation, audit, shared counters, principal changes). Owned
+// API (tokens, revocation, audit, shared counters, principal changes), and
+// the wake-up notifications sent after commits. Owned
 // by their subsystems; the invoker only points at them. Any may be null in a
 // host assembled without them (tests), and the functions then answer
 // CRM_E_UNAVAILABLE.
@@ -15,6 +16,9 @@ class RevocationList;
 class AuditLog;
 class PrincipalCache;
 } // namespace crm::security
+namespace crm::storage {
+class PgNotifier;
+} // namespace crm::storage
 
 namespace crm::plugins {
 
@@ -25,6 +29,7 @@ struct PlatformServices {
   security::PrincipalCache* principals = nullptr;
   cache::SharedCounters* counters = nullptr;
   cache::PluginCache* cache = nullptr;
+  storage::PgNotifier* notifier = nullptr; // wakes the relays after a commit that emitted events
   int access_ttl_seconds = 900;
 };
 

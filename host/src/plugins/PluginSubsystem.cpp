@@ -95,9 +95,10 @@ void PluginSubsystem::initialize(Poco::Util::Application& app) {
   ps.counters = &cache.counters();
   ps.cache = &cache.plugin_cache();
   ps.access_ttl_seconds = security.access_ttl_seconds();
+  auto& storage = app.getSubsystem<storage::StorageSubsystem>();
+  ps.notifier = &storage.notifier();
   invoker_.set_platform(ps);
 
-  auto& storage = app.getSubsystem<storage::StorageSubsystem>();
   LoaderConfig lc;
   lc.conninfo = storage.conninfo();
   lc.password = storage.password();

@@ -22,9 +22,12 @@ void StorageSubsystem::initialize(Poco::Util::Application& app) {
   platform.max_size = 8;
   platform.acquire_timeout = std::chrono::milliseconds(app.config().getInt("db.acquire_timeout", 5) * 1000);
   platform_pool_ = std::make_unique<ConnectionPool>(std::move(platform));
+  notifier_ = std::make_unique<PgNotifier>(conninfo_, password_);
+  notifier_->start();
 }
 
 void StorageSubsystem::uninitialize() {
+  notifier_.reset();
   platform_pool_.reset();
   health_pool_.reset();
 }

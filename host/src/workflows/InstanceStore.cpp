@@ -101,8 +101,10 @@ void find_waited_event(storage::PgConnection& db, WorkflowEngine::Instance& inst
   }
 }
 
-// What a run emitted joins the outbox in the same transaction.
-void write_emits(storage::PgConnection& db, const WorkflowEngine::Instance& inst, const WorkflowEngine::Run& run) {
+// What a run emitted joins the outbox in the same transaction. `notify`:
+// NOTIFY in it too (no PgNotifier to do it after the commit).
+void write_emits(storage::PgConnection& db, const WorkflowEngine::Instance& inst, const WorkflowEngine::Run& run,
+                 bool notify) {
   for (const auto& e : run.emits) {
     const char* p[] = {e.id.c_str(), e.type.c_str(), e.subject.empty() ? nullptr : e.subject.c_str(), e.data.c_str(),
                        inst.id.c_str()};
@@ -110,13 +112,14 @@ void write_emits(storage::PgConnection& db, const WorkflowEngine::Instance& inst
              "values ($1::uuid, $2, 'workflow', $3, 'system', $5, $4::jsonb) on conflict (id) do nothing",
              p, 5);
   }
+  if (!notify) return;
   if (!run.emits.empty()) db.exec("notify crm_outbox");
   if (!run.children.empty()) db.exec("notify crm_workflow");
 }
 
 // A child that ends tells its parent: workflow.finished {id, name, status,
 // parentId, error}, subject = its id, once per run and transition.
-void tell_parent(storage::PgConnection& db, const WorkflowEngine::Instance& inst) {
+void tell_parent(storage::PgConnection& db, const WorkflowEngine::Instance& inst, bool notify) {
   const std::string id =
       core::derived_uuid(inst.id + ":finished:" + std::to_string(inst.run) + ":" + std::to_string(inst.seq));
   std::string data = "{\"id\":\"" + inst.id + "\",\"name\":";
@@ -129,7 +132,7 @@ void tell_parent(storage::PgConnection& db, const WorkflowEngine::Instance& inst
            "values ($1::uuid, 'workflow.finished', 'workflow', $2, 'system', $2, $3::jsonb) "
            "on conflict (id) do nothing",
            p, 3);
-  db.exec("notify crm_outbox");
+  if (notify) db.exec("notify crm_outbox");
 }
 
 // The instance's row (and the step's record) while this host holds its
@@ -223,11 +226,18 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
   try {
     if (transaction) conn->exec("begin");
     if (waiting) find_waited_event(*conn, inst, result);
-    if (effects) write_emits(*conn, inst, *run);
-    if (parent_told) tell_parent(*conn, inst);
+    const bool notify_here = config.notifier == nullptr;
+    if (effects) write_emits(*conn, inst, *run, notify_here);
+    if (parent_told) tell_parent(*conn, inst, notify_here);
     write_instance(*conn, config, inst, rec, result);
     if (result.held && effects) insert_children(*conn, inst, *run);
     if (transaction) conn->exec(result.held ? "commit" : "rollback");
+    if (transaction && result.held && config.notifier) {
+      // After the commit: a NOTIFY inside it would hold the database's
+      // notification lock until the commit is on disk (PgNotifier).
+      if ((run && !run->emits.empty()) || parent_told) config.notifier->notify(storage::PgNotifier::outbox);
+      if (run && !run->children.empty()) config.notifier->notify(storage::PgNotifier::workflow);
+    }
   } catch (const storage::PgError&) {
     if (transaction) {
       try {

@@ -216,7 +216,7 @@ EngineReply WorkflowEngine::start_saga(const std::string& name, const std::strin
   auto conn = pool_.acquire();
   const std::string started = insert_instance(*conn, name, with_caller.str(), nullptr, nullptr, nullptr, caller.id);
   if (started.empty()) return refusal(EngineResult::Unavailable, "the saga " + name + " is not stored yet; try again");
-  wake_workers();
+  announce_work();
   const std::string id = started.substr(0, started.find(' '));
   EngineReply reply;
   reply.result = EngineResult::Accepted;

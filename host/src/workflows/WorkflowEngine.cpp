@@ -100,6 +100,19 @@ void WorkflowEngine::wake_workers() {
   wake_.notify_all();
 }
 
+void WorkflowEngine::announce_work() {
+  wake_workers();
+  if (config_.notifier) {
+    config_.notifier->notify(storage::PgNotifier::workflow);
+    return;
+  }
+  try {
+    pool_.acquire()->exec("notify crm_workflow");
+  } catch (const storage::PgError&) {
+    // The other hosts' workers poll as well.
+  }
+}
+
 void WorkflowEngine::sync_consumers() {
   std::set<std::string> waited;
   for (const auto& e : catalog_.entries()) {
@@ -143,13 +156,12 @@ std::string WorkflowEngine::insert_instance(storage::PgConnection& conn, const s
   const char* p[] = {new_id.c_str(), name.c_str(), input.c_str(), parent_id ? parent_id->c_str() : nullptr,
                      trigger_event_id ? trigger_event_id->c_str() : nullptr,
                      started_by.empty() ? nullptr : started_by.c_str()};
-  // New instances start on the version last made live on any host.
-  // Other hosts' workers hear of it through the NOTIFY, sent with the insert.
-  auto r = conn.query("with started as (insert into platform.workflow_instances "
+  // New instances start on the version last made live on any host. The
+  // caller announces them once they are committed (announce_work).
+  auto r = conn.query("insert into platform.workflow_instances "
                       "(id, name, version, kind, status, state, input, parent_id, trigger_event_id, started_by, wake_at) "
                       "select $1::uuid, l.name, l.version, l.kind, 'RUNNING', l.start, $3::jsonb, $4::uuid, $5::uuid, "
-                      "$6, now() from platform.workflow_live l where l.name = $2 on conflict do nothing returning version) "
-                      "select version, pg_notify('crm_workflow', '') from started",
+                      "$6, now() from platform.workflow_live l where l.name = $2 on conflict do nothing returning version",
                       p, 6);
   return r.rows() == 1 ? new_id + " " + r.value(0, 0) : std::string();
 }
@@ -184,7 +196,7 @@ std::vector<plugins::Outcome> WorkflowEngine::on_triggers(const std::string& wor
     for (size_t i = 0; i < events.size(); ++i) out[i] = on_trigger(workflow, events[i].envelope, events[i].id);
     return out;
   }
-  wake_workers();
+  announce_work();
   return out;
 }
 
@@ -232,7 +244,7 @@ plugins::Outcome WorkflowEngine::on_trigger(const std::string& workflow, const s
     out.message = e.what();
     return out;
   }
-  wake_workers();
+  if (!out.duplicate) announce_work();
   return out;
 }
 
@@ -257,9 +269,8 @@ plugins::Outcome WorkflowEngine::on_event(const std::string& envelope, const std
         "and ($2::jsonb ->> 'time')::timestamptz >= date_trunc('milliseconds', wait_since)",
         q, 2);
     const bool woke = std::string_view(PQcmdTuples(r.get())) != "0";
-    if (woke) conn->exec("notify crm_workflow");
     conn->exec("commit");
-    if (woke) wake_workers();
+    if (woke) announce_work();
   } catch (const storage::PgError& e) {
     if (!e.connection_lost()) {
       try {
@@ -320,7 +331,7 @@ EngineReply WorkflowEngine::start_manual(const std::string& name, const std::str
     reply.message = "the workflow " + name + " is not stored yet; try again";
     return reply;
   }
-  wake_workers();
+  announce_work();
   const size_t space = started.find(' ');
   reply.result = EngineResult::Created;
   reply.body = "{\"id\":\"" + started.substr(0, space) + "\",\"name\":";

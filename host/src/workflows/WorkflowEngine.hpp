@@ -30,6 +30,7 @@
 #include "plugins/PluginRegistry.hpp"
 #include "storage/ConnectionPool.hpp"
 #include "storage/PgListener.hpp"
+#include "storage/PgNotifier.hpp"
 #include "security/Principal.hpp"
 #include "workflows/LuaSandbox.hpp"
 #include "workflows/WorkflowCatalog.hpp"
@@ -58,6 +59,9 @@ struct EngineConfig {
   SandboxLimits limits;
   std::filesystem::path lib_dir;
   std::string conninfo, password; // for LISTEN crm_workflow
+  // Sends crm_workflow and crm_outbox after the engine's commits (null:
+  // NOTIFY inside them, as a host assembled for a test does).
+  storage::PgNotifier* notifier = nullptr;
 };
 
 // What a request to the engine came to, in the engine's words; the HTTP
@@ -168,6 +172,9 @@ private:
   plugins::Outcome on_event(const std::string& envelope, const std::string& event_id, const std::string& type);
   void sync_consumers();
   void wake_workers();
+  // After a commit that made work: this host's workers, and every other
+  // host's through crm_workflow.
+  void announce_work();
   void record_latency(const std::string& workflow, double seconds);
 
   EngineConfig config_;

@@ -40,6 +40,7 @@ void WorkflowsSubsystem::initialize(Poco::Util::Application& app) {
   ec.lib_dir = catalog_->lib_dir();
   ec.conninfo = storage.conninfo();
   ec.password = storage.password();
+  ec.notifier = &storage.notifier();
   engine_ = std::make_unique<WorkflowEngine>(ec, *catalog_, plugins.registry(), plugins.invoker(),
                                              storage.platform_pool());
   auto& events = app.getSubsystem<events::EventsSubsystem>();
