@@ -30,6 +30,24 @@ TEST_CASE("a successful call commits its row and exactly one event", "[invoker][
   CHECK(e[6].has_value());
 }
 
+TEST_CASE("an event is published once its call commits, not at the relay's next look at the outboxes",
+          "[invoker][outbox]") {
+  // The relay would look again only in ten minutes: what publishes the event
+  // is the wake-up sent after the commit (PgNotifier).
+  HostUnderTest host({"fixture_c"}, {{"CRM_EVENTS_RELAY_POLL_MS", "600000"}});
+  auto sql = host.sql();
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = text_of(create_item(host.http(), "woken " + std::to_string(i)), "id");
+    INFO("item " << i);
+    CHECK(eventually(
+        [&] {
+          return sql.count("select count(*) from fixture_c.crm_outbox where subject = $1 and published_at is not null",
+                           {id}) == 1;
+        },
+        std::chrono::seconds(20)));
+  }
+}
+
 TEST_CASE("a handler that fails mid-transaction leaves no rows and no events", "[invoker][outbox]") {
   HostUnderTest host({"fixture_cpp"});
   auto& http = host.http();

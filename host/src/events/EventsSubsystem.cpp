@@ -41,6 +41,7 @@ void EventsSubsystem::initialize(Poco::Util::Application& app) {
   rc.conninfo = storage.conninfo();
   rc.password = storage.password();
   rc.batch_size = config.getInt("events.relay_batch", 500);
+  rc.poll_ms = std::max(10, config.getInt("events.relay_poll_ms", 1000));
   rc.retention_hours = config.getInt("events.outbox_retention_hours", 24);
   relay_ = std::make_unique<OutboxRelay>(rc, *nats_, plugins.registry());
 

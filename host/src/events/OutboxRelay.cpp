@@ -85,7 +85,8 @@ void OutboxRelay::run() {
   while (!stop_) {
     {
       std::unique_lock lock(mutex_);
-      wakeup_.wait_for(lock, backoff.count() ? backoff : std::chrono::milliseconds(1000), [this] { return woken_; });
+      wakeup_.wait_for(lock, backoff.count() ? backoff : std::chrono::milliseconds(config_.poll_ms),
+                       [this] { return woken_; });
       woken_ = false;
     }
     if (stop_) break;

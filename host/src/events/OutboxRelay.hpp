@@ -28,6 +28,7 @@ struct RelayConfig {
   std::string conninfo, password;
   int batch_size = 500;
   int retention_hours = 24; // published rows kept this long, then deleted
+  int poll_ms = 1000;       // how often the outboxes are looked at with no wake-up (crm_outbox) heard
 };
 
 class OutboxRelay {
