@@ -65,63 +65,6 @@ inline std::size_t skip_value(std::string_view s, std::size_t i) {
 
 } // namespace detail
 
-// The raw text of member `key` of the top-level object (a string keeps its
-// quotes), the last one if the key repeats; nullopt when absent or malformed.
-inline std::optional<std::string_view> member(std::string_view object, std::string_view key) {
-  using namespace detail;
-  std::optional<std::string_view> found;
-  std::size_t i = skip_ws(object, 0);
-  if (i >= object.size() || object[i] != '{') return std::nullopt;
-  i = skip_ws(object, i + 1);
-  if (i < object.size() && object[i] == '}') return std::nullopt;
-  while (i < object.size()) {
-    if (object[i] != '"') return std::nullopt;
-    const std::size_t key_end = skip_value(object, i);
-    if (key_end == npos) return std::nullopt;
-    const std::string_view name = object.substr(i + 1, key_end - i - 2);
-    i = skip_ws(object, key_end);
-    if (i >= object.size() || object[i] != ':') return std::nullopt;
-    i = skip_ws(object, i + 1);
-    const std::size_t value_end = skip_value(object, i);
-    if (value_end == npos) return std::nullopt;
-    if (name == key) found = object.substr(i, value_end - i);
-    i = skip_ws(object, value_end);
-    if (i < object.size() && object[i] == '}') return found;
-    if (i >= object.size() || object[i] != ',') return std::nullopt;
-    i = skip_ws(object, i + 1);
-  }
-  return std::nullopt;
-}
-
-// The characters of a JSON string that holds no escapes; nullopt for any other
-// value, and for a string with escapes (ids, roles and UUIDs never need them).
-inline std::optional<std::string_view> plain_string(std::string_view raw) {
-  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return std::nullopt;
-  const std::string_view inner = raw.substr(1, raw.size() - 2);
-  if (inner.find('\\') != std::string_view::npos) return std::nullopt;
-  return inner;
-}
-
-// Calls fn(std::string_view) for each element of `array` (raw text) that is a
-// plain string; other elements are skipped. Stops early when fn returns true,
-// and then returns true.
-template <class Fn> bool any_string(std::string_view array, Fn fn) {
-  using namespace detail;
-  std::size_t i = skip_ws(array, 0);
-  if (i >= array.size() || array[i] != '[') return false;
-  i = skip_ws(array, i + 1);
-  if (i < array.size() && array[i] == ']') return false;
-  while (i < array.size()) {
-    const std::size_t end = skip_value(array, i);
-    if (end == npos) return false;
-    if (auto s = plain_string(array.substr(i, end - i)); s && fn(*s)) return true;
-    i = skip_ws(array, end);
-    if (i >= array.size() || array[i] != ',') return false;
-    i = skip_ws(array, i + 1);
-  }
-  return false;
-}
-
 // Calls fn(std::string_view element) with the raw text of each element of
 // `array`, in order; fn returns false to stop. Returns true when every
 // element was visited (an empty array included), false when `array` is not
@@ -169,6 +112,38 @@ template <class Fn> bool each_member(std::string_view object, Fn fn) {
     i = skip_ws(object, i + 1);
   }
   return false;
+}
+
+// The raw text of member `key` of the top-level object (a string keeps its
+// quotes), the last one if the key repeats; nullopt when absent or malformed.
+inline std::optional<std::string_view> member(std::string_view object, std::string_view key) {
+  std::optional<std::string_view> found;
+  const bool whole = each_member(object, [&](std::string_view name, std::string_view value) {
+    if (name == key) found = value;
+    return true;
+  });
+  return whole ? found : std::nullopt;
+}
+
+// The characters of a JSON string that holds no escapes; nullopt for any other
+// value, and for a string with escapes (ids, roles and UUIDs never need them).
+inline std::optional<std::string_view> plain_string(std::string_view raw) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return std::nullopt;
+  const std::string_view inner = raw.substr(1, raw.size() - 2);
+  if (inner.find('\\') != std::string_view::npos) return std::nullopt;
+  return inner;
+}
+
+// Calls fn(std::string_view) for each element of `array` (raw text) that is a
+// plain string; other elements are skipped. Stops early when fn returns true,
+// and then returns true.
+template <class Fn> bool any_string(std::string_view array, Fn fn) {
+  bool hit = false;
+  each_element(array, [&](std::string_view element) {
+    if (auto s = plain_string(element); s && fn(*s)) hit = true;
+    return !hit;
+  });
+  return hit;
 }
 
 } // namespace crm::json_scan
