@@ -55,7 +55,11 @@ bench_cleanup() {
   phase "stopping crm-host and services"
   stop_host
   [ -z "$work" ] || scripts/services destroy "$work/services" >/dev/null || true
-  [ -z "$work" ] || rm -rf "$work"
+  if [ -n "$work" ] && [ -n "${BENCH_KEEP:-}" ]; then
+    echo "bench: kept $work (host.log and the rest; BENCH_KEEP is set)"
+  elif [ -n "$work" ]; then
+    rm -rf "$work"
+  fi
   exit "$status"
 }
 

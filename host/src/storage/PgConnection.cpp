@@ -74,28 +74,49 @@ PgResult PgConnection::exec(const std::string& sql) {
 PgResult PgConnection::query(const std::string& sql, const char* const* params, int n_params, const char* begin) {
   drain();
   auto it = prepared_.find(sql);
+  if (it != prepared_.end() && due_for_replan(it->second)) {
+    const std::string retired = std::move(it->second.name);
+    const uint32_t next = it->second.replan_at <= UINT32_MAX / 4 ? it->second.replan_at * 4 : UINT32_MAX;
+    prepared_.erase(it);
+    const std::string name = "s" + std::to_string(++names_);
+    return run_pipeline(sql, &name, true, params, n_params, begin, &retired, next);
+  }
   if (it != prepared_.end() && !begin) {
     // The common case: one round trip.
-    PgResult r(PQexecPrepared(conn_, it->second.c_str(), n_params, params, nullptr, nullptr, 0));
+    PgResult r(PQexecPrepared(conn_, it->second.name.c_str(), n_params, params, nullptr, nullptr, 0));
     auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(r.get(), "statement failed");
     return r;
   }
-  if (it != prepared_.end()) return run_pipeline(sql, &it->second, false, params, n_params, begin);
+  if (it != prepared_.end()) return run_pipeline(sql, &it->second.name, false, params, n_params, begin);
   if (prepared_.size() >= kMaxPrepared) return run_pipeline(sql, nullptr, false, params, n_params, begin);
-  std::string name = "s" + std::to_string(prepared_.size() + 1);
+  const std::string name = "s" + std::to_string(++names_);
   return run_pipeline(sql, &name, true, params, n_params, begin);
 }
 
-// Sends [BEGIN] [Prepare] Execute Sync in one write and reads the answers.
+bool PgConnection::due_for_replan(Statement& s) {
+  ++s.uses;
+  if (s.uses >= s.replan_at) return true;
+  // The clock is read once every 32 uses: a statement in steady use is
+  // planned again about once a minute, an idle one never.
+  return (s.uses % kFirstReplan) == 0 && std::chrono::steady_clock::now() - s.planned > kReplanAge;
+}
+
+// Sends [BEGIN] [Deallocate] [Prepare] Execute Sync in one write and reads the answers.
 // name == nullptr runs the statement unnamed (the cache is full).
 PgResult PgConnection::run_pipeline(const std::string& sql, const std::string* name, bool prepare,
-                                    const char* const* params, int n_params, const char* begin) {
+                                    const char* const* params, int n_params, const char* begin,
+                                    const std::string* retire, uint32_t replan_at) {
   const bool begin_first = begin != nullptr;
   if (PQenterPipelineMode(conn_) != 1) fail(nullptr, "cannot enter pipeline mode");
   int sent = 0;
   bool ok = true;
   if (begin_first) ok = ok && PQsendQueryParams(conn_, begin, 0, nullptr, nullptr, nullptr, nullptr, 0), ++sent;
+  const int prepare_at = sent + (retire ? 1 : 0);
+  if (retire) {
+    const std::string deallocate = "deallocate " + *retire;
+    ok = ok && PQsendQueryParams(conn_, deallocate.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0), ++sent;
+  }
   if (prepare) ok = ok && PQsendPrepare(conn_, name->c_str(), sql.c_str(), 0, nullptr), ++sent;
   if (name)
     ok = ok && PQsendQueryPrepared(conn_, name->c_str(), n_params, params, nullptr, nullptr, 0);
@@ -118,7 +139,8 @@ PgResult PgConnection::run_pipeline(const std::string& sql, const std::string* n
     }
     auto st = PQresultStatus(r.get());
     // The server keeps a statement that was prepared even if its execution failed.
-    if (prepare && i == (begin_first ? 1 : 0) && st == PGRES_COMMAND_OK) prepared_.emplace(sql, *name);
+    if (prepare && i == prepare_at && st == PGRES_COMMAND_OK)
+      prepared_.insert_or_assign(sql, Statement{*name, 0, replan_at, std::chrono::steady_clock::now()});
     if (st == PGRES_FATAL_ERROR && !first_error) first_error = std::move(r);
     else if (i == sent - 1) last = std::move(r);
     // Each command's results end with a NULL.

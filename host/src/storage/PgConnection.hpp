@@ -4,6 +4,12 @@
 // BEGIN of a transaction can ride along with the first statement (libpq
 // pipeline mode), so a typical one-statement operation costs two round trips
 // (BEGIN+statement, COMMIT). Not thread-safe: one thread holds it at a time.
+//
+// A prepared statement is prepared again now and then: after 32 uses, then
+// after 4 times as many each time, and after a minute when it is in use.
+// PostgreSQL keeps a statement's generic plan until the table is analysed;
+// one made while a table was nearly empty (a scan and a sort) would otherwise
+// serve it at 100,000 rows. Preparing again costs one parse and plan, rarely.
 #pragma once
 
 #include "storage/PgError.hpp"
@@ -11,6 +17,8 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 
@@ -46,16 +54,29 @@ public:
   PGconn* native() const { return conn_; }
 
 private:
+  struct Statement {
+    std::string name;
+    uint32_t uses = 0;
+    uint32_t replan_at = kFirstReplan;
+    std::chrono::steady_clock::time_point planned;
+  };
+  // name == nullptr runs unnamed; with prepare, `retire` (an older name of the
+  // same statement, or nullptr) is deallocated in the same round trip.
   PgResult run_pipeline(const std::string& sql, const std::string* name, bool prepare, const char* const* params,
-                        int n_params, const char* begin);
+                        int n_params, const char* begin, const std::string* retire = nullptr,
+                        uint32_t replan_at = kFirstReplan);
+  bool due_for_replan(Statement& s);
   [[noreturn]] void fail(const PGresult* r, const char* what);
   void drain();
 
   static constexpr size_t kMaxPrepared = 512;
+  static constexpr uint32_t kFirstReplan = 32;
+  static constexpr std::chrono::seconds kReplanAge{60};
   PGconn* conn_ = nullptr;
   bool broken_ = false;
   bool pending_ = false; // a send_and_forget() result not read yet
-  std::unordered_map<std::string, std::string> prepared_; // sql text -> statement name
+  std::unordered_map<std::string, Statement> prepared_; // by sql text
+  uint64_t names_ = 0;                                  // statement names s1, s2, ... never reused
 };
 
 } // namespace crm::storage
