@@ -96,6 +96,20 @@ TEST_CASE("a *_file key set in the file itself is read too", "[env-overrides]") 
   CHECK(config->getString("jwt.keys") == "k1:abc,k2:def");
 }
 
+TEST_CASE("a *_file key that is a path and not a secret (TLS, NKey, credentials) stays a path", "[env-overrides]") {
+  Poco::TemporaryFile key, creds;
+  auto config = file_config();
+  config->setString("nats.tls_key_file", write_temp(key, "-----BEGIN PRIVATE KEY-----\nMIIEv\n"));
+  config->setString("nats.credentials_file", write_temp(creds, "-----BEGIN USER NKEY SEED-----\nSUAM\n"));
+  apply_env_overrides(*config, {});
+  CHECK_FALSE(config->has("nats.tls_key"));
+  CHECK_FALSE(config->has("nats.credentials"));
+  CHECK(config->getString("nats.tls_key_file") == key.path());
+  const std::string text = describe(*config);
+  CHECK(text.find("PRIVATE KEY") == std::string::npos);
+  CHECK(text.find("NKEY SEED") == std::string::npos);
+}
+
 TEST_CASE("an unreadable secret file names the key and never leaks contents", "[env-overrides]") {
   auto config = file_config();
   config->setString("db.password_file", "/nonexistent/crm/secret");
@@ -122,6 +136,8 @@ TEST_CASE("secret keys are recognised by name", "[env-overrides]") {
   CHECK(is_secret_key("plugin.customer.db.password"));
   CHECK(is_secret_key("redis.client_secret"));
   CHECK(is_secret_key("JWT.KEYS"));
+  CHECK(is_secret_key("nats.credentials"));
+  CHECK(is_secret_key("nats.nkey_seed"));
   CHECK_FALSE(is_secret_key("http.port"));
   CHECK_FALSE(is_secret_key("db.dsn"));
 }

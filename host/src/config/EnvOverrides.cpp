@@ -100,6 +100,20 @@ std::string env_name_for(std::string_view key) {
   return name;
 }
 
+namespace {
+
+// A secret whose value a *_file key may hold: named like a password, secret,
+// token or key list. (nats.credentials_file and nats.nkey_seed_file are
+// paths, though what they name is secret too.)
+bool is_file_secret(std::string_view key) {
+  const std::string low = lower(key);
+  for (std::string_view word : {"password", "secret", "token", "keys"})
+    if (low.find(word) != std::string::npos) return true;
+  return false;
+}
+
+} // namespace
+
 std::vector<std::string> apply_env_overrides(Poco::Util::AbstractConfiguration& config,
                                              const std::map<std::string, std::string>& env) {
   const std::vector<std::string> keys = all_keys(config);
@@ -121,6 +135,11 @@ std::vector<std::string> apply_env_overrides(Poco::Util::AbstractConfiguration& 
     const std::string path = config.getString(file_key, "");
     if (path.empty()) continue;
     const std::string key = file_key.substr(0, file_key.size() - kSuffix.size());
+    // Only a secret is read into its key. Other *_file keys (nats.tls_ca_file,
+    // nats.tls_key_file, nats.credentials_file, ...) are paths their users
+    // open themselves: read here, a private key or an NKey seed would sit in
+    // the configuration under a name describe() does not mask.
+    if (!is_file_secret(key)) continue;
     if (!config.getString(key, "").empty())
       throw Poco::InvalidArgumentException("both " + key + " and " + file_key + " are set; keep one");
     config.setString(key, read_secret_file(file_key, path));
@@ -147,12 +166,11 @@ std::map<std::string, std::string> process_env() {
 std::vector<std::string> secret_keys() { return {"db.password", "jwt.keys", "admin.password"}; }
 
 bool is_secret_key(std::string_view key) {
+  if (is_file_secret(key)) return true;
   const std::string low = lower(key);
   for (const auto& k : secret_keys())
     if (low == k) return true;
-  for (std::string_view word : {"password", "secret", "token", "keys"})
-    if (low.find(word) != std::string::npos) return true;
-  return false;
+  return low.find("credentials") != std::string::npos || low.find("seed") != std::string::npos;
 }
 
 std::string describe(const Poco::Util::AbstractConfiguration& config) {

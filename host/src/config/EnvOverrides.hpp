@@ -20,9 +20,11 @@ namespace crm::config {
 // not applied: plugin.<name>.<rest> keys cannot be told apart from the
 // variable's name alone. They are returned, so the caller can warn about typos.
 //
-// Then, for every key ending in "_file" with a non-empty value, the file's
-// contents (trailing CR/LF removed) become the value of the key without the
-// suffix (db.password_file -> db.password). Throws Poco::FileException naming
+// Then, for every key ending in "_file" with a non-empty value whose key
+// without the suffix is a secret (is_secret_key), the file's contents
+// (trailing CR/LF removed) become that key's value (db.password_file ->
+// db.password). Other *_file keys (nats.tls_ca_file, nats.credentials_file)
+// are paths, left for their users to open. Throws Poco::FileException naming
 // the key and path (never contents) when the file cannot be read, and
 // Poco::InvalidArgumentException when both the key and its _file are set.
 std::vector<std::string> apply_env_overrides(Poco::Util::AbstractConfiguration& config,
@@ -35,7 +37,8 @@ std::map<std::string, std::string> process_env();
 std::string env_name_for(std::string_view key);
 
 // Keys that must never be logged. Any key containing "password", "secret",
-// "token" or "keys" is treated as a secret too (is_secret_key).
+// "token", "keys", "credentials" or "seed" is treated as a secret too
+// (is_secret_key).
 std::vector<std::string> secret_keys();
 bool is_secret_key(std::string_view key);
 
