@@ -10,6 +10,8 @@
 #include "cache/PluginCache.hpp"
 #include "cache/RedisPool.hpp"
 
+#include <Poco/Redis/Client.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>

@@ -2,10 +2,11 @@
 // servers: several NATS URLs of which the first is down; PostgreSQL through
 // libpq's multi-host DSN with target_session_attrs=read-write where the first
 // address is down; a NATS server that requires a user and password (read from
-// a file); a Redis server that requires AUTH, with an ACL user. Secrets never
-// reach the log.
+// a file); a Redis server that requires AUTH, with an ACL user; a Redis server
+// over TLS that asks for a client certificate. Secrets never reach the log.
 #include "support/Checks.hpp"
 #include "support/HostUnderTest.hpp"
+#include "support/ThrowawayCertificate.hpp"
 
 #include <Poco/Process.h>
 
@@ -124,4 +125,47 @@ TEST_CASE("a Redis server that requires AUTH is used with an ACL user and passwo
   HostUnderTest refused({"fixture_c"}, {{"CRM_REDIS_PORT", std::to_string(port)}, {"CRM_REDIS_USER", "crm"},
                                         {"CRM_REDIS_PASSWORD", "wrong"}});
   CHECK(readiness(refused, "redis") != "ok");
+}
+
+TEST_CASE("a Redis server over TLS is used with its CA and a client certificate, and degraded when not trusted",
+          "[connection-settings]") {
+  ThrowawayCertificate server, client;
+  const int port = free_port();
+  // TLS only (no plain port), and a client certificate signed by `client` required.
+  ServerProcess redis("redis-server",
+                      {"--port", "0", "--tls-port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                       "--appendonly", "no", "--dir", make_temp_dir("crm-redis-tls-").string(), "--tls-cert-file",
+                       server.cert.string(), "--tls-key-file", server.key.string(), "--tls-ca-cert-file",
+                       client.cert.string(), "--tls-auth-clients", "yes"},
+                      port);
+  std::map<std::string, std::string> settings{{"CRM_REDIS_PORT", std::to_string(port)},
+                                              {"CRM_REDIS_TLS", "true"},
+                                              {"CRM_REDIS_TLS_CA_FILE", server.cert.string()},
+                                              {"CRM_REDIS_TLS_CERT_FILE", client.cert.string()},
+                                              {"CRM_REDIS_TLS_KEY_FILE", client.key.string()}};
+  {
+    HostUnderTest good({"fixture_c"}, settings);
+    CHECK(readiness(good, "redis") == "ok");
+  }
+  {
+    // The server's certificate is not signed by the CA the host trusts.
+    auto untrusted = settings;
+    untrusted["CRM_REDIS_TLS_CA_FILE"] = client.cert.string();
+    HostUnderTest host({"fixture_c"}, untrusted);
+    CHECK(readiness(host, "redis") != "ok");
+    CHECK(readiness(host, "postgres") == "ok"); // degraded, still serving
+  }
+  {
+    // No client certificate: the server ends the handshake.
+    auto anonymous = settings;
+    anonymous.erase("CRM_REDIS_TLS_CERT_FILE");
+    anonymous.erase("CRM_REDIS_TLS_KEY_FILE");
+    HostUnderTest host({"fixture_c"}, anonymous);
+    CHECK(readiness(host, "redis") != "ok");
+  }
+  {
+    // Plain TCP to the TLS port.
+    HostUnderTest host({"fixture_c"}, {{"CRM_REDIS_PORT", std::to_string(port)}});
+    CHECK(readiness(host, "redis") != "ok");
+  }
 }

@@ -35,6 +35,10 @@ void CacheSubsystem::initialize(Poco::Util::Application& app) {
   rc.user = config.getString("redis.user", "");
   rc.password = config.getString("redis.password", "");
   rc.timeout = std::chrono::milliseconds(config.getInt("redis.timeout_ms", 250));
+  rc.tls = config.getBool("redis.tls", false);
+  rc.tls_ca_file = config.getString("redis.tls_ca_file", "");
+  rc.tls_cert_file = config.getString("redis.tls_cert_file", "");
+  rc.tls_key_file = config.getString("redis.tls_key_file", "");
   redis_ = std::make_unique<RedisPool>(rc);
   std::string prefix = config.getString("redis.prefix", "");
   if (prefix.empty()) prefix = default_prefix(config.getString("db.dsn", ""));

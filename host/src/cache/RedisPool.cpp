@@ -3,7 +3,6 @@
 
 #include "log/Log.hpp"
 
-#include <Poco/Timespan.h>
 
 namespace crm::cache {
 
@@ -14,8 +13,6 @@ std::int64_t steady_ms() {
       .count();
 }
 
-Poco::Timespan span(std::chrono::milliseconds ms) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms.count()) * 1000); }
-
 } // namespace
 
 bool RedisPool::available() const {
@@ -23,7 +20,7 @@ bool RedisPool::available() const {
   return until == 0 || steady_ms() >= until;
 }
 
-std::unique_ptr<Poco::Redis::Client> RedisPool::take() {
+std::unique_ptr<RedisConnection> RedisPool::take() {
   {
     std::lock_guard lock(mutex_);
     if (!idle_.empty()) {
@@ -32,22 +29,12 @@ std::unique_ptr<Poco::Redis::Client> RedisPool::take() {
       return c;
     }
   }
-  auto client = std::make_unique<Poco::Redis::Client>();
-  client->connect(config_.host, config_.port, span(config_.timeout));
-  client->setReceiveTimeout(span(config_.timeout));
-  if (!config_.password.empty()) {
-    // A refusal (wrong password, unknown user) throws RedisException: the
-    // caller treats the server as down, and the log says why once.
-    Poco::Redis::Array auth;
-    auth << "AUTH";
-    if (!config_.user.empty()) auth << config_.user;
-    auth << config_.password;
-    client->execute<std::string>(auth);
-  }
-  return client;
+  // A refused AUTH or certificate throws: the caller treats the server as
+  // down, and the log says why once.
+  return std::make_unique<RedisConnection>(config_, tls_);
 }
 
-void RedisPool::give_back(std::unique_ptr<Poco::Redis::Client> client) {
+void RedisPool::give_back(std::unique_ptr<RedisConnection> client) {
   std::lock_guard lock(mutex_);
   if (idle_.size() < config_.max_idle) idle_.push_back(std::move(client));
 }
@@ -67,7 +54,7 @@ std::optional<Poco::Redis::Array> RedisPool::pipeline(const std::vector<Poco::Re
   if (!available()) return std::nullopt;
   try {
     auto client = take();
-    Poco::Redis::Array replies = client->sendCommands(commands);
+    Poco::Redis::Array replies = client->send(commands);
     give_back(std::move(client));
     if (down_until_ms_.exchange(0) != 0 && warned_.exchange(false))
       log::info("cache", "redis is reachable again", {});
