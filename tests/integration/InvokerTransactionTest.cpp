@@ -48,6 +48,33 @@ TEST_CASE("an event is published once its call commits, not at the relay's next 
   }
 }
 
+TEST_CASE("a wake-up names the outbox that has new rows, and the relay looks at that one alone", "[invoker][outbox]") {
+  // No poll for ten minutes: only wake-ups make the relay look.
+  HostUnderTest host({"fixture_c", "fixture_cpp"}, {{"CRM_EVENTS_RELAY_POLL_MS", "600000"}});
+  auto sql = host.sql();
+  // A row in fixture_c's outbox that no wake-up announces.
+  const std::string stray = random_uuid();
+  sql.exec("insert into fixture_c.crm_outbox (id, type, source, actor, data) values ('" + stray +
+           "', 'fixture.stray', 'fixture_c', 'system', '{}')");
+  auto published = [&](const std::string& schema, const std::string& column, const std::string& value) {
+    return sql.count("select count(*) from " + schema + ".crm_outbox where " + column +
+                         " = $1 and published_at is not null",
+                     {value}) == 1;
+  };
+  // Two events of fixture_cpp, each published by a round woken for it: a
+  // relay that looked at every outbox would have published the stray row
+  // in the first round, before the second event was even written.
+  for (const char* name : {"first", "second"}) {
+    auto r = host.http().post("/api/fixture-cpp/things", std::string(R"({"name":")") + name + "\"}");
+    REQUIRE(r.status == 201);
+    CHECK(eventually([&] { return published("fixture_cpp", "data->>'name'", name); }, std::chrono::seconds(20)));
+  }
+  CHECK_FALSE(published("fixture_c", "id::text", stray));
+  // Named, it goes.
+  sql.exec("select pg_notify('crm_outbox', 'fixture_c')");
+  CHECK(eventually([&] { return published("fixture_c", "id::text", stray); }, std::chrono::seconds(20)));
+}
+
 TEST_CASE("a handler that fails mid-transaction leaves no rows and no events", "[invoker][outbox]") {
   HostUnderTest host({"fixture_cpp"});
   auto& http = host.http();

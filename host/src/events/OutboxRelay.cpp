@@ -47,9 +47,33 @@ OutboxRelay::~OutboxRelay() {
 void OutboxRelay::start() {
   listener_ = std::make_unique<storage::PgListener>(
       config_.conninfo, config_.password, std::vector<std::string>{"crm_outbox"},
-      [this](storage::PgConnection&) { wake(); }, [this](const std::string&, const std::string&) { wake(); });
+      [this](storage::PgConnection&) { wake_for(""); },
+      [this](const std::string&, const std::string& payload) { wake_for(payload); });
   listener_->start();
   thread_ = std::thread([this] { run(); });
+}
+
+void OutboxRelay::wake_for(const std::string& payload) {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+    if (payload.empty()) {
+      scan_all_ = true;
+    } else if (!scan_all_) {
+      for (size_t from = 0; from <= payload.size();) {
+        size_t comma = payload.find(',', from);
+        if (comma == std::string::npos) comma = payload.size();
+        if (comma > from) named_.emplace(payload, from, comma - from);
+        from = comma + 1;
+      }
+    }
+  }
+  wakeup_.notify_one();
+}
+
+void OutboxRelay::look_at_all_later() {
+  std::lock_guard lock(mutex_);
+  scan_all_ = true;
 }
 
 void OutboxRelay::wake() {
@@ -83,45 +107,66 @@ void OutboxRelay::run() {
   auto backoff = std::chrono::milliseconds(0);
   auto last_cleanup = std::chrono::steady_clock::now() - std::chrono::hours(1);
   while (!stop_) {
+    bool all = false;
+    std::set<std::string> named;
     {
       std::unique_lock lock(mutex_);
-      wakeup_.wait_for(lock, backoff.count() ? backoff : std::chrono::milliseconds(config_.poll_ms),
-                       [this] { return woken_; });
+      const bool woken = wakeup_.wait_for(
+          lock, backoff.count() ? backoff : std::chrono::milliseconds(config_.poll_ms), [this] { return woken_; });
       woken_ = false;
+      // A poll, or a wake-up that named no outbox, looks at them all.
+      all = !woken || scan_all_;
+      named.swap(named_);
+      scan_all_ = false;
     }
     if (stop_) break;
     if (!nats_.connected() || !nats_.ensure_streams()) {
       backoff = grown(backoff);
+      look_at_all_later();
       continue;
     }
     try {
       if (!conn || !conn->healthy())
         conn = std::make_unique<storage::PgConnection>(config_.conninfo, config_.password,
                                                        "set client_min_messages = warning; set time zone 'UTC'");
-      bool failed = false, more = false;
+      bool failed = false, busy = false;
+      std::set<std::string> more; // outboxes whose batch was full: looked at again at once
+      auto relay = [&](const std::string& name, const std::string& schema) {
+        if (!all && named.count(name) == 0) return;
+        const int published = relay_batch(*conn, name, schema);
+        if (published == kBusy) busy = true;
+        else if (published < 0) failed = true;
+        if (published >= config_.batch_size) more.insert(name);
+      };
       // Held for the loop: a temporary one would die before the body runs, and an
       // update meanwhile would free what the loop walks.
       const auto snapshot = registry_.snapshot();
-      for (const auto& plugin : snapshot->plugins) {
-        const std::string schema = plugins::SchemaProvisioner::quote_ident(plugin->schema);
-        int published = relay_batch(*conn, plugin->name, schema);
-        if (published < 0) failed = true;
-        if (published >= config_.batch_size) more = true;
-      }
+      for (const auto& plugin : snapshot->plugins)
+        relay(plugin->name, plugins::SchemaProvisioner::quote_ident(plugin->schema));
       // What workflows emitted, from the platform's own outbox.
-      const int published = relay_batch(*conn, "platform", "platform");
-      if (published < 0) failed = true;
-      if (published >= config_.batch_size) more = true;
+      relay("platform", "platform");
       if (std::chrono::steady_clock::now() - last_cleanup > std::chrono::minutes(5)) {
         delete_old_rows(*conn);
         last_cleanup = std::chrono::steady_clock::now();
       }
       backoff = failed ? grown(backoff) : std::chrono::milliseconds(0);
-      if (more) wake();
+      if (failed) {
+        look_at_all_later(); // after the backoff
+      } else if (busy) {
+        // Another host's batch may have been read before the rows this
+        // round was woken for: look again shortly, not at the next poll.
+        backoff = std::chrono::milliseconds(20);
+        look_at_all_later();
+      } else {
+        std::string again;
+        for (const auto& name : more) again += (again.empty() ? "" : ",") + name;
+        if (!again.empty()) wake_for(again);
+      }
     } catch (const std::exception& e) {
       log::warn("events", std::string("outbox relay: ") + e.what(), {});
       conn.reset();
       backoff = grown(backoff);
+      look_at_all_later();
     }
   }
 }
@@ -133,7 +178,7 @@ int OutboxRelay::relay_batch(storage::PgConnection& conn, const std::string& plu
     auto locked = conn.query("select pg_try_advisory_xact_lock(hashtext('crm.outbox:' || $1))", name, 1);
     if (std::string_view(locked.value(0, 0)) != "t") {
       conn.exec("rollback");
-      return 0; // another host is relaying this plugin right now
+      return kBusy; // another host is relaying this plugin right now
     }
     // Planned afresh each time (simple protocol, not a prepared statement): a
     // statement without parameters keeps its first plan, and one made while

@@ -1,8 +1,10 @@
 // OutboxRelay: publishes the rows every plugin's operations committed to its
 // crm_outbox to JetStream (subject crm.<type>, Nats-Msg-Id = event id), then
-// marks them sent. One thread per host; it wakes on NOTIFY crm_outbox (sent by
-// emit() and delivered on commit) and polls once a second in case a
-// notification was missed. Several hosts may run it: each plugin's outbox is
+// marks them sent. One thread per host; it wakes on NOTIFY crm_outbox (sent
+// after the commit, its payload naming the outboxes with new rows) and looks
+// at those outboxes only; it looks at every outbox on its poll
+// (events.relay_poll_ms), in case a notification was missed, and after
+// (re)connecting its listener. Several hosts may run it: each plugin's outbox is
 // relayed by one host at a time (an advisory lock), in sequence order, and
 // JetStream's duplicate window absorbs a batch published twice after a crash.
 // NATS down: nothing is marked, rows wait, publishing resumes with backoff.
@@ -47,8 +49,13 @@ public:
 private:
   void run();
   void wake();
-  // Publishes one batch of `plugin`'s outbox; returns rows published, or -1
-  // when it could not (NATS down, another host holds the plugin).
+  // `payload`: comma-separated outbox names (plugin names, "platform"); empty: all.
+  void wake_for(const std::string& payload);
+  // The next round, whenever it comes, looks at every outbox (after a failure).
+  void look_at_all_later();
+  // Publishes one batch of `plugin`'s outbox; returns rows published, -1
+  // when it could not (NATS down), kBusy when another host holds the plugin.
+  static constexpr int kBusy = -2;
   int relay_batch(storage::PgConnection& conn, const std::string& plugin, const std::string& schema);
   void delete_old_rows(storage::PgConnection& conn);
 
@@ -60,6 +67,8 @@ private:
   std::mutex mutex_;
   std::condition_variable wakeup_;
   bool woken_ = false;
+  bool scan_all_ = true;         // the next round looks at every outbox
+  std::set<std::string> named_;  // else at these
   std::atomic<bool> stop_{false};
   std::thread thread_;
 

@@ -228,7 +228,7 @@ std::vector<Outcome> Invoker::invoke_events(const std::vector<Invocation>& invs,
     return out;
   }
   conn.release();
-  if (emitted && platform_.notifier) platform_.notifier->notify(storage::PgNotifier::outbox);
+  if (emitted && platform_.notifier) platform_.notifier->notify(storage::PgNotifier::outbox, op->plugin->name);
   if (platform_.principals)
     for (const auto& subject : principals) platform_.principals->drop(subject);
   if (!invalidations.empty() && platform_.cache) platform_.cache->invalidate(op->plugin->name, invalidations);
@@ -486,7 +486,8 @@ void Invoker::finish_transaction(crm_call& call, crm_status& status) {
       } else if (status == CRM_OK || (call.commit_on_failure && !call.aborted)) {
         if (!call.principals_changed.empty()) announce_principal_changes(call);
         call.connection->exec("COMMIT");
-        if (call.emitted && platform_.notifier) platform_.notifier->notify(storage::PgNotifier::outbox);
+        if (call.emitted && platform_.notifier)
+          platform_.notifier->notify(storage::PgNotifier::outbox, call.op->plugin->name);
         if (platform_.principals)
           for (const auto& subject : call.principals_changed) platform_.principals->drop(subject);
       } else {

@@ -14,7 +14,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace crm::storage {
@@ -28,8 +30,12 @@ public:
 
   void start();
   // Asks for a NOTIFY on the channel soon; returns at once. Call it after
-  // the commit whose rows the listeners should look at.
-  void notify(Channel channel);
+  // the commit whose rows the listeners should look at. For the outbox
+  // channel, `outbox_name` names the plugin ("platform" for the workflows' own)
+  // whose outbox has new rows, so the relays look there only; empty: every
+  // outbox. The names asked for meanwhile go out together, comma-separated,
+  // as the notification's payload.
+  void notify(Channel channel, std::string_view outbox_name = {});
 
 private:
   void run();
@@ -38,6 +44,8 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   unsigned pending_ = 0; // Channel bits asked for and not yet sent
+  std::set<std::string, std::less<>> outboxes_; // named since the last outbox NOTIFY
+  bool all_outboxes_ = false;                   // one ask named none
   bool stop_ = false;
   std::thread thread_;
 };

@@ -113,7 +113,7 @@ void write_emits(storage::PgConnection& db, const WorkflowEngine::Instance& inst
              p, 5);
   }
   if (!notify) return;
-  if (!run.emits.empty()) db.exec("notify crm_outbox");
+  if (!run.emits.empty()) db.exec("notify crm_outbox, 'platform'");
   if (!run.children.empty()) db.exec("notify crm_workflow");
 }
 
@@ -132,7 +132,7 @@ void tell_parent(storage::PgConnection& db, const WorkflowEngine::Instance& inst
            "values ($1::uuid, 'workflow.finished', 'workflow', $2, 'system', $2, $3::jsonb) "
            "on conflict (id) do nothing",
            p, 3);
-  if (notify) db.exec("notify crm_outbox");
+  if (notify) db.exec("notify crm_outbox, 'platform'");
 }
 
 // The instance's row (and the step's record) while this host holds its
@@ -235,7 +235,7 @@ SaveResult save(storage::ConnectionPool& pool, const EngineConfig& config, Workf
     if (transaction && result.held && config.notifier) {
       // After the commit: a NOTIFY inside it would hold the database's
       // notification lock until the commit is on disk (PgNotifier).
-      if ((run && !run->emits.empty()) || parent_told) config.notifier->notify(storage::PgNotifier::outbox);
+      if ((run && !run->emits.empty()) || parent_told) config.notifier->notify(storage::PgNotifier::outbox, "platform");
       if (run && !run->children.empty()) config.notifier->notify(storage::PgNotifier::workflow);
     }
   } catch (const storage::PgError&) {
