@@ -13,8 +13,10 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
+#include <chrono>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <typeinfo>
 
 namespace crm::plugins {
@@ -114,8 +116,19 @@ std::vector<Outcome> Invoker::invoke_events(const std::vector<Invocation>& invs,
   std::vector<Outcome> out(invs.size());
   std::vector<bool> settled(invs.size(), false);
   const auto one_by_one = [&] {
-    for (size_t i = 0; i < invs.size(); ++i)
-      if (!settled[i]) out[i] = invoke(invs[i]);
+    for (size_t i = 0; i < invs.size(); ++i) {
+      if (settled[i]) continue;
+      out[i] = invoke(invs[i]);
+      // A deadlock or serialization failure rolled the event's transaction
+      // back, inbox row and all: run it again now, twice at most, a moment
+      // apart, instead of sending it back to wait for its redelivery
+      // (events.retry_delays_ms, a second at first). Under load that wait
+      // was most of the slowest events' lag.
+      for (int again = 1; again <= 2 && out[i].status != CRM_OK && out[i].transient; ++again) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(again * 2));
+        out[i] = invoke(invs[i]);
+      }
+    }
   };
   const Operation* op = invs.empty() ? nullptr : invs.front().op;
   bool batchable = op && invs.size() > 1 && !op->host_handler && !op->read_only;
