@@ -21,9 +21,9 @@ namespace crm::config {
 // variable's name alone. They are returned, so the caller can warn about typos.
 //
 // Then, for every key ending in "_file" with a non-empty value whose key
-// without the suffix is a secret (is_secret_key), the file's contents
-// (trailing CR/LF removed) become that key's value (db.password_file ->
-// db.password). Other *_file keys (nats.tls_ca_file, nats.credentials_file)
+// without the suffix is named like a password, secret, token or key list,
+// the file's contents (trailing CR/LF removed) become that key's value
+// (db.password_file -> db.password). Other *_file keys (nats.tls_ca_file, nats.credentials_file)
 // are paths, left for their users to open. Throws Poco::FileException naming
 // the key and path (never contents) when the file cannot be read, and
 // Poco::InvalidArgumentException when both the key and its _file are set.

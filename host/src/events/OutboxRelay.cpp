@@ -157,10 +157,10 @@ void OutboxRelay::run() {
         // round was woken for: look again shortly, not at the next poll.
         backoff = std::chrono::milliseconds(20);
         look_at_all_later();
-      } else {
-        std::string again;
-        for (const auto& name : more) again += (again.empty() ? "" : ",") + name;
-        if (!again.empty()) wake_for(again);
+      } else if (!more.empty()) {
+        std::lock_guard lock(mutex_);
+        named_.insert(more.begin(), more.end());
+        woken_ = true; // this thread's next wait returns at once
       }
     } catch (const std::exception& e) {
       log::warn("events", std::string("outbox relay: ") + e.what(), {});
